@@ -1,0 +1,29 @@
+"""Shared test set-up: hypothesis profiles and the device parameter.
+
+HYPOTHESIS_PROFILE=ci (what `make test` uses) draws at least 200 examples per property;
+the default "dev" profile draws 30 so that a developer's loop stays quick.
+"""
+
+import os
+
+import pytest
+import torch
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", max_examples=200, deadline=None, derandomize=True, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "dev", max_examples=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    """Runs a test once per available device (CPU always, CUDA where present)."""
+    return torch.device(request.param)
