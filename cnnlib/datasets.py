@@ -92,7 +92,8 @@ def load_mnist(train: bool = True, root: str | Path | None = None, download: boo
         with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
             return MNIST(str(root), train=train, download=True, transform=transform)
     except Exception as err:  # URLError, HTTPError, RuntimeError, OSError, ...
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        reason = (str(err).splitlines() or [type(err).__name__])[0].rstrip(": ")
+        reason += "; is this machine offline?"
         raise DataNotFoundError(_mnist_missing_message(root, reason)) from None
 
 

@@ -1,0 +1,61 @@
+# The course's two commands: `make book` and `make test` (see README.md).
+# Both create .venv and install everything on first use; later runs reuse it.
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# Data root: ../shared/data beside a checkout (CI, offline machines), unless set already.
+ifeq ($(origin CNNLIB_DATA), undefined)
+  ifneq ($(wildcard ../shared/data/MNIST),)
+    export CNNLIB_DATA := $(abspath ../shared/data)
+  endif
+endif
+# Quiet the warnings pip prints for this machine's local package mirrors.
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+NOTEBOOKS := chapters exercises
+
+.PHONY: help setup book test test-fast lint serve bench student clean
+
+help:
+	@echo "make book       build the website into _build/html (executes every notebook)"
+	@echo "make test       every test: lint, unit, property, grading, notebooks (nbval)"
+	@echo "make test-fast  unit, property and grading tests only (no notebook execution)"
+	@echo "make serve      serve _build/html on http://localhost:8000"
+	@echo "make bench      benchmarks: cnnlib's convolutions against PyTorch"
+	@echo "make student    regenerate the student exercise notebooks from their sources"
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+	$(PIP) install --quiet -r requirements.txt 2>&1 | grep -v '^WARNING: Location'; test $${PIPESTATUS[0]} -eq 0
+	$(PIP) install --quiet --no-deps -e . 2>&1 | grep -v '^WARNING: Location'; test $${PIPESTATUS[0]} -eq 0
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+lint: setup
+	$(BIN)/ruff check .
+
+book: setup
+	CNNLIB_STATIC=1 $(BIN)/jupyter-book build . --warningiserror --keep-going
+	@echo "Built: $(CURDIR)/_build/html/index.html"
+
+test: setup lint
+	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax \
+		tests $(NOTEBOOKS)
+
+test-fast: setup lint
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests
+
+serve:
+	@test -f _build/html/index.html || { echo "No site yet: run 'make book' first."; exit 1; }
+	$(BIN)/python -m http.server --directory _build/html 8000
+
+bench: setup
+	$(BIN)/python benchmarks/conv.py
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis bench-results

@@ -1,0 +1,73 @@
+"""The repository's own rules: clean notebooks, a toc that matches the files, setup cells."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_DIRS = ("chapters", "exercises")
+NOTEBOOKS = sorted(p for d in NOTEBOOK_DIRS for p in (ROOT / d).rglob("*.ipynb")
+                   if ".ipynb_checkpoints" not in p.parts)
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+
+
+def ids(paths):
+    return [str(p.relative_to(ROOT)) for p in paths]
+
+
+def toc_files(node) -> list[str]:
+    files = []
+    if isinstance(node, dict):
+        if "file" in node:
+            files.append(node["file"])
+        for value in node.values():
+            files += toc_files(value)
+    elif isinstance(node, list):
+        for item in node:
+            files += toc_files(item)
+    return files
+
+
+def test_there_are_notebooks():
+    assert any(p.parent.name == "chapters" for p in NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_notebook_is_committed_clean(path):
+    nb = json.loads(path.read_text())
+    assert nb["nbformat"] == 4
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    dirty = [i for i, c in enumerate(nb["cells"])
+             if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
+    assert not dirty, f"cells {dirty} carry outputs or execution counts: clear them"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_notebook_starts_with_the_setup_cell(path):
+    first = json.loads(path.read_text())["cells"][0]
+    source = "".join(first["source"])
+    assert first["cell_type"] == "code"
+    assert "setup" in first.get("metadata", {}).get("tags", [])
+    assert "import cnnlib" in source and "except ImportError" in source
+    # Colab installs cnnlib from the one repository URL the book's config names.
+    url = CONFIG["repository"]["url"]
+    assert re.search(rf"%pip install .*git\+{re.escape(url)}", source), source
+
+
+def test_toc_lists_existing_files_and_every_chapter():
+    listed = [*toc_files(TOC), TOC["root"]]
+    for entry in listed:
+        matches = [p for ext in (".ipynb", ".md") if (p := ROOT / f"{entry}{ext}").exists()]
+        assert matches, f"_toc.yml lists {entry}, which does not exist"
+    chapters = {f"chapters/{p.stem}" for p in (ROOT / "chapters").glob("*.ipynb")}
+    missing = chapters - set(listed)
+    assert not missing, f"chapters not in _toc.yml: {sorted(missing)}"
+
+
+def test_chapter_file_names_follow_the_convention():
+    for path in (ROOT / "chapters").glob("*.ipynb"):
+        assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name), path.name
