@@ -144,7 +144,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
         raise ValueError(f"input must have a non-empty spatial size, got shape "
                          f"{tuple(input.shape)}")
     for n, k, s, p, op, d in zip(x.shape[2:], weight.shape[2:], stride, padding,
-                                 output_padding, dilation):
+                                 output_padding, dilation, strict=True):
         conv_transpose_output_size(n, k, s, p, op, d)  # raises on an impossible size
 
     if dims == 1:  # a 1D signal is a height-1 image
