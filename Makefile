@@ -16,8 +16,11 @@ endif
 # Quiet the warnings pip prints for this machine's local package mirrors.
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 NOTEBOOKS := chapters exercises
+# The browser test drives Debian's Chromium (Playwright's own browser download is not used).
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
 
-.PHONY: help setup book test test-fast lint serve bench student clean
+.PHONY: help setup book test test-fast lint serve bench student chromium clean
 
 help:
 	@echo "make book       build the website into _build/html (executes every notebook)"
@@ -39,16 +42,26 @@ setup: $(STAMP)
 lint: setup
 	$(BIN)/ruff check .
 
+# Warnings (broken references included) are errors; a notebook that raises fails the build.
 book: setup
-	CNNLIB_STATIC=1 $(BIN)/jupyter-book build . --warningiserror --keep-going
+	CNNLIB_STATIC=1 $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "Built: $(CURDIR)/_build/html/index.html"
 
-test: setup lint
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  echo "Installing Chromium for the browser test (apt-get)..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# Everything: style, the site built and checked in a browser, unit/property/grading tests,
+# and every notebook executed by nbval.
+test: setup lint book chromium
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax \
 		tests $(NOTEBOOKS)
 
 test-fast: setup lint
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not site" tests
 
 serve:
 	@test -f _build/html/index.html || { echo "No site yet: run 'make book' first."; exit 1; }

@@ -13,13 +13,16 @@ can show — small multiples of ``render`` along the ``sweep`` control, or an an
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 import os
 import re
 from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
 
-__all__ = ["explorer", "is_static"]
+__all__ = ["StaticExplorer", "explorer", "is_static"]
 
 STATIC_ENV = "CNNLIB_STATIC"
 
@@ -71,8 +74,8 @@ def explorer(render: Callable, controls: dict, *, defaults: dict | None = None,
       controls at their defaults.
     static: ``"grid"`` (small multiples) or ``"animation"`` (one frame per sweep value).
 
-    Returns what the notebook shows as the cell's value: the ipywidgets box when live, the
-    (closed) matplotlib ``Figure`` for a grid, or the HTML animation.
+    Returns what the notebook shows as the cell's value: the ipywidgets box when live, else a
+    :class:`StaticExplorer` (HTML: the small multiples as an image, or the animation).
     """
     if not callable(render):
         raise TypeError(f"render must be a callable render(ax, **params), got {render!r}")
@@ -115,12 +118,11 @@ def _grid(render, start, sweep, values, ncols, panel_size):
         render(ax, **{**start, sweep: value})
         _title(ax, sweep, value)
     fig.tight_layout()
-    plt.close(fig)  # returned, so the notebook shows it once
-    return fig
+    plt.close(fig)
+    return StaticExplorer(_png_img(fig), sweep, values)
 
 
 def _animation(render, start, sweep, values, panel_size):
-    from IPython.display import HTML
     from matplotlib import animation
 
     fig, ax = plt.subplots(figsize=panel_size)
@@ -132,9 +134,38 @@ def _animation(render, start, sweep, values, panel_size):
         return []
 
     anim = animation.FuncAnimation(fig, frame, frames=len(values), interval=700, blit=False)
-    page = HTML(_offline_player(anim.to_jshtml(default_mode="loop")))
+    player = _offline_player(anim.to_jshtml(default_mode="loop"))
     plt.close(fig)
-    return page
+    return StaticExplorer(player, sweep, values)
+
+
+def _png_img(fig) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="explorer preview" style="max-width:100%">'
+
+
+class StaticExplorer:
+    """What an explorer shows without a kernel: a figure or animation, marked as a preview.
+
+    Rendered as HTML inside ``<div class="cnnlib-explorer">`` with a caption that tells the
+    reader the live version is one click away (the launch button or a local Jupyter).
+    """
+
+    def __init__(self, body: str, sweep: str, values: Sequence):
+        self.body, self.sweep, self.values = body, sweep, list(values)
+
+    def _repr_html_(self) -> str:
+        shown = ", ".join(str(v) for v in self.values)
+        caption = (f"Static preview along <code>{html.escape(self.sweep)}</code> = "
+                   f"{html.escape(shown)}. Run this notebook (launch button above, or Jupyter) "
+                   "to use the live explorer.")
+        return (f'<div class="cnnlib-explorer">{self.body}'
+                f'<p class="cnnlib-explorer-caption"><em>{caption}</em></p></div>')
+
+    def __repr__(self) -> str:
+        return f"<static explorer preview: {self.sweep} = {self.values}>"
 
 
 # matplotlib's HTML player draws its buttons with Font Awesome from a CDN; the course's pages

@@ -42,17 +42,27 @@ def _render(ax, k, shift=0):
     ax.plot(range(k), [shift] * k)
 
 
-def test_static_explorer_draws_small_multiples_along_the_sweep():
-    fig = widgets.explorer(_render, {"k": range(1, 9), "shift": [0, 1]}, force_static=True)
-    titles = [ax.get_title() for ax in fig.axes if ax.lines]
-    assert titles == ["k = 1", "k = 3", "k = 6", "k = 8"]
+def test_static_explorer_draws_small_multiples_along_the_sweep(monkeypatch):
+    drawn = []
+
+    def render(ax, k, shift=0):
+        drawn.append((k, shift))
+        _render(ax, k, shift)
+
+    preview = widgets.explorer(render, {"k": range(1, 9), "shift": [0, 1]}, force_static=True)
+    assert drawn == [(1, 0), (3, 0), (6, 0), (8, 0)]
+    html = preview._repr_html_()
+    assert html.startswith('<div class="cnnlib-explorer">')
+    assert "data:image/png;base64" in html and "live explorer" in html
 
 
 def test_static_explorer_animation_is_self_contained_html():
-    page = widgets.explorer(_render, {"k": [1, 2, 3]}, static="animation", force_static=True)
-    html = page.data
+    preview = widgets.explorer(_render, {"k": [1, 2, 3]}, static="animation",
+                               force_static=True)
+    html = preview._repr_html_()
     assert "<script" in html and "data:image/png;base64" in html
     assert "http://" not in html and "https://" not in html  # no CDN
+    assert preview.values == [1, 2, 3]
 
 
 def test_static_mode_follows_the_environment(monkeypatch):
