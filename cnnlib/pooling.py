@@ -77,7 +77,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     replaces the current best when it is larger or NaN, exactly as PyTorch's kernel does: ties
     go to the first maximum in that order, and a NaN wins (the last NaN of the window). A
     window lying wholly in the padding (only possible with dilation) gives −∞ and the index of
-    its first tap at or after the top-left input corner, as PyTorch does.
+    its first tap at or after the top-left input corner, as PyTorch does; its gradient here is
+    zero (PyTorch 2.14's backward writes it through that out-of-range index instead).
     """
     return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
                      dims=2)
@@ -268,9 +269,10 @@ def _prepare(input, kernel_size, stride, padding, dilation, ceil_mode, dims):
     if any(n < 1 for n in input.shape[-dims:]):
         raise ValueError(f"input must have a non-empty spatial size, got shape "
                          f"{tuple(input.shape)}")
+    spatial = input.shape[-dims:]
     out_size = tuple(
         pool_output_size(n, k, s, p, d, ceil_mode)  # raises: padding > k/2, window too large
-        for n, k, s, p, d in zip(input.shape[-dims:], kernel, stride, padding, dilation)
+        for n, k, s, p, d in zip(spatial, kernel, stride, padding, dilation, strict=True)
     )
     unbatched = input.dim() == dims + 1
     x = input.unsqueeze(0) if unbatched else input
