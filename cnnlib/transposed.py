@@ -20,6 +20,8 @@ transposed convolution's input to position ``(s·h + i·d, s·w + j·d)`` of the
 exactly the loop above. The convolution's zero padding becomes a crop: the canvas rows that
 belonged to the padding are dropped. Hence ``⟨conv(x), y⟩ = ⟨x, conv_transpose(y)⟩`` for the
 same weight, stride, padding, dilation and groups (``tests/test_transposed.py`` checks it).
+The convolution's own weight tensor is used unchanged, which is why its first axis (the
+convolution's ``C_out``) is the transposed convolution's ``C_in``.
 
 Output size along each dimension (``padding`` p per side, as in PyTorch):
 
