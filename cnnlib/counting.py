@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -89,12 +90,12 @@ class LayerCount:
         return 2 * self.macs
 
 
-def _si(value: float, unit: str = "") -> str:
-    """12_345_678 → '12.35 M'."""
+def _si(value: float) -> str:
+    """12_345_678 → '12.35 M'; below 1000 the number itself."""
     for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= factor:
-            return f"{value / factor:.2f} {prefix}{unit}"
-    return f"{value:g} {unit}".rstrip()
+            return f"{value / factor:.2f} {prefix}"
+    return f"{value:g}"
 
 
 def _mib(n_bytes: int) -> str:
@@ -137,11 +138,11 @@ class ModelSummary:
     input_shape: tuple[int, ...]
     total_params: int      #: ``count_parameters(module)`` (shared parameters once)
     trainable_params: int  #: ``count_parameters(module, trainable_only=True)``
-    _headers: tuple[str, ...] = field(
-        default=("layer", "type", "output shape", "params", "MACs", "FLOPs", "other ops",
-                 "activation bytes"),
-        init=False, repr=False,
+    _headers: ClassVar[tuple[str, ...]] = (
+        "layer", "type", "output shape", "params", "MACs", "FLOPs", "other ops",
+        "activation bytes",
     )
+    _right: ClassVar[tuple[bool, ...]] = (False, False, False, True, True, True, True, True)
 
     @property
     def total_macs(self) -> int:
@@ -185,17 +186,17 @@ class ModelSummary:
     def _footer(self) -> str:
         shape = "×".join(map(str, self.input_shape))
         return (f"input {shape}: {self.total_params:,} parameters "
-                f"({self.trainable_params:,} trainable), {_si(self.total_macs)}MACs = "
-                f"{_si(self.total_flops)}FLOPs, activations {_mib(self.total_activation_bytes)}")
+                f"({self.trainable_params:,} trainable), {_si(self.total_macs)} MACs = "
+                f"{_si(self.total_flops)} FLOPs, activations {_mib(self.total_activation_bytes)}")
 
     def __str__(self) -> str:
-        right = [False, False, False, True, True, True, True, True]
-        return _format_table(self._headers, self._cells(), right) + "\n" + self._footer()
+        return _format_table(self._headers, self._cells(), self._right) + "\n" + self._footer()
+
+    __repr__ = __str__  # a notebook cell ending in a summary shows the table
 
     def to_markdown(self) -> str:
         """The same table in markdown (for the book's prose)."""
-        right = [False, False, False, True, True, True, True, True]
-        return _markdown_table(self._headers, self._cells(), right) + "\n\n" + self._footer()
+        return _markdown_table(self._headers, self._cells(), self._right) + "\n\n" + self._footer()
 
 
 _ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU,

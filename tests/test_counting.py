@@ -312,7 +312,8 @@ def test_summary_table_and_markdown():
     assert lines[0].split()[:4] == ["layer", "type", "output", "shape"]
     assert len(lines) == 2 + len(summary) + 1 + 1  # header, rule, rows, total, footer
     assert "431,080" in text and "1×20×24×24" in text
-    assert "2.29 MMACs" in lines[-1] and "4.59 MFLOPs" in lines[-1]
+    assert "2.29 M MACs" in lines[-1] and "4.59 M FLOPs" in lines[-1]
+    assert repr(summary) == text
     md = summary.to_markdown()
     assert md.splitlines()[1].startswith("|:---|")
     assert md.count("\n| ") == len(summary) + 1  # rows + total

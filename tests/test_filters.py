@@ -294,6 +294,7 @@ def test_gaussian_dtype_device(device):
     (3, math.inf, ValueError, "sigma must be a positive finite number"),
     (3, "1", TypeError, "sigma must be a positive number"),
     (3, None, TypeError, "sigma must be a positive number"),
+    (3, True, TypeError, "sigma must be a positive number"),
 ])
 def test_gaussian_errors(fn, size, sigma, exc, words):
     with pytest.raises(exc, match=words):
