@@ -1,0 +1,1 @@
+"""Interactive explorers, one module per topic; each builds on cnnlib.widgets.explorer."""
