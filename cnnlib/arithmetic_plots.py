@@ -1,0 +1,442 @@
+"""Convolution arithmetic drawn as grids, in the manner of Dumoulin & Visin's figures.
+
+V. Dumoulin and F. Visin, *A guide to convolution arithmetic for deep learning* (2016), draw a
+convolution as two grids: the input (blue) with its zero padding (white, dashed), the kernel's
+footprint shaded on it, and the output (teal) with the cell that footprint produces. This
+module draws the same pictures for any input size, kernel size, stride, padding and dilation,
+one output position ``(i, j)`` at a time:
+
+    draw_conv_arithmetic(5, 3, stride=2, padding=1, position=(1, 0))
+
+**The geometry first, the picture second.** :func:`conv_arithmetic` computes what is drawn — the
+canvas of cells (input, padding or inserted zero), the output shape, and for each output
+position the canvas cells under the kernel — as a :class:`ConvArithmetic`. The drawing only
+paints it, and every painted cell carries a ``gid`` (``"footprint:row:col"``,
+``"output:i:j"``, ...) so a test can read the picture back. ``tests/test_arithmetic_plots.py``
+proves that the input cells under the footprint are exactly the input elements that output
+``(i, j)`` depends on, by autograd through ``torch.nn.functional.conv2d`` and
+``conv_transpose2d``.
+
+Along each dimension (padding ``p`` per side, as in PyTorch):
+
+- convolution (``transposed=False``): the canvas is the input with ``p`` padding cells on each
+  side; output ``i`` reads the canvas cells ``i·s + t·d`` for the taps ``t = 0, …, k − 1``, so
+  ``o = ⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1``.
+- transposed convolution (``transposed=True``): drawn as Dumoulin & Visin draw it, as the
+  *direct* convolution with stride 1 that computes it. The stride becomes ``s − 1`` zeros
+  **inserted** between neighbouring input cells (dotted cells), the padding becomes
+  ``d(k − 1) − p`` cells on each side (plus ``output_padding`` more at the bottom/right), and
+  the kernel slides one cell at a time; its weights are the transposed convolution's weights
+  rotated by 180°. When ``p > d(k − 1)`` the padding is negative: the stretched input is
+  cropped instead. Then ``o = (n − 1)s − 2p + d(k − 1) + output_padding + 1``.
+
+Reuse (chapter 5, transposed convolutions): pass the **transposed convolution's own**
+arguments — the ``stride``, ``padding``, ``output_padding`` and ``dilation`` one would give
+``torch.nn.functional.conv_transpose2d`` — with ``transposed=True``; ``input_size`` is the
+transposed convolution's input size. Every size argument is an int or an ``(h, w)`` pair.
+
+Public functions: :func:`conv_arithmetic` (geometry), :func:`draw_conv_arithmetic` (one
+picture), :func:`draw_conv_arithmetic_cases` (small multiples of several settings) and
+:func:`conv_arithmetic_explorer` (a slider over the output positions; an offline HTML
+animation on the static website).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
+
+from ._validate import check_non_negative_tuple, check_positive_tuple
+from .arithmetic import conv_output_size, conv_transpose_output_size
+
+__all__ = [
+    "COLOURS",
+    "ConvArithmetic",
+    "conv_arithmetic",
+    "conv_arithmetic_explorer",
+    "draw_conv_arithmetic",
+    "draw_conv_arithmetic_cases",
+]
+
+#: The palette (close to Dumoulin & Visin's): cell kind → face colour.
+COLOURS = {
+    "input": "#9ec9f0",
+    "padding": "#ffffff",
+    "inserted": "#ffffff",
+    "footprint": "#1f5fa8",
+    "output": "#a8e0d2",
+    "output_highlight": "#1b8a6b",
+}
+
+
+@dataclass(frozen=True)
+class _Axis:
+    """The arithmetic along one dimension: canvas cells and the taps of each output."""
+
+    n: int            # input length
+    k: int            # kernel size
+    s: int            # stride of the drawn (direct) convolution
+    d: int            # dilation
+    offset: int       # canvas cell c shows the (stretched) input position u = c − offset
+    step: int         # input element r sits at stretched position u = r·step
+    canvas: int       # number of canvas cells
+    out: int          # output length
+
+    def kind(self, c: int) -> str:
+        u = c - self.offset
+        if u < 0 or u > (self.n - 1) * self.step:
+            return "padding"
+        return "input" if u % self.step == 0 else "inserted"
+
+    def input_index(self, c: int) -> int | None:
+        return (c - self.offset) // self.step if self.kind(c) == "input" else None
+
+    def taps(self, i: int) -> list[int]:
+        """Canvas cells under the kernel for output ``i``, one per tap ``t = 0, …, k − 1``."""
+        return [i * self.s + t * self.d for t in range(self.k)]
+
+
+def _conv_axis(n, k, s, p, d) -> _Axis:
+    out = conv_output_size(n, k, stride=s, padding=p, dilation=d)
+    return _Axis(n=n, k=k, s=s, d=d, offset=p, step=1, canvas=n + 2 * p, out=out)
+
+
+def _transposed_axis(n, k, s, p, d, op) -> _Axis:
+    out = conv_transpose_output_size(n, k, stride=s, padding=p, output_padding=op, dilation=d)
+    pad = d * (k - 1) - p                       # may be negative: then the input is cropped
+    canvas = (n - 1) * s + 1 + 2 * pad + op     # stretched input + padding (+ output_padding)
+    return _Axis(n=n, k=k, s=1, d=d, offset=pad, step=s, canvas=canvas, out=out)
+
+
+@dataclass(frozen=True)
+class ConvArithmetic:
+    """What a conv-arithmetic picture shows, for both dimensions (rows, columns).
+
+    ``canvas_shape``: the drawn input grid, padding (and inserted zeros) included.
+    ``output_shape``: ``(H_out, W_out)``.
+    """
+
+    rows: _Axis
+    cols: _Axis
+    transposed: bool
+    padding: tuple[int, int]
+
+    @property
+    def canvas_shape(self) -> tuple[int, int]:
+        return self.rows.canvas, self.cols.canvas
+
+    @property
+    def output_shape(self) -> tuple[int, int]:
+        return self.rows.out, self.cols.out
+
+    @property
+    def input_shape(self) -> tuple[int, int]:
+        return self.rows.n, self.cols.n
+
+    def cell_kind(self, row: int, col: int) -> str:
+        """``"input"``, ``"padding"`` or ``"inserted"`` (a zero inserted by the stride)."""
+        a, b = self.rows.kind(row), self.cols.kind(col)
+        if a == "padding" or b == "padding":
+            return "padding"
+        return "input" if a == b == "input" else "inserted"
+
+    def input_index(self, row: int, col: int) -> tuple[int, int] | None:
+        """The input element ``(r, c)`` a canvas cell shows, or ``None`` for a zero cell."""
+        if self.cell_kind(row, col) != "input":
+            return None
+        return self.rows.input_index(row), self.cols.input_index(col)
+
+    def check_position(self, position) -> tuple[int, int]:
+        """``position`` as an ``(i, j)`` pair inside the output, else a ``ValueError``."""
+        if (not isinstance(position, Sequence) or len(position) != 2
+                or not all(isinstance(v, int) and not isinstance(v, bool) for v in position)):
+            raise TypeError(f"position must be a pair of ints (i, j), got {position!r}")
+        i, j = position
+        h, w = self.output_shape
+        if not (0 <= i < h and 0 <= j < w):
+            raise ValueError(f"position must lie inside the {h}×{w} output (0 ≤ i < {h}, "
+                             f"0 ≤ j < {w}), got {tuple(position)}")
+        return i, j
+
+    def footprint(self, position) -> list[tuple[int, int, int, int]]:
+        """Canvas cells under the kernel for output ``position = (i, j)``.
+
+        A list of ``(row, col, tap_row, tap_col)``: the kernel tap ``(tap_row, tap_col)`` lies
+        on canvas cell ``(row, col)``.
+        """
+        i, j = self.check_position(position)
+        return [(r, c, a, b) for a, r in enumerate(self.rows.taps(i))
+                for b, c in enumerate(self.cols.taps(j))]
+
+    def inputs_feeding(self, position) -> set[tuple[int, int]]:
+        """The input elements ``(r, c)`` that output ``position`` depends on."""
+        cells = (self.input_index(r, c) for r, c, _, _ in self.footprint(position))
+        return {cell for cell in cells if cell is not None}
+
+    def canvas_values(self, x: torch.Tensor) -> torch.Tensor:
+        """The drawn canvas filled in: ``x`` at the input cells, zeros elsewhere.
+
+        ``x: (..., H, W)`` → ``(..., canvas_rows, canvas_cols)``. A convolution with stride
+        ``s``, dilation ``d`` and **no** padding on this canvas equals the drawn convolution;
+        in transposed mode, a stride-1 convolution of the canvas with :meth:`direct_kernel`
+        equals ``conv_transpose2d`` (the tests prove both against PyTorch).
+        """
+        if tuple(x.shape[-2:]) != self.input_shape:
+            raise ValueError(f"x must end in the input shape {self.input_shape}, got "
+                             f"{tuple(x.shape)}")
+        rows = [r for r in range(self.rows.canvas) if self.rows.kind(r) == "input"]
+        cols = [c for c in range(self.cols.canvas) if self.cols.kind(c) == "input"]
+        canvas = x.new_zeros((*x.shape[:-2], *self.canvas_shape))
+        if not rows or not cols:  # a transposed convolution may crop every input away
+            return canvas
+        r_in = [self.rows.input_index(r) for r in rows]
+        c_in = [self.cols.input_index(c) for c in cols]
+        canvas[..., rows[0]:rows[-1] + 1:self.rows.step, cols[0]:cols[-1] + 1:self.cols.step] = (
+            x[..., r_in[0]:r_in[-1] + 1, c_in[0]:c_in[-1] + 1])
+        return canvas
+
+    def direct_kernel(self, weight: torch.Tensor) -> torch.Tensor:
+        """The kernel the drawn (direct) convolution slides: ``weight`` itself, or in transposed
+        mode ``weight`` rotated by 180° (``(..., kh, kw)`` → same shape)."""
+        return torch.flip(weight, (-2, -1)) if self.transposed else weight
+
+
+def conv_arithmetic(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
+                    transposed: bool = False, output_padding=0) -> ConvArithmetic:
+    """The geometry of a convolution (or, with ``transposed=True``, a transposed one).
+
+    Arguments as in ``torch.nn.functional.conv2d`` / ``conv_transpose2d``: ints or ``(h, w)``
+    pairs; ``padding`` per side. ``output_padding`` only with ``transposed=True``.
+    Raises ``ValueError`` when the kernel does not fit (see :func:`cnnlib.conv_output_size`).
+    """
+    if not isinstance(transposed, bool):
+        raise TypeError(f"transposed must be True or False, got {transposed!r}")
+    n = check_positive_tuple("input_size", input_size, 2)
+    k = check_positive_tuple("kernel_size", kernel_size, 2)
+    s = check_positive_tuple("stride", stride, 2)
+    d = check_positive_tuple("dilation", dilation, 2)
+    p = check_non_negative_tuple("padding", padding, 2)
+    op = check_non_negative_tuple("output_padding", output_padding, 2)
+    if transposed:
+        axes = [_transposed_axis(*args) for args in zip(n, k, s, p, d, op, strict=True)]
+    else:
+        if any(op):
+            raise ValueError("output_padding only applies to a transposed convolution "
+                             f"(transposed=True), got output_padding={output_padding!r}")
+        axes = [_conv_axis(*args) for args in zip(n, k, s, p, d, strict=True)]
+    return ConvArithmetic(rows=axes[0], cols=axes[1], transposed=transposed, padding=p)
+
+
+# --- drawing ----------------------------------------------------------------------------------
+
+_GAP = 2.5  # canvas units between the input grid and the output grid
+
+
+def _values(name: str, values, shape) -> torch.Tensor | None:
+    if values is None:
+        return None
+    t = torch.as_tensor(values).detach().to("cpu", torch.float64)
+    if tuple(t.shape) != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)} to match the drawing, got "
+                         f"{tuple(t.shape)}")
+    return t
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.0f}" if float(v).is_integer() else f"{v:.2g}"
+
+
+def _cell(ax, x, y, face, gid, *, dashed=False, dotted=False, alpha=1.0, z=1):
+    style = ":" if dotted else ("--" if dashed else "-")
+    edge = "#7a7a7a" if (dashed or dotted) else "#40618a"
+    # add_artist, not add_patch: the limits are set once at the end, and skipping add_patch's
+    # data-limit update per cell makes large grids (and the tests) several times faster.
+    ax.add_artist(Rectangle((x, y), 1, 1, facecolor=face, edgecolor=edge, linestyle=style,
+                            linewidth=0.9, alpha=alpha, zorder=z, gid=gid))
+
+
+def _default_title(geo: ConvArithmetic, stride, padding, dilation, output_padding) -> str:
+    def pair(name, v, n=2):
+        v = check_non_negative_tuple(name, v, n)
+        return str(v[0]) if v[0] == v[1] else f"({v[0]}, {v[1]})"
+
+    k = (geo.rows.k, geo.cols.k)
+    parts = [f"k={pair('kernel_size', k)}", f"s={pair('stride', stride)}",
+             f"p={pair('padding', padding)}"]
+    if check_non_negative_tuple("dilation", dilation, 2) != (1, 1):
+        parts.append(f"d={pair('dilation', dilation)}")
+    if geo.transposed and check_non_negative_tuple("output_padding", output_padding, 2) != (0, 0):
+        parts.append(f"output_padding={pair('output_padding', output_padding)}")
+    oh, ow = geo.output_shape
+    return ("transposed: " if geo.transposed else "") + ", ".join(parts) + f" → {oh}×{ow}"
+
+
+def draw_conv_arithmetic(input_size, kernel_size, stride=1, padding=0, dilation=1,
+                         position=(0, 0), *, transposed: bool = False, output_padding=0,
+                         input_values=None, kernel_values=None, output_values=None,
+                         ax=None, title: str | None = None, legend: bool = True,
+                         cell_size: float = 0.32):
+    """Draw the input grid, the kernel's footprint for output ``position`` and the output grid.
+
+    Args:
+        input_size, kernel_size, stride, padding, dilation: ints or ``(h, w)`` pairs, as in
+            ``torch.nn.functional.conv2d`` (padding per side); with ``transposed=True`` those of
+            ``conv_transpose2d``, together with ``output_padding``.
+        position: the output cell ``(i, j)`` to highlight; the shaded input cells are the ones
+            it reads.
+        transposed: draw a transposed convolution as its equivalent direct convolution
+            (zeros inserted between input cells, see the module docstring).
+        input_values: optional ``(H, W)`` values written into the input cells.
+        kernel_values: optional ``(kh, kw)`` weights written small into the footprint cells
+            (in transposed mode give the transposed convolution's weight: it is drawn
+            rotated by 180°, as the direct convolution uses it).
+        output_values: optional ``(H_out, W_out)`` values written into the output cells.
+        ax: draw into this ``Axes`` (then the caller owns the figure); else a new figure is
+            made, closed and returned.
+        title: default: the arguments and the output size, e.g. ``"k=3, s=2, p=1 → 3×3"``.
+        legend: name the cell kinds under the drawing.
+        cell_size: inches per cell when a new figure is made.
+
+    Returns:
+        the ``Figure``. Every cell is a ``Rectangle`` with a ``gid``: ``"input:r:c"``,
+        ``"padding:row:col"``, ``"inserted:row:col"`` (canvas cells), ``"footprint:row:col"``
+        (shaded canvas cells), ``"output:i:j"`` and ``"output-highlight:i:j"``.
+    """
+    geo = conv_arithmetic(input_size, kernel_size, stride, padding, dilation,
+                          transposed=transposed, output_padding=output_padding)
+    i, j = geo.check_position(position)
+    x_in = _values("input_values", input_values, geo.input_shape)
+    w = _values("kernel_values", kernel_values, (geo.rows.k, geo.cols.k))
+    if w is not None and transposed:
+        w = torch.flip(w, (0, 1))
+    y_out = _values("output_values", output_values, geo.output_shape)
+
+    (ch, cw), (oh, ow) = geo.canvas_shape, geo.output_shape
+    own = ax is None
+    if own:
+        width = (cw + _GAP + ow + 0.6) * cell_size + 0.4
+        height = max(ch, oh) * cell_size + (1.3 if legend else 0.8)
+        fig, ax = plt.subplots(figsize=(max(width, 3.0), max(height, 2.2)))
+    fig = ax.figure
+
+    for r in range(ch):
+        for c in range(cw):
+            kind = geo.cell_kind(r, c)
+            if kind == "input":
+                a, b = geo.input_index(r, c)
+                _cell(ax, c, r, COLOURS["input"], f"input:{a}:{b}")
+                if x_in is not None:
+                    ax.text(c + 0.5, r + 0.5, _fmt(x_in[a, b]), ha="center", va="center",
+                            fontsize=8, zorder=4)
+            else:
+                _cell(ax, c, r, COLOURS[kind], f"{kind}:{r}:{c}", dashed=kind == "padding",
+                      dotted=kind == "inserted")
+    for r, c, a, b in geo.footprint((i, j)):
+        _cell(ax, c, r, COLOURS["footprint"], f"footprint:{r}:{c}", alpha=0.55, z=2)
+        if w is not None:
+            ax.text(c + 0.94, r + 0.94, _fmt(w[a, b]), ha="right", va="bottom", fontsize=6,
+                    color="white", zorder=5)
+
+    x0, y0 = cw + _GAP, (ch - oh) / 2
+    for a in range(oh):
+        for b in range(ow):
+            hit = (a, b) == (i, j)
+            face = COLOURS["output_highlight"] if hit else COLOURS["output"]
+            gid = f"output-highlight:{a}:{b}" if hit else f"output:{a}:{b}"
+            _cell(ax, x0 + b, y0 + a, face, gid)
+            if y_out is not None:
+                ax.text(x0 + b + 0.5, y0 + a + 0.5, _fmt(y_out[a, b]), ha="center",
+                        va="center", fontsize=8, zorder=4, color="white" if hit else "black")
+
+    rows = [r for r, *_ in geo.footprint((i, j))]
+    cols = [c for _, c, *_ in geo.footprint((i, j))]
+    start = (max(cols) + 1, (min(rows) + max(rows) + 1) / 2)
+    ax.add_patch(FancyArrowPatch(start, (x0 + j, y0 + i + 0.5), arrowstyle="-|>",
+                                 mutation_scale=10, color="#555555", lw=1.0, zorder=6,
+                                 connectionstyle="arc3,rad=-0.2"))
+
+    ax.text(cw / 2, -0.3, f"input {geo.rows.n}×{geo.cols.n}", ha="center", va="bottom",
+            fontsize=8)
+    ax.text(x0 + ow / 2, y0 - 0.3, f"output {oh}×{ow}", ha="center", va="bottom", fontsize=8)
+    ax.set_xlim(-0.3, x0 + ow + 0.3)
+    ax.set_ylim(max(ch, oh + y0) + 0.3, -1.4)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title is None:
+        title = _default_title(geo, stride, padding, dilation, output_padding)
+    ax.set_title(title, fontsize=9)
+    if legend:
+        handles = [Patch(facecolor=COLOURS["input"], edgecolor="#40618a", label="input"),
+                   Patch(facecolor="white", edgecolor="#7a7a7a", linestyle="--",
+                         label="padding (0)")]
+        if transposed:
+            handles.append(Patch(facecolor="white", edgecolor="#7a7a7a", linestyle=":",
+                                 label="inserted 0"))
+        handles += [Patch(facecolor=COLOURS["footprint"], alpha=0.55, label="kernel"),
+                    Patch(facecolor=COLOURS["output_highlight"], label=f"output ({i}, {j})")]
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                  ncol=len(handles), fontsize=7, frameon=False, handlelength=1.2,
+                  columnspacing=0.8)
+    if own:
+        fig.tight_layout()
+        plt.close(fig)
+    return fig
+
+
+def draw_conv_arithmetic_cases(cases: Sequence[dict], *, ncols: int | None = None,
+                               size: float = 3.4):
+    """Small multiples: one :func:`draw_conv_arithmetic` panel per dict of its arguments.
+
+    ``cases``: e.g. ``[dict(input_size=5, kernel_size=3, title="no padding"), ...]``. Each
+    panel highlights its own ``position`` (default ``(0, 0)``). Returns the closed ``Figure``.
+    """
+    cases = list(cases)
+    if not cases or not all(isinstance(c, dict) for c in cases):
+        raise ValueError("cases must be a non-empty list of dicts of draw_conv_arithmetic "
+                         f"arguments, got {cases!r}")
+    ncols = min(len(cases), ncols or len(cases))
+    nrows = -(-len(cases) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * 0.8 * nrows),
+                             squeeze=False)
+    for ax in axes.flat[len(cases):]:
+        ax.axis("off")
+    for ax, case in zip(axes.flat, cases, strict=False):
+        draw_conv_arithmetic(**{"legend": False, **case}, ax=ax)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def conv_arithmetic_explorer(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
+                             transposed: bool = False, output_padding=0, input_values=None,
+                             kernel_values=None, output_values=None, title: str | None = None,
+                             force_static: bool | None = None):
+    """Step the kernel over every output position, row by row.
+
+    Live (Jupyter): a slider ``step`` over the output positions. Static website
+    (``CNNLIB_STATIC=1``) or ``force_static=True``: an offline HTML animation, one frame per
+    output position. Arguments as in :func:`draw_conv_arithmetic`.
+    """
+    from .widgets import explorer
+
+    geo = conv_arithmetic(input_size, kernel_size, stride, padding, dilation,
+                          transposed=transposed, output_padding=output_padding)
+    oh, ow = geo.output_shape
+
+    def render(ax, step):
+        draw_conv_arithmetic(input_size, kernel_size, stride, padding, dilation,
+                             (step // ow, step % ow), transposed=transposed,
+                             output_padding=output_padding, input_values=input_values,
+                             kernel_values=kernel_values, output_values=output_values,
+                             ax=ax, title=title, legend=False)
+
+    ch, cw = geo.canvas_shape
+    width = (cw + _GAP + ow + 0.6) * 0.3 + 0.4
+    height = max(ch, oh) * 0.3 + 0.9
+    return explorer(render, {"step": list(range(oh * ow))}, static="animation",
+                    sweep_values=list(range(oh * ow)), force_static=force_static,
+                    panel_size=(max(width, 3.0), max(height, 2.0)))
