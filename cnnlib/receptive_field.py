@@ -200,7 +200,7 @@ def _layers_from_spec(layers) -> list[tuple[str, Layer]]:
     return result
 
 
-def _stack_dims(layers: list[Layer]) -> int:
+def _stack_dims(layers: list[tuple[str, Layer]]) -> int:
     lengths = {len(v) for _, layer in layers for v in
                (layer.kernel_size, layer.stride, layer.padding, layer.dilation)
                if isinstance(v, (tuple, list))}
