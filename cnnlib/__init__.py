@@ -3,16 +3,29 @@
 Every operation the course teaches is written here from scratch, readable first, and proven
 equal to ``torch.nn.functional`` by the test suite. Modules, one concept each:
 
+- ``conv``: ``conv1d``/``conv2d`` with ``method="loop" | "toeplitz" | "im2col" | "fft"``,
+  built on ``loop_conv``, ``toeplitz``, ``im2col``, ``fft_conv`` and ``padding``
+- ``convolve``: the true (flipped) convolution, next to the cross-correlation
+- ``transposed``: transposed convolution as the adjoint of the convolution
+- ``pooling``: max, average and Lp pooling
+- ``matrices``: circulant, shift and DFT matrices; impulse responses
+- ``arithmetic``, ``receptive_field``, ``counting``: output sizes, receptive fields,
+  parameter and FLOP counts
+- ``filters``: handcrafted kernels (box, Gaussian, Sobel, Laplacian, sharpen, ...)
 - ``env``: device choice and seeding shared by every notebook
 - ``datasets``: MNIST (torchvision, root from ``CNNLIB_DATA``), a photo and real signals
-- ``arithmetic``: output sizes of convolution, transposed convolution and pooling
-- ``plotting``, ``widgets``: the book's figures and its interactive explorers
+- ``plotting``, ``widgets``, ``explorers``: the book's figures and interactive explorers
+- ``grading``: the autograder (student checks and instructor batch grading)
 - ``doctor``: the set-up check of chapter 0
 """
 
 __version__ = "0.1.0"
 
+from . import filters
 from .arithmetic import conv_output_size, conv_transpose_output_size, pool_output_size
+from .conv import conv1d, conv2d
+from .convolve import convolve1d, convolve2d
+from .counting import count_flops, count_macs, count_parameters, layer_summary
 from .datasets import (
     DataNotFoundError,
     data_root,
@@ -24,23 +37,69 @@ from .datasets import (
 )
 from .doctor import check_setup
 from .env import describe_environment, get_device, seed_everything
+from .filters import gaussian_kernel
+from .im2col import im2col
+from .matrices import circulant_matrix, circular_flip, dft_matrix, impulse_response, shift_matrix
 from .plotting import show_images, show_matrix
+from .pooling import (
+    avg_pool1d,
+    avg_pool2d,
+    global_avg_pool2d,
+    global_max_pool2d,
+    lp_pool1d,
+    lp_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+from .receptive_field import Layer, empirical_receptive_field, receptive_field
+from .toeplitz import toeplitz_matrix
+from .transposed import conv_transpose1d, conv_transpose2d
 
 __all__ = [
     "DataNotFoundError",
+    "Layer",
+    "avg_pool1d",
+    "avg_pool2d",
     "check_setup",
+    "circulant_matrix",
+    "circular_flip",
+    "conv1d",
+    "conv2d",
     "conv_output_size",
+    "conv_transpose1d",
+    "conv_transpose2d",
     "conv_transpose_output_size",
+    "convolve1d",
+    "convolve2d",
+    "count_flops",
+    "count_macs",
+    "count_parameters",
     "data_root",
     "describe_environment",
+    "dft_matrix",
     "eeg",
+    "empirical_receptive_field",
+    "filters",
+    "gaussian_kernel",
     "get_device",
+    "global_avg_pool2d",
+    "global_max_pool2d",
+    "im2col",
+    "impulse_response",
+    "layer_summary",
     "load_mnist",
+    "lp_pool1d",
+    "lp_pool2d",
+    "max_pool1d",
+    "max_pool2d",
     "mnist_tensors",
     "photo",
     "pool_output_size",
+    "receptive_field",
     "seed_everything",
+    "shift_matrix",
     "show_images",
     "show_matrix",
     "stock_prices",
+    "toeplitz_matrix",
 ]
