@@ -91,8 +91,9 @@ def show_matrix(m, title: str | None = None, annotate: bool | None = None, ax=No
         annotate = max(arr.shape) <= 12
     if annotate:
         for (i, j), v in np.ndenumerate(arr):
-            if v != 0:
-                ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=8)
+            if v != 0:  # white on the darkest cells, black elsewhere
+                color = "white" if abs(v) > 0.6 * vmax else "black"
+                ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=8, color=color)
     ax.set_xticks([])
     ax.set_yticks([])
     if title:

@@ -20,6 +20,11 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+# PyTorch is the oracle: on GPUs its cuDNN convolutions default to TensorFloat-32, which is
+# not exact enough to be one. (No effect on a CPU.)
+torch.backends.cudnn.allow_tf32 = False
+torch.backends.cuda.matmul.allow_tf32 = False
+
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 

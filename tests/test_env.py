@@ -41,6 +41,7 @@ def test_seed_everything_makes_runs_repeatable():
     assert torch.equal(first[0][2], second[0][2]) and torch.equal(first[1], second[1])
     cnnlib.seed_everything(124)
     assert not torch.equal(torch.rand(3), first[0][2])
+    assert not torch.backends.cudnn.allow_tf32 and torch.backends.cudnn.deterministic
 
 
 @pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
