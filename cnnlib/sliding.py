@@ -40,6 +40,7 @@ from .conv import conv1d
 from .padding import pad
 
 __all__ = [
+    "PADDING_NAMES",
     "Step",
     "conv1d_steps",
     "draw_step",
