@@ -27,7 +27,7 @@ Small deformations: :func:`smooth_displacement` draws a smooth displacement fiel
 :func:`deform` applies the warp ``(L_τ x)(p) = x(p − τ(p))`` with bilinear interpolation.
 
 Figures of the chapter: :func:`show_signals`, :func:`show_lag_correlation`,
-:func:`show_patch_matches`.
+:func:`show_patch_matches`, :func:`show_sensitivity`.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ __all__ = [
     "pixel_permutation",
     "show_lag_correlation",
     "show_patch_matches",
+    "show_sensitivity",
     "show_signals",
     "smooth_displacement",
     "translate",
@@ -422,7 +423,8 @@ def show_lag_correlation(curves: dict, xlabel: str = "distance d (samples or pix
     ax.axhline(0, color="gray", lw=0.6)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("correlation r(d)")
-    ax.set_ylim(-0.2, 1.05)
+    lowest = min(float(torch.as_tensor(r).min()) for r in curves.values())
+    ax.set_ylim(min(-0.2, lowest - 0.05), 1.05)
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title, fontsize=10)
@@ -448,6 +450,30 @@ def show_patch_matches(image: torch.Tensor, matches: Sequence[PatchMatch], patch
         ax.plot([m.query[1] + half, m.match[1] + half], [m.query[0] + half, m.match[0] + half],
                 color=colour, lw=1)
     ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def show_sensitivity(magnitudes: Sequence[float], curves: dict,
+                     xlabel: str = "size of the warp (pixels)",
+                     ylabel: str = "relative change", title: str | None = None,
+                     size=(6, 3.2)):
+    """How much each representation changes (``curves = {label: values}``) against the size
+    of a transformation (``magnitudes``), one line per representation."""
+    fig, ax = plt.subplots(figsize=size)
+    for label, values in curves.items():
+        values = [float(v) for v in values]
+        if len(values) != len(magnitudes):
+            raise ValueError(f"curve {label!r} has {len(values)} values for "
+                             f"{len(magnitudes)} magnitudes")
+        ax.plot(list(magnitudes), values, marker="o", label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8)
     if title:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()

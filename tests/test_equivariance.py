@@ -28,6 +28,7 @@ from cnnlib.equivariance import (
     pixel_permutation,
     show_lag_correlation,
     show_patch_matches,
+    show_sensitivity,
     show_signals,
     smooth_displacement,
     translate,
@@ -398,9 +399,14 @@ def test_figures_draw_what_they_are_given():
     fig = show_signals([(t, torch.randn(10), "one"), (t, torch.randn(3, 10), "three")])
     assert [len(ax.lines) for ax in fig.axes] == [1, 3]
     assert [ax.get_title(loc="left") for ax in fig.axes] == ["one", "three"]
-    fig = show_lag_correlation({"a": torch.ones(4), "b": torch.zeros(4)})
+    fig = show_lag_correlation({"a": torch.ones(4), "b": torch.tensor([1.0, -0.5, 0.0])})
+    assert fig.axes[0].get_ylim()[0] <= -0.55  # the lowest value stays in view
     assert [line.get_label() for line in fig.axes[0].lines if not line.get_label().startswith(
         "_")] == ["a", "b"]
     m = PatchMatch(query=(0, 0), match=(4, 4), distance=1.0, typical=2.0)
     fig = show_patch_matches(torch.rand(3, 8, 8), [m, m], 3)
     assert len(fig.axes[0].patches) == 4
+    fig = show_sensitivity([1, 2, 4], {"pixels": [0.1, 0.2, 0.3], "pooled": torch.ones(3)})
+    assert [list(line.get_ydata()) for line in fig.axes[0].lines] == [[0.1, 0.2, 0.3], [1, 1, 1]]
+    with pytest.raises(ValueError, match="curve 'x' has 2 values for 3 magnitudes"):
+        show_sensitivity([1, 2, 4], {"x": [0.1, 0.2]})
