@@ -14,8 +14,8 @@ weight ``(C_out, C_in/groups, k…)``), plus ``padding_mode`` as in ``torch.nn.C
 =============  ===================================================  ============================
 
 A 1D convolution is computed as a 2D one on an image of height 1, so every method is written
-once. This module checks the arguments, applies ``padding_mode`` and the bias, and hands the
-rest to the chosen method.
+once. This module checks the arguments, applies ``padding_mode`` and hands the rest to the chosen
+method.
 """
 
 from __future__ import annotations
@@ -108,9 +108,7 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, padding_mode, 
         stride, dilation, pads = (1, *stride), (1, *dilation), ((0, 0), *pads)
     if padding_mode != "zeros":  # pad with the rule first, then convolve without padding
         x, pads = pad(x, pads, padding_mode), ((0, 0), (0, 0))
-    out = _KERNELS[method](x, weight, stride, pads, dilation, groups)
-    if bias is not None:
-        out = out + bias.view(1, -1, 1, 1)
+    out = _KERNELS[method](x, weight, bias, stride, pads, dilation, groups)
     if spatial == 1:
         out = out.squeeze(-2)
     return out if batched else out.squeeze(0)

@@ -62,14 +62,15 @@ def dilate_kernel(weight: torch.Tensor, dilation) -> torch.Tensor:
     return out
 
 
-def _conv2d_fft(x: torch.Tensor, weight: torch.Tensor, stride=(1, 1),
-                padding=((0, 0), (0, 0)), dilation=(1, 1), groups: int = 1) -> torch.Tensor:
+def _conv2d_fft(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+                stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1),
+                groups: int = 1) -> torch.Tensor:
     """Convolution through ``rfft2`` (arguments already checked by conv2d).
 
-    ``x: (N, C_in, H, W)``, ``weight: (C_out, C_in/groups, kh, kw)`` →
+    ``x: (N, C_in, H, W)``, ``weight: (C_out, C_in/groups, kh, kw)``, ``bias: (C_out,)`` →
     ``(N, C_out, H_out, W_out)``. Steps: pad, dilate the kernel, transform both on a grid of
     at least the padded size, multiply by the conjugate spectrum and sum over input channels
-    (per group), transform back, crop the valid part, keep every ``s``-th sample.
+    (per group), transform back, crop the valid part, keep every ``s``-th sample, add the bias.
     """
     xp = pad(x, padding)
     kernel = dilate_kernel(weight, dilation)
@@ -82,4 +83,5 @@ def _conv2d_fft(x: torch.Tensor, weight: torch.Tensor, stride=(1, 1),
     # for every frequency: sum over the input channels of a group, one term per filter
     y_hat = torch.einsum("ngcuv,gocuv->ngouv", x_hat, k_hat.conj())
     y = torch.fft.irfft2(y_hat, s=grid).reshape(n, c_out, *grid)
-    return y[:, :, : hp - kh + 1 : stride[0], : wp - kw + 1 : stride[1]].contiguous()
+    y = y[:, :, : hp - kh + 1 : stride[0], : wp - kw + 1 : stride[1]]
+    return (y if bias is None else y + bias.view(-1, 1, 1)).contiguous()

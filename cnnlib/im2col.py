@@ -111,55 +111,71 @@ def _im2col(xp: torch.Tensor, kernel_size, stride, dilation) -> torch.Tensor:
     return view.reshape(n, c * kh * kw, ho * wo)
 
 
-def _conv2d_im2col(x: torch.Tensor, weight: torch.Tensor, stride=(1, 1),
-                  padding=((0, 0), (0, 0)), dilation=(1, 1), groups: int = 1) -> torch.Tensor:
+def _conv2d_im2col(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+                   stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1),
+                   groups: int = 1) -> torch.Tensor:
     """Convolution as patch matrix × flattened filters (arguments already checked by conv2d).
 
-    ``x: (N, C_in, H, W)``, ``weight: (C_out, C_in/groups, kh, kw)``, ``padding`` as
-    ``((top, bottom), (left, right))`` zeros → ``(N, C_out, H_out, W_out)``.
+    ``x: (N, C_in, H, W)``, ``weight: (C_out, C_in/groups, kh, kw)``, ``bias: (C_out,)`` or
+    ``None``, ``padding`` as ``((top, bottom), (left, right))`` zeros →
+    ``(N, C_out, H_out, W_out)``.
 
     Groups split the patch matrix rows and the filters into ``groups`` blocks; ``torch.matmul``
     multiplies block ``g`` of one with block ``g`` of the other as a batch dimension, so no
     Python loop over groups is needed.
     """
-    xp = pad(x, padding)
     if tuple(stride) == (1, 1):
-        return _conv2d_shifted_views(xp, weight, dilation, groups)
+        return _conv2d_shifted_views(x, weight, bias, padding, dilation, groups)
+    xp = pad(x, padding)
     n = xp.shape[0]
     c_out, c_group, kh, kw = weight.shape
     cols = _im2col(xp, (kh, kw), stride, dilation)  # (N, C_in·kh·kw, L)
     cols = cols.view(n, groups, c_group * kh * kw, -1)  # rows of group g are contiguous
     filters = weight.reshape(groups, c_out // groups, c_group * kh * kw)
     out = filters @ cols  # (N, G, C_out/G, L): one product per (sample, group)
+    if bias is not None:
+        out = out + bias.view(groups, -1, 1)
     ho = _output_size(xp.shape[2], kh, stride[0], dilation[0])
     wo = _output_size(xp.shape[3], kw, stride[1], dilation[1])
     return out.reshape(n, c_out, ho, wo)
 
 
-def _conv2d_shifted_views(xp: torch.Tensor, weight: torch.Tensor, dilation, groups: int):
+def _padded_channels_last(x: torch.Tensor, padding) -> torch.Tensor:
+    """``(N, C, H, W)`` → zero-padded ``(N, H_p, W_p, C)`` (channels last), in one copy."""
+    (top, bottom), (left, right) = padding
+    n, c, h, w = x.shape
+    out = x.new_zeros(n, h + top + bottom, w + left + right, c)
+    out[:, top:top + h, left:left + w] = x.permute(0, 2, 3, 1)
+    return out
+
+
+def _conv2d_shifted_views(x: torch.Tensor, weight: torch.Tensor, bias, padding, dilation,
+                          groups: int) -> torch.Tensor:
     """Stride 1: the patch matrix as ``kh·kw`` shifted views of the channels-last image.
 
     Flatten the padded image channels-last, one row per pixel: ``rows: (N·H_p·W_p, C_in)``.
     The patch-matrix columns for tap ``(i, j)`` are ``rows[r + off]`` for every output row
     ``r``, with ``off = i·d_h·W_p + j·d_w`` — a contiguous slice, no copy. So
 
-        out[r] = Σ_(i,j) rows[r + off(i, j)] @ weight[:, :, i, j]ᵀ
+        out[r] = bias + Σ_(i,j) rows[r + off(i, j)] @ weight[:, :, i, j]ᵀ
 
     is the im2col product split into one block per tap. It is evaluated for every pixel of the
     padded grid; rows whose window runs past the right or bottom edge (or into the next
     image) are computed too and cropped at the end — a few percent of waste for a large image.
     """
-    n, _, hp, wp = xp.shape
+    xcl = _padded_channels_last(x, padding)
+    n, hp, wp, _ = xcl.shape
     c_out, c_group, kh, kw = weight.shape
     dh, dw = dilation
     ho, wo = hp - dh * (kh - 1), wp - dw * (kw - 1)
-    # (G, N·H_p·W_p, C_in/G): a view of the channels-last copy of the image
-    rows = xp.permute(0, 2, 3, 1).reshape(n * hp * wp, groups, c_group).transpose(0, 1)
+    total = n * hp * wp
+    rows = xcl.view(total, groups, c_group).transpose(0, 1)  # (G, N·H_p·W_p, C_in/G), a view
     # taps[i, j]: (G, C_in/G, C_out/G), the filters' weights for kernel tap (i, j)
     taps = weight.reshape(groups, c_out // groups, c_group, kh, kw).permute(3, 4, 0, 2, 1)
-    last = (kh - 1) * dh * wp + (kw - 1) * dw  # shift of the last tap
-    m = n * hp * wp - last  # rows for which every tap stays inside the flattened batch
-    out = xp.new_zeros(groups, n * hp * wp, c_out // groups)
+    shape = (groups, total, c_out // groups)
+    out = (bias.view(groups, 1, -1).expand(shape).contiguous() if bias is not None
+           else xcl.new_zeros(shape))  # start every output row from the bias
+    m = total - ((kh - 1) * dh * wp + (kw - 1) * dw)  # rows whose taps all stay in the batch
     acc = out[:, :m]
     for i in range(kh):
         for j in range(kw):

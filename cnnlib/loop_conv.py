@@ -2,7 +2,7 @@
 
 For every output pixel ``(a, b)`` and every filter ``o``,
 
-    y[n, o, a, b] = Σ_c Σ_i Σ_j  w[o, c, i, j] · x_pad[n, c, a·s_h + i·d_h, b·s_w + j·d_w]
+    y[n, o, a, b] = bias[o] + Σ_c Σ_i Σ_j  w[o, c, i, j] · x_pad[n, c, a·s_h + i·d_h, b·s_w + j·d_w]
 
 (cross-correlation: the filter is *not* flipped, as in every deep-learning library). The loops
 below run over output positions and kernel taps exactly as the formula reads; only the batch
@@ -19,11 +19,12 @@ from .padding import pad
 __all__: list[str] = []
 
 
-def _conv2d_loop(x: torch.Tensor, weight: torch.Tensor, stride=(1, 1),
-                 padding=((0, 0), (0, 0)), dilation=(1, 1), groups: int = 1) -> torch.Tensor:
+def _conv2d_loop(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+                 stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1),
+                 groups: int = 1) -> torch.Tensor:
     """The definition, loop by loop (arguments already checked by conv2d).
 
-    ``x: (N, C_in, H, W)``, ``weight: (C_out, C_in/groups, kh, kw)`` →
+    ``x: (N, C_in, H, W)``, ``weight: (C_out, C_in/groups, kh, kw)``, ``bias: (C_out,)`` →
     ``(N, C_out, H_out, W_out)``, ``H_out = ⌊(H + p_top + p_bottom − d_h(kh − 1) − 1)/s_h⌋ + 1``.
     Filters of group ``g`` see only the input channels of group ``g``.
     """
@@ -35,10 +36,11 @@ def _conv2d_loop(x: torch.Tensor, weight: torch.Tensor, stride=(1, 1),
     wo = (wp - dw * (kw - 1) - 1) // sw + 1
     xg = xp.reshape(n, groups, c_group, hp, wp)  # input channels split by group
     wg = weight.reshape(groups, c_out // groups, c_group, kh, kw)  # filters split by group
+    start = 0 if bias is None else bias.reshape(groups, c_out // groups)
     out = xp.new_zeros(n, groups, c_out // groups, ho, wo)
     for a in range(ho):  # every output position ...
         for b in range(wo):
-            total = 0
+            total = start
             for i in range(kh):  # ... every kernel tap ...
                 for j in range(kw):
                     pixel = xg[:, :, :, a * sh + i * dh, b * sw + j * dw]  # (N, G, C_in/G)

@@ -131,18 +131,22 @@ def _dense_weight(weight: torch.Tensor, groups: int) -> torch.Tensor:
     return dense.reshape(c_out, groups * c_group, *weight.shape[2:])
 
 
-def _conv2d_toeplitz(x: torch.Tensor, weight: torch.Tensor, stride=(1, 1),
-                     padding=((0, 0), (0, 0)), dilation=(1, 1), groups: int = 1) -> torch.Tensor:
+def _conv2d_toeplitz(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+                     stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1),
+                     groups: int = 1) -> torch.Tensor:
     """Convolution as one matrix–vector product per sample (arguments checked by conv2d).
 
-    ``x: (N, C_in, H, W)``, ``weight: (C_out, C_in/groups, kh, kw)`` → ``(N, C_out, H_out, W_out)``:
-    ``y = T x`` with ``T = toeplitz_matrix(dense weight)``, all samples at once as
-    ``X_flat @ Tᵀ``.
+    ``x: (N, C_in, H, W)``, ``weight: (C_out, C_in/groups, kh, kw)``, ``bias: (C_out,)`` →
+    ``(N, C_out, H_out, W_out)``: ``y = T x + b`` with ``T = toeplitz_matrix(dense weight)``,
+    all samples at once as ``X_flat @ Tᵀ``.
     """
     n, c_in, h, w = x.shape
     matrix = _toeplitz_2d(_dense_weight(weight, groups), (h, w), stride, padding, dilation)
     out = x.reshape(n, c_in * h * w) @ matrix.T  # (N, C_out·H_out·W_out)
     c_out = weight.shape[0]
+    out = out.view(n, c_out, -1)
+    if bias is not None:
+        out = out + bias.view(-1, 1)  # the same bias at every output position of a filter
     (top, bottom), (left, right) = padding
     ho = (h + top + bottom - dilation[0] * (weight.shape[2] - 1) - 1) // stride[0] + 1
     wo = (w + left + right - dilation[1] * (weight.shape[3] - 1) - 1) // stride[1] + 1

@@ -1,0 +1,207 @@
+"""Timing cnnlib's convolution methods against PyTorch's own kernel.
+
+Used by ``benchmarks/conv.py`` (the full run) and by the chapter "How convolution is computed"
+(a shrunk run). Every function returns plain records — lists of dicts — ready for a table,
+a plot or ``json.dump``.
+
+Timing rules, so that numbers from one run can be compared with each other:
+
+- **Warm-up** calls first (allocator, caches, lazy initialisation are not measured).
+- **Median** of the repeats, not the mean: one hiccup of a shared machine does not move it.
+- **Interleaved** rounds: every contender is called once per round, so a slow spell of the
+  machine slows all of them alike and their *ratio* stays meaningful.
+- On CUDA, ``torch.cuda.synchronize()`` before and after each call: kernels run
+  asynchronously and would otherwise be timed as free.
+- Same inputs, dtype, device and thread count for every contender (like with like).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+
+from ._validate import check_positive_int
+from .conv import METHODS, conv2d
+
+__all__ = [
+    "LENET_LAYER",
+    "VGG_LAYERS",
+    "ConvCase",
+    "compare_methods",
+    "fft_crossover",
+    "kernel_size_sweep",
+    "time_function",
+    "time_functions",
+]
+
+
+@dataclass(frozen=True)
+class ConvCase:
+    """One convolution layer to time: ``input (N, C_in, H, W)``, ``C_out`` filters of ``k×k``."""
+
+    name: str
+    batch: int
+    in_channels: int
+    out_channels: int
+    size: int
+    kernel_size: int
+    stride: int = 1
+    padding: int = 0
+
+    def tensors(self, device="cpu", dtype=torch.float32, seed: int = 0):
+        """Random ``(x, weight, bias)`` for this layer, reproducible from ``seed``."""
+        gen = torch.Generator().manual_seed(seed)
+        x = torch.randn(self.batch, self.in_channels, self.size, self.size, generator=gen,
+                        dtype=dtype)
+        w = torch.randn(self.out_channels, self.in_channels, self.kernel_size,
+                        self.kernel_size, generator=gen, dtype=dtype)
+        w = w / (self.in_channels * self.kernel_size**2) ** 0.5
+        b = torch.randn(self.out_channels, generator=gen, dtype=dtype)
+        return x.to(device), w.to(device), b.to(device)
+
+
+VGG_LAYERS = (
+    ConvCase("VGG block 2: 8×64×56×56, 64→64, 3×3", 8, 64, 64, 56, 3, padding=1),
+    ConvCase("VGG block 3: 8×128×28×28, 128→128, 3×3", 8, 128, 128, 28, 3, padding=1),
+    ConvCase("VGG block 4: 8×256×14×14, 256→256, 3×3", 8, 256, 256, 14, 3, padding=1),
+)
+"""3×3, padding 1 layers at VGG-16's shapes (batch 8); the first is the im2col target."""
+
+LENET_LAYER = ConvCase("LeNet conv1: 1×1×28×28, 1→20, 5×5", 1, 1, 20, 28, 5)
+
+
+def _sync(device) -> None:
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_functions(functions: dict[str, Callable[[], object]], repeats: int = 10,
+                   warmup: int = 2, device="cpu", budget_s: float | None = None
+                   ) -> dict[str, float]:
+    """Median seconds per call of each function, measured in interleaved rounds.
+
+    ``functions`` maps a name to a zero-argument callable. Each gets ``warmup`` untimed
+    calls, then ``repeats`` rounds call every function once. With ``budget_s``, the number of
+    rounds shrinks (to at least 3) so that the whole measurement takes about that long —
+    for contenders that need seconds per call.
+    """
+    check_positive_int("repeats", repeats)
+    if not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be a non-negative int, got {warmup!r}")
+    first = {}
+    for name, fn in functions.items():
+        for _ in range(max(warmup, 1)):
+            _sync(device)
+            start = time.perf_counter()
+            fn()
+            _sync(device)
+            first[name] = time.perf_counter() - start
+    if budget_s is not None:
+        per_round = sum(first.values())
+        repeats = max(3, min(repeats, int(budget_s / max(per_round, 1e-9))))
+    samples: dict[str, list[float]] = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, fn in functions.items():
+            _sync(device)
+            start = time.perf_counter()
+            fn()
+            _sync(device)
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def time_function(fn: Callable[[], object], repeats: int = 10, warmup: int = 2,
+                  device="cpu") -> float:
+    """Median seconds per call of ``fn()`` over ``repeats`` calls, after ``warmup`` calls."""
+    return time_functions({"fn": fn}, repeats, warmup, device)["fn"]
+
+
+def _record(case: ConvCase, method: str, seconds: float, torch_seconds: float, error: float,
+            device) -> dict:
+    return {
+        **asdict(case),
+        "method": method,
+        "seconds": seconds,
+        "torch_seconds": torch_seconds,
+        "ratio": seconds / torch_seconds,
+        "max_abs_error": error,
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+    }
+
+
+def compare_methods(cases: Iterable[ConvCase], methods: Sequence[str] = ("im2col",),
+                    repeats: int = 10, warmup: int = 2, device="cpu",
+                    dtype=torch.float32, budget_s: float | None = None,
+                    progress: bool = False) -> list[dict]:
+    """Time ``conv2d(method=m)`` for each method against ``F.conv2d`` on each case.
+
+    Returns one record per (case, method): the case's fields, ``seconds``, ``torch_seconds``
+    (measured in the same interleaved rounds), ``ratio`` = seconds / torch_seconds,
+    ``max_abs_error`` against PyTorch, ``device``, ``threads``.
+    """
+    for m in methods:
+        if m not in METHODS:
+            raise ValueError(f"methods must be among {', '.join(METHODS)}, got {m!r}")
+    records = []
+    cases = list(cases)
+    for case in _progress(cases, progress, "layers"):
+        x, w, b = case.tensors(device, dtype)
+        args = {"stride": case.stride, "padding": case.padding}
+        with torch.no_grad():
+            expected = F.conv2d(x, w, b, **args)
+            times = time_functions(_contenders(x, w, b, args, methods), repeats, warmup,
+                                   device, budget_s)
+            for m in methods:
+                error = (conv2d(x, w, b, method=m, **args) - expected).abs().max().item()
+                records.append(_record(case, m, times[m], times["torch"], error, device))
+    return records
+
+
+def _contenders(x, w, b, args: dict, methods: Sequence[str]) -> dict[str, Callable]:
+    """``{"torch": F.conv2d call, method: conv2d(method=...) call, …}`` on the same tensors."""
+    functions = {"torch": lambda: F.conv2d(x, w, b, **args)}
+    for m in methods:
+        functions[m] = lambda m=m: conv2d(x, w, b, method=m, **args)
+    return functions
+
+
+def kernel_size_sweep(kernel_sizes: Sequence[int], batch: int = 1, channels: int = 3,
+                      out_channels: int = 8, size: int = 256,
+                      methods: Sequence[str] = ("fft", "im2col"), repeats: int = 5,
+                      warmup: int = 1, device="cpu", budget_s: float | None = 2.0,
+                      progress: bool = False) -> list[dict]:
+    """Time the methods against ``F.conv2d`` for growing ``k×k`` kernels on one image size.
+
+    Padding ``k // 2`` keeps the output at the input size, so only the kernel grows. The
+    direct methods cost ∝ k², the FFT's cost hardly depends on k: see :func:`fft_crossover`.
+    """
+    cases = [ConvCase(f"k={k}", batch, channels, out_channels, size, k, padding=k // 2)
+             for k in kernel_sizes]
+    return compare_methods(cases, methods, repeats, warmup, device, budget_s=budget_s,
+                           progress=progress)
+
+
+def fft_crossover(records: Iterable[dict], method: str = "fft") -> int | None:
+    """The smallest kernel size from which ``method`` beats PyTorch for every larger size
+    measured (``None`` if it never does). ``records`` come from :func:`kernel_size_sweep`."""
+    ratios = sorted((r["kernel_size"], r["ratio"]) for r in records if r["method"] == method)
+    crossover = None
+    for k, ratio in reversed(ratios):
+        if ratio >= 1:
+            break
+        crossover = k
+    return crossover
+
+
+def _progress(items: list, enabled: bool, unit: str):
+    if not enabled:
+        return items
+    from tqdm.auto import tqdm
+
+    return tqdm(items, unit=unit, leave=False)
