@@ -3,7 +3,10 @@
     python benchmarks/conv.py [--quick] [--out DIR] [--device cpu|cuda]
 
 Four measurements, every ratio taken against ``torch.nn.functional.conv2d`` in the same
-interleaved rounds (see ``cnnlib.benchmark``):
+interleaved rounds (see ``cnnlib.benchmark``). Times are medians; "ratio" is the median of the
+per-round ratios (each pair measured back to back), "best/best" the ratio of the fastest calls.
+A busy machine (high load average, printed first) slows short, many-step computations more
+than one library call: run it on a quiet machine for numbers worth quoting.
 
 1. im2col on VGG-style 3×3 layers — the target: within 2.0× of PyTorch on the first one
    (batch 8, 64→64 channels, 56×56, padding 1);
@@ -47,17 +50,20 @@ def table(records: list[dict], columns: list[tuple[str, str, str]]) -> str:
     headers = [h for h, _, _ in columns]
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
-    body = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    text = [not fmt for _, _, fmt in columns]  # strings to the left, numbers to the right
+    body = ["  ".join(c.ljust(w) if left else c.rjust(w)
+                      for c, w, left in zip(row, widths, text, strict=True)) for row in rows]
     return "\n".join([line, "-" * len(line), *body])
 
 
 def with_ms(records: list[dict]) -> list[dict]:
-    return [{**r, "ms": 1e3 * r["seconds"], "torch_ms": 1e3 * r["torch_seconds"]}
-            for r in records]
+    return [{**r, "ms": 1e3 * r["seconds"], "torch_ms": 1e3 * r["torch_seconds"],
+             "best_ratio": r["min_seconds"] / r["torch_min_seconds"]} for r in records]
 
 
 TIMES = [("method", "method", ""), ("ms", "ms", ".2f"), ("torch ms", "torch_ms", ".2f"),
-         ("ratio", "ratio", ".2f"), ("max |err|", "max_abs_error", ".1e")]
+         ("ratio", "ratio", ".2f"), ("best/best", "best_ratio", ".2f"), ("rounds", "rounds", "d"),
+         ("max |err|", "max_abs_error", ".1e")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,13 +73,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
-    repeats = 5 if args.quick else 15
+    repeats = 7 if args.quick else 21
     kernel_sizes = [3, 7, 11, 15, 23, 31] if args.quick else [3, 5, 7, 9, 11, 15, 19, 23, 27, 31]
     layers = VGG_LAYERS[:1] if args.quick else VGG_LAYERS
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"torch {torch.__version__} on {device} ({platform.processor() or platform.machine()}),"
           f" {torch.get_num_threads()} threads, load average {load:.1f}"
           f"{'  [quick]' if args.quick else ''}")
+    cores = os.cpu_count() or 1
+    if load > 0.5 * cores:
+        print(f"WARNING: load average {load:.1f} on {cores} cores — other processes compete for "
+              f"the CPU; every parallel step may wait for a descheduled thread, so times (and "
+              f"ratios of many-step methods to one-call PyTorch) will be inflated")
     start = time.perf_counter()
 
     print("\n1. im2col vs PyTorch on VGG-style layers")

@@ -9,7 +9,8 @@ Timing rules, so that numbers from one run can be compared with each other:
 - **Warm-up** calls first (allocator, caches, lazy initialisation are not measured).
 - **Median** of the repeats, not the mean: one hiccup of a shared machine does not move it.
 - **Interleaved** rounds: every contender is called once per round, so a slow spell of the
-  machine slows all of them alike and their *ratio* stays meaningful.
+  machine slows all of them alike; the ratio to PyTorch is the median of the per-round
+  ratios (a paired comparison), which stays meaningful on a busy machine.
 - On CUDA, ``torch.cuda.synchronize()`` before and after each call: kernels run
   asynchronously and would otherwise be timed as free.
 - Same inputs, dtype, device and thread count for every contender (like with like).
@@ -35,6 +36,7 @@ __all__ = [
     "compare_methods",
     "fft_crossover",
     "kernel_size_sweep",
+    "measure",
     "time_function",
     "time_functions",
 ]
@@ -80,38 +82,48 @@ def _sync(device) -> None:
         torch.cuda.synchronize()
 
 
-def time_functions(functions: dict[str, Callable[[], object]], repeats: int = 10,
-                   warmup: int = 2, device="cpu", budget_s: float | None = None
-                   ) -> dict[str, float]:
-    """Median seconds per call of each function, measured in interleaved rounds.
+def measure(functions: dict[str, Callable[[], object]], repeats: int = 10, warmup: int = 2,
+            device="cpu", budget_s: float | None = None) -> dict[str, list[float]]:
+    """Seconds of every call of each function, measured in interleaved rounds.
 
     ``functions`` maps a name to a zero-argument callable. Each gets ``warmup`` untimed
-    calls, then ``repeats`` rounds call every function once. With ``budget_s``, the number of
-    rounds shrinks (to at least 3) so that the whole measurement takes about that long —
-    for contenders that need seconds per call.
+    calls (at least one, used to size the run), then ``repeats`` rounds call every function
+    once, in forward order on even rounds and reverse order on odd ones (no contender always
+    runs right after the same neighbour). With ``budget_s``, the number of rounds shrinks (to
+    at least 3) so that the whole measurement takes about that long — for contenders that
+    need seconds per call. Returns ``{name: [seconds of round 0, round 1, …]}``.
     """
     check_positive_int("repeats", repeats)
-    if not isinstance(warmup, int) or warmup < 0:
+    if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
         raise ValueError(f"warmup must be a non-negative int, got {warmup!r}")
-    first = {}
-    for name, fn in functions.items():
-        for _ in range(max(warmup, 1)):
-            _sync(device)
-            start = time.perf_counter()
-            fn()
-            _sync(device)
-            first[name] = time.perf_counter() - start
+    first = {name: _timed(fn, device) for name, fn in functions.items()}
+    for _ in range(warmup - 1):
+        first = {name: _timed(fn, device) for name, fn in functions.items()}
     if budget_s is not None:
         per_round = sum(first.values())
         repeats = max(3, min(repeats, int(budget_s / max(per_round, 1e-9))))
     samples: dict[str, list[float]] = {name: [] for name in functions}
-    for _ in range(repeats):
-        for name, fn in functions.items():
-            _sync(device)
-            start = time.perf_counter()
-            fn()
-            _sync(device)
-            samples[name].append(time.perf_counter() - start)
+    names = list(functions)
+    for r in range(repeats):
+        for name in names if r % 2 == 0 else reversed(names):
+            samples[name].append(_timed(functions[name], device))
+    return samples
+
+
+def _timed(fn: Callable[[], object], device) -> float:
+    _sync(device)
+    start = time.perf_counter()
+    fn()
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def time_functions(functions: dict[str, Callable[[], object]], repeats: int = 10,
+                   warmup: int = 2, device="cpu", budget_s: float | None = None
+                   ) -> dict[str, float]:
+    """Median seconds per call of each function, measured in interleaved rounds (see
+    :func:`measure`)."""
+    samples = measure(functions, repeats, warmup, device, budget_s)
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
@@ -121,14 +133,21 @@ def time_function(fn: Callable[[], object], repeats: int = 10, warmup: int = 2,
     return time_functions({"fn": fn}, repeats, warmup, device)["fn"]
 
 
-def _record(case: ConvCase, method: str, seconds: float, torch_seconds: float, error: float,
-            device) -> dict:
+def _record(case: ConvCase, method: str, samples: list[float], torch_samples: list[float],
+            error: float, device) -> dict:
+    """Medians, minima and the paired ratio: the median over rounds of method/torch, each
+    pair measured back to back, so a slow spell of a shared machine cancels out."""
+    paired = [t / t0 for t, t0 in zip(samples, torch_samples, strict=True)]
     return {
         **asdict(case),
         "method": method,
-        "seconds": seconds,
-        "torch_seconds": torch_seconds,
-        "ratio": seconds / torch_seconds,
+        "seconds": statistics.median(samples),
+        "torch_seconds": statistics.median(torch_samples),
+        "ratio": statistics.median(paired),
+        "ratio_of_medians": statistics.median(samples) / statistics.median(torch_samples),
+        "min_seconds": min(samples),
+        "torch_min_seconds": min(torch_samples),
+        "rounds": len(samples),
         "max_abs_error": error,
         "device": str(device),
         "threads": torch.get_num_threads(),
@@ -141,9 +160,11 @@ def compare_methods(cases: Iterable[ConvCase], methods: Sequence[str] = ("im2col
                     progress: bool = False) -> list[dict]:
     """Time ``conv2d(method=m)`` for each method against ``F.conv2d`` on each case.
 
-    Returns one record per (case, method): the case's fields, ``seconds``, ``torch_seconds``
-    (measured in the same interleaved rounds), ``ratio`` = seconds / torch_seconds,
-    ``max_abs_error`` against PyTorch, ``device``, ``threads``.
+    Returns one record per (case, method): the case's fields; ``seconds`` and
+    ``torch_seconds``, medians measured in the same interleaved rounds; ``ratio``, the median
+    over rounds of method time / PyTorch time (paired); ``ratio_of_medians``; ``min_seconds``
+    and ``torch_min_seconds``; ``rounds``; ``max_abs_error`` against PyTorch; ``device``;
+    ``threads``.
     """
     for m in methods:
         if m not in METHODS:
@@ -155,11 +176,11 @@ def compare_methods(cases: Iterable[ConvCase], methods: Sequence[str] = ("im2col
         args = {"stride": case.stride, "padding": case.padding}
         with torch.no_grad():
             expected = F.conv2d(x, w, b, **args)
-            times = time_functions(_contenders(x, w, b, args, methods), repeats, warmup,
-                                   device, budget_s)
+            samples = measure(_contenders(x, w, b, args, methods), repeats, warmup, device,
+                              budget_s)
             for m in methods:
                 error = (conv2d(x, w, b, method=m, **args) - expected).abs().max().item()
-                records.append(_record(case, m, times[m], times["torch"], error, device))
+                records.append(_record(case, m, samples[m], samples["torch"], error, device))
     return records
 
 

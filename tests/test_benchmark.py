@@ -1,0 +1,91 @@
+"""The timing helpers run, return well-formed records and find a crossover correctly (no
+timing is asserted: times depend on the machine)."""
+
+import json
+
+import pytest
+import torch
+
+from cnnlib.benchmark import (
+    ConvCase,
+    compare_methods,
+    fft_crossover,
+    kernel_size_sweep,
+    measure,
+    time_function,
+    time_functions,
+)
+
+
+def test_measure_interleaves_rounds_and_counts_calls():
+    calls = []
+    samples = measure({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
+                      repeats=4, warmup=2)
+    assert {k: len(v) for k, v in samples.items()} == {"a": 4, "b": 4}
+    assert all(t >= 0 for v in samples.values() for t in v)
+    # 2 warm-up rounds, then forward and reverse order in turn
+    assert calls == ["a", "b"] * 2 + ["a", "b", "b", "a", "a", "b", "b", "a"]
+
+
+def test_budget_shrinks_the_number_of_rounds():
+    samples = measure({"slow": lambda: torch.ones(10).sum()}, repeats=1000, warmup=1,
+                      budget_s=0.0)
+    assert len(samples["slow"]) == 3
+
+
+def test_time_function_is_a_median():
+    assert time_function(lambda: None, repeats=5) >= 0
+    times = time_functions({"x": lambda: None, "y": lambda: sum(range(1000))}, repeats=3)
+    assert set(times) == {"x", "y"}
+
+
+@pytest.mark.parametrize(("kwargs", "pattern"), [
+    ({"repeats": 0}, "repeats must be a positive int"),
+    ({"warmup": -1}, "warmup must be a non-negative int"),
+])
+def test_measure_argument_checks(kwargs, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        measure({"f": lambda: None}, **kwargs)
+
+
+def test_compare_methods_records():
+    case = ConvCase("tiny", 1, 2, 3, 8, 3, padding=1)
+    records = compare_methods([case], ["loop", "im2col", "fft", "toeplitz"], repeats=2)
+    assert [r["method"] for r in records] == ["loop", "im2col", "fft", "toeplitz"]
+    for r in records:
+        assert r["name"] == "tiny" and r["rounds"] == 2 and r["threads"] >= 1
+        assert r["seconds"] > 0 and r["torch_seconds"] > 0 and r["ratio"] > 0
+        assert r["max_abs_error"] < 1e-4  # every method computed the right answer
+    json.dumps(records)  # plain data, ready to save
+
+
+def test_compare_methods_rejects_unknown_method():
+    with pytest.raises(ValueError, match="methods must be among"):
+        compare_methods([ConvCase("tiny", 1, 1, 1, 5, 3)], ["winograd"])
+
+
+def test_kernel_size_sweep_keeps_output_size():
+    records = kernel_size_sweep([3, 5], size=12, channels=1, out_channels=2, repeats=1,
+                                budget_s=None)
+    assert [(r["kernel_size"], r["method"]) for r in records] == [
+        (3, "fft"), (3, "im2col"), (5, "fft"), (5, "im2col")]
+    assert {r["padding"] for r in records} == {1, 2}
+
+
+def test_fft_crossover():
+    def rec(k, ratio, method="fft"):
+        return {"kernel_size": k, "ratio": ratio, "method": method}
+
+    assert fft_crossover([rec(3, 5.0), rec(7, 1.2), rec(11, 0.8), rec(15, 0.5)]) == 11
+    # a faster point followed by a slower one does not count: faster for every larger k
+    assert fft_crossover([rec(3, 0.9), rec(7, 1.1), rec(11, 0.7)]) == 11
+    assert fft_crossover([rec(3, 2.0), rec(7, 1.5)]) is None
+    assert fft_crossover([rec(3, 0.5, "im2col")]) is None
+
+
+def test_conv_case_tensors_are_reproducible():
+    case = ConvCase("c", 2, 3, 4, 6, 3)
+    x1, w1, b1 = case.tensors(seed=5)
+    x2, w2, b2 = case.tensors(seed=5)
+    assert torch.equal(x1, x2) and torch.equal(w1, w2) and torch.equal(b1, b2)
+    assert x1.shape == (2, 3, 6, 6) and w1.shape == (4, 3, 3, 3) and b1.shape == (4,)
