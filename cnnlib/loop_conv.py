@@ -35,7 +35,9 @@ def _conv2d_loop(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
     ho = (hp - dh * (kh - 1) - 1) // sh + 1
     wo = (wp - dw * (kw - 1) - 1) // sw + 1
     xg = xp.reshape(n, groups, c_group, hp, wp)  # input channels split by group
-    wg = weight.reshape(groups, c_out // groups, c_group, kh, kw)  # filters split by group
+    # taps[i][j]: (G, C_out/G, C_in/G), the weights of kernel tap (i, j) of every filter
+    wg = weight.reshape(groups, c_out // groups, c_group, kh, kw)
+    taps = [[wg[:, :, :, i, j] for j in range(kw)] for i in range(kh)]
     start = 0 if bias is None else bias.reshape(groups, c_out // groups)
     out = xp.new_zeros(n, groups, c_out // groups, ho, wo)
     for a in range(ho):  # every output position ...
@@ -43,9 +45,8 @@ def _conv2d_loop(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
             total = start
             for i in range(kh):  # ... every kernel tap ...
                 for j in range(kw):
-                    pixel = xg[:, :, :, a * sh + i * dh, b * sw + j * dw]  # (N, G, C_in/G)
-                    tap = wg[:, :, :, i, j]  # (G, C_out/G, C_in/G)
+                    pixel = xg[:, :, None, :, a * sh + i * dh, b * sw + j * dw]  # (N, G, 1, C_in/G)
                     # ... multiply, and sum over the input channels of the group
-                    total = total + (pixel[:, :, None, :] * tap).sum(dim=-1)
-            out[:, :, :, a, b] = total  # (N, G, C_out/G)
+                    total = total + (pixel * taps[i][j]).sum(dim=-1)  # (N, G, C_out/G)
+            out[:, :, :, a, b] = total
     return out.reshape(n, c_out, ho, wo)

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import torch
 
-from ._validate import check_non_negative_tuple
+from ._validate import check_non_negative_tuple, check_positive_int
 
 __all__ = ["PADDING_MODES", "pad", "resolve_padding", "same_padding"]
 
@@ -51,6 +51,8 @@ def same_padding(kernel_size: int, dilation: int = 1) -> tuple[int, int]:
     ``n`` when ``d(k − 1)`` samples are added in total. PyTorch puts ``total // 2`` before
     and the rest after: ``same_padding(4) == (1, 2)``, ``same_padding(3) == (1, 1)``.
     """
+    check_positive_int("kernel_size", kernel_size)
+    check_positive_int("dilation", dilation)
     total = dilation * (kernel_size - 1)
     return total // 2, total - total // 2
 

@@ -103,6 +103,8 @@ def test_resolve_padding_forms():
     (lambda: pad(torch.randn(3), [(1, 1)] * 2), ValueError, "padding has 2 pairs"),
     (lambda: pad([1.0, 2.0], [(1, 1)]), TypeError, "input must be a torch"),
     (lambda: resolve_padding("full", (3,), (1,), (1,)), ValueError, "'valid' or 'same'"),
+    (lambda: same_padding(0), ValueError, "kernel_size must be a positive int"),
+    (lambda: same_padding(3, dilation=0), ValueError, "dilation must be a positive int"),
     (lambda: resolve_padding("same", (3,), (1,), (2,)), ValueError, "requires stride 1"),
     (lambda: resolve_padding((1, 2), (3,), (1,), (1,)), ValueError, "padding must be"),
 ])
