@@ -5,8 +5,9 @@
 Four measurements, every ratio taken against ``torch.nn.functional.conv2d`` in the same
 interleaved rounds (see ``cnnlib.benchmark``). Times are medians; "ratio" is the median of the
 per-round ratios (each pair measured back to back), "best/best" the ratio of the fastest calls.
-A busy machine (high load average, printed first) slows short, many-step computations more
-than one library call: run it on a quiet machine for numbers worth quoting.
+"busy" is the share of the CPU that other processes used during a measurement: a busy
+machine slows short, many-step computations more than one library call, so run it on a quiet
+machine for numbers worth quoting.
 
 1. im2col on VGG-style 3×3 layers — the target: within 2.0× of PyTorch on the first one
    (batch 8, 64→64 channels, 56×56, padding 1);
@@ -34,6 +35,7 @@ import torch
 from cnnlib.benchmark import (
     LENET_LAYER,
     VGG_LAYERS,
+    OtherLoad,
     compare_methods,
     fft_crossover,
     kernel_size_sweep,
@@ -42,6 +44,7 @@ from cnnlib.conv import METHODS
 
 IM2COL_TARGET = 2.0  # im2col time / PyTorch time on VGG_LAYERS[0]
 LOOP_LIMIT_S = 1.0  # the loop method on the LeNet layer
+BUSY_LIMIT = 0.2  # above this share of the CPU used by others, say the timings are unreliable
 
 
 def table(records: list[dict], columns: list[tuple[str, str, str]]) -> str:
@@ -56,14 +59,19 @@ def table(records: list[dict], columns: list[tuple[str, str, str]]) -> str:
     return "\n".join([line, "-" * len(line), *body])
 
 
+def percent(fraction: float | None) -> str:
+    return "n/a" if fraction is None else f"{100 * fraction:.0f}%"
+
+
 def with_ms(records: list[dict]) -> list[dict]:
     return [{**r, "ms": 1e3 * r["seconds"], "torch_ms": 1e3 * r["torch_seconds"],
-             "best_ratio": r["min_seconds"] / r["torch_min_seconds"]} for r in records]
+             "best_ratio": r["min_seconds"] / r["torch_min_seconds"],
+             "busy": percent(r["other_load"])} for r in records]
 
 
 TIMES = [("method", "method", ""), ("ms", "ms", ".2f"), ("torch ms", "torch_ms", ".2f"),
          ("ratio", "ratio", ".2f"), ("best/best", "best_ratio", ".2f"), ("rounds", "rounds", "d"),
-         ("max |err|", "max_abs_error", ".1e")]
+         ("busy", "busy", ">"), ("max |err|", "max_abs_error", ".1e")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,15 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     repeats = 7 if args.quick else 21
     kernel_sizes = [3, 7, 11, 15, 23, 31] if args.quick else [3, 5, 7, 9, 11, 15, 19, 23, 27, 31]
     layers = VGG_LAYERS[:1] if args.quick else VGG_LAYERS
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    with OtherLoad() as idle:
+        time.sleep(1.0)
     print(f"torch {torch.__version__} on {device} ({platform.processor() or platform.machine()}),"
-          f" {torch.get_num_threads()} threads, load average {load:.1f}"
+          f" {torch.get_num_threads()} threads, {os.cpu_count()} cores; other processes used "
+          f"{percent(idle.fraction)} of the CPU in the last second"
           f"{'  [quick]' if args.quick else ''}")
-    cores = os.cpu_count() or 1
-    if load > 0.5 * cores:
-        print(f"WARNING: load average {load:.1f} on {cores} cores — other processes compete for "
-              f"the CPU; every parallel step may wait for a descheduled thread, so times (and "
-              f"ratios of many-step methods to one-call PyTorch) will be inflated")
     start = time.perf_counter()
 
     print("\n1. im2col vs PyTorch on VGG-style layers")
@@ -103,16 +108,17 @@ def main(argv: list[str] | None = None) -> int:
                                       progress=True))
     by_k = {}
     for r in sweep:
-        row = by_k.setdefault(r["kernel_size"], {"k": r["kernel_size"], "torch_ms": r["torch_ms"]})
+        row = by_k.setdefault(r["kernel_size"], {"k": r["kernel_size"], "torch_ms": r["torch_ms"],
+                                                 "busy": r["busy"]})
         row[f"{r['method']}_ms"] = r["ms"]
         row[f"{r['method']}_ratio"] = r["ratio"]
     print(table(list(by_k.values()), [
         ("k", "k", "d"), ("torch ms", "torch_ms", ".2f"), ("fft ms", "fft_ms", ".2f"),
         ("fft/torch", "fft_ratio", ".2f"), ("im2col ms", "im2col_ms", ".2f"),
-        ("im2col/torch", "im2col_ratio", ".2f")]))
+        ("im2col/torch", "im2col_ratio", ".2f"), ("busy", "busy", ">")]))
     crossover = fft_crossover(sweep)
 
-    target_ratio = vgg[0]["ratio"]
+    target_ratio, busy = vgg[0]["ratio"], vgg[0]["other_load"]
     loop_s = next(r["seconds"] for r in lenet if r["method"] == "loop")
     im2col_ok, loop_ok = target_ratio <= IM2COL_TARGET, loop_s < LOOP_LIMIT_S
     fft_text = (f"fft faster than torch from k={crossover}" if crossover is not None
@@ -120,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     summary = (f"SUMMARY: im2col/torch {target_ratio:.2f}x (target <= {IM2COL_TARGET}x) "
                f"{'PASS' if im2col_ok else 'FAIL'}; {fft_text}; loop LeNet layer "
                f"{loop_s:.2f} s {'PASS' if loop_ok else 'FAIL'}")
+    if busy is not None and busy > BUSY_LIMIT:
+        summary += (f" [machine busy: other processes used {percent(busy)} of the CPU during "
+                    f"the im2col measurement; rerun when it is quiet]")
     elapsed = time.perf_counter() - start
     print(f"\n(measured in {elapsed:.0f} s)\n{summary}")
 
@@ -130,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                + [{**r, "benchmark": "kernel_sweep"} for r in sweep])
     (out / "conv.json").write_text(json.dumps({
         "torch": torch.__version__, "device": str(device), "threads": torch.get_num_threads(),
-        "load_average": load, "quick": args.quick, "seconds": elapsed,
+        "other_load_at_start": idle.fraction, "quick": args.quick, "seconds": elapsed,
         "im2col_ratio": target_ratio, "im2col_target": IM2COL_TARGET, "im2col_pass": im2col_ok,
         "fft_crossover_kernel": crossover, "loop_lenet_seconds": loop_s, "loop_pass": loop_ok,
         "summary": summary, "records": records,

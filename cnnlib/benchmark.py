@@ -18,6 +18,7 @@ Timing rules, so that numbers from one run can be compared with each other:
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -33,6 +34,7 @@ __all__ = [
     "LENET_LAYER",
     "VGG_LAYERS",
     "ConvCase",
+    "OtherLoad",
     "compare_methods",
     "fft_crossover",
     "kernel_size_sweep",
@@ -75,6 +77,46 @@ VGG_LAYERS = (
 """3×3, padding 1 layers at VGG-16's shapes (batch 8); the first is the im2col target."""
 
 LENET_LAYER = ConvCase("LeNet conv1: 1×1×28×28, 1→20, 5×5", 1, 1, 20, 28, 5)
+
+
+class OtherLoad:
+    """How much CPU *other* processes used while the ``with`` block ran (Linux only).
+
+    ``fraction`` is their CPU time (including time stolen by a hypervisor) divided by the
+    machine's capacity over the interval: 0 on a quiet machine, 0.5 when other processes kept
+    half of the cores busy. ``None`` where ``/proc/stat`` does not exist. A busy machine makes
+    every parallel step wait for descheduled threads, so timings from it are not comparable.
+    """
+
+    fraction: float | None = None
+
+    @staticmethod
+    def _busy_seconds() -> float | None:
+        try:
+            with open("/proc/stat") as f:
+                fields = [int(v) for v in f.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def _own_seconds() -> float:
+        t = os.times()
+        return t.user + t.system
+
+    def __enter__(self) -> OtherLoad:
+        self._start = (time.perf_counter(), self._busy_seconds(), self._own_seconds())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        wall0, busy0, own0 = self._start
+        busy1 = self._busy_seconds()
+        if busy0 is None or busy1 is None:
+            return
+        elapsed = time.perf_counter() - wall0
+        others = (busy1 - busy0) - (self._own_seconds() - own0)
+        self.fraction = max(0.0, others) / (max(elapsed, 1e-9) * (os.cpu_count() or 1))
 
 
 def _sync(device) -> None:
@@ -164,7 +206,8 @@ def compare_methods(cases: Iterable[ConvCase], methods: Sequence[str] = ("im2col
     ``torch_seconds``, medians measured in the same interleaved rounds; ``ratio``, the median
     over rounds of method time / PyTorch time (paired); ``ratio_of_medians``; ``min_seconds``
     and ``torch_min_seconds``; ``rounds``; ``max_abs_error`` against PyTorch; ``device``;
-    ``threads``.
+    ``threads``; ``other_load``, the share of the CPU that other processes used meanwhile
+    (see :class:`OtherLoad`).
     """
     for m in methods:
         if m not in METHODS:
@@ -176,11 +219,13 @@ def compare_methods(cases: Iterable[ConvCase], methods: Sequence[str] = ("im2col
         args = {"stride": case.stride, "padding": case.padding}
         with torch.no_grad():
             expected = F.conv2d(x, w, b, **args)
-            samples = measure(_contenders(x, w, b, args, methods), repeats, warmup, device,
-                              budget_s)
+            with OtherLoad() as load:
+                samples = measure(_contenders(x, w, b, args, methods), repeats, warmup, device,
+                                  budget_s)
             for m in methods:
                 error = (conv2d(x, w, b, method=m, **args) - expected).abs().max().item()
-                records.append(_record(case, m, samples[m], samples["torch"], error, device))
+                records.append({**_record(case, m, samples[m], samples["torch"], error, device),
+                                "other_load": load.fraction})
     return records
 
 

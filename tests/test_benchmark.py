@@ -8,6 +8,7 @@ import torch
 
 from cnnlib.benchmark import (
     ConvCase,
+    OtherLoad,
     compare_methods,
     fft_crossover,
     kernel_size_sweep,
@@ -56,6 +57,7 @@ def test_compare_methods_records():
         assert r["name"] == "tiny" and r["rounds"] == 2 and r["threads"] >= 1
         assert r["seconds"] > 0 and r["torch_seconds"] > 0 and r["ratio"] > 0
         assert r["max_abs_error"] < 1e-4  # every method computed the right answer
+        assert r["other_load"] is None or 0 <= r["other_load"] <= 1
     json.dumps(records)  # plain data, ready to save
 
 
@@ -89,3 +91,11 @@ def test_conv_case_tensors_are_reproducible():
     x2, w2, b2 = case.tensors(seed=5)
     assert torch.equal(x1, x2) and torch.equal(w1, w2) and torch.equal(b1, b2)
     assert x1.shape == (2, 3, 6, 6) and w1.shape == (4, 3, 3, 3) and b1.shape == (4,)
+
+
+def test_other_load_ignores_our_own_work():
+    """Busy work in this process is not counted as other processes' load."""
+    with OtherLoad() as load:
+        sum(i * i for i in range(300_000))
+    if load.fraction is not None:  # Linux: /proc/stat exists
+        assert 0 <= load.fraction <= 1
