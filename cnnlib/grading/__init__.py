@@ -1,0 +1,37 @@
+"""The course's autograder: questions, the student's ``check()``, and the sandboxed grader.
+
+Student side (in an exercise notebook)::
+
+    from cnnlib.grading import Checker
+    check = Checker("02_conv1d")
+    check("conv1d_valid")          # public checks, instant feedback, never raises
+
+Instructor side (a shell)::
+
+    cnnlib-grade grade 02_conv1d submissions/ --out grades/     # grades.csv, reports, results.json
+    cnnlib-grade student --check                                # student notebooks == sources?
+
+Authoring an exercise: one source notebook ``exercises/sources/NN_slug.ipynb`` (solutions
+between ``### BEGIN SOLUTION`` and ``### END SOLUTION``) and one module of questions
+``cnnlib/grading/exercises/exNN_slug.py`` (see :mod:`cnnlib.grading.question`).
+
+Modules: ``question`` (Question, Exercise), ``compare``, ``codec`` (JSON values), ``scan`` and
+``guard`` (the static and runtime halves of "from scratch"), ``checker`` (student side),
+``notebook`` and ``authoring`` (reading submissions, making student notebooks), ``sandbox`` and
+``_child`` (the isolated process), ``grader`` (verdicts, batches), ``report`` (CSV, JSON,
+Gradescope), ``cli``.
+"""
+
+from .checker import Checker, CheckResult
+from .question import Case, Exercise, FromScratch, Question, list_exercises, load_exercise
+
+__all__ = [
+    "Case",
+    "CheckResult",
+    "Checker",
+    "Exercise",
+    "FromScratch",
+    "Question",
+    "list_exercises",
+    "load_exercise",
+]

@@ -1,0 +1,240 @@
+"""The sandbox factory: one process that has imported PyTorch forks a fresh sandbox per run.
+
+Importing PyTorch takes seconds; forking a process that already has it takes milliseconds, so
+the grader starts this *zygote* once per batch and asks it for each sandbox. The zygote holds
+no secret (it never sees a check's input or answer: those travel on pipes between the grader
+and the sandbox, which the grader hands over as file descriptors) and runs no student code
+itself. For each request it forks a child that, before running anything of the student's:
+
+- starts a new session (so the grader can kill its whole process group),
+- takes its stdin from /dev/null and its stdout/stderr from the grader's capped pipe,
+- moves to a fresh empty working directory and a minimal environment,
+- sets its resource limits (CPU seconds, data segment, file size, no core files),
+- where the kernel allows it, enters new PID, mount and network namespaces: it cannot see or
+  signal any process outside, has no network, and every process it starts dies with it,
+- where the grader runs as root and the Python installation is world-readable, becomes
+  ``nobody``.
+
+The zygote is also a *child subreaper*: a process a submission double-forks to escape is
+re-parented here, and the zygote kills it at once. It reports each child's exit status (and
+CPU time) back to the grader. Messages are JSON over a Unix ``SOCK_SEQPACKET`` socket.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import select
+import signal
+import socket
+import sys
+
+CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x20000000, 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
+
+
+def _libc():
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+def _send(sock: socket.socket, message: dict) -> None:
+    try:
+        sock.send(json.dumps(message).encode())
+    except OSError:
+        pass
+
+
+def _vm_data() -> int:
+    """Bytes of this process's data segment now (what RLIMIT_DATA counts)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _set_limits(limits: dict) -> None:
+    cpu = int(limits["cpu_seconds"])
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 2))
+    # What the submission may allocate comes on top of what PyTorch already holds.
+    data = _vm_data() + int(limits["data_bytes"]) + (256 << 20)
+    resource.setrlimit(resource.RLIMIT_DATA, (data, data))
+    size = int(limits["file_bytes"])
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if limits.get("nproc"):
+        n = int(limits["nproc"])
+        resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
+
+
+def _split(isolate: bool, libc) -> None:
+    """Fork once more: the outer process only waits and mirrors how the inner one ends, so the
+    sandbox's parent is a disposable process, not the zygote. With ``isolate`` the inner
+    process is PID 1 of new PID, mount and network namespaces: it cannot see or signal any
+    process outside, has no network, and the kernel kills everything it started when it ends.
+    """
+    if isolate and libc.unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET) != 0:
+        isolate = False
+    pid = os.fork()
+    if pid:
+        os.closerange(3, 65536)
+        while True:
+            try:
+                _, status = os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            signal.signal(sig, signal.SIG_DFL)
+            os.kill(os.getpid(), sig)
+        os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
+    os.setsid()  # a group of its own: killing its process group cannot reach the outer one
+    if libc is not None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if isolate:
+        libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
+        libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+
+
+def _become_child(request: dict, fds: list[int], libc) -> None:
+    """In the forked process: lock down, then serve the submission (never returns)."""
+    code = 70
+    try:
+        control_fd, result_fd, output_fd = fds
+        os.setsid()
+        if libc is not None:
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(output_fd, 1)
+        os.dup2(output_fd, 2)
+        os.close(output_fd)
+        os.close(devnull)
+        os.set_inheritable(control_fd, False)
+        os.set_inheritable(result_fd, False)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        _set_limits(request["limits"])
+        _split(bool(request.get("isolate")) and libc is not None, libc)
+        uid = request.get("uid")
+        if uid is not None:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL)
+        from ._child import main
+
+        main(control_fd, result_fd)
+    except BaseException as err:  # say why, then leave
+        try:
+            os.write(2, f"sandbox start failed: {type(err).__name__}: {err}\n".encode())
+        except OSError:
+            pass
+    os._exit(code)
+
+
+def _orphans(me: int, known: set[int]) -> list[int]:
+    """Processes re-parented to the zygote that it did not start (escaped daemons)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in known:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 1 and int(fields[1]) == me:
+            out.append(int(entry))
+    return out
+
+
+def serve(sock_fd: int) -> None:
+    """The zygote's main loop (started by the grader as ``python -I -c …``)."""
+    import numpy  # noqa: F401 - imported once here, shared by every sandbox
+    import torch
+
+    torch.set_num_threads(1)
+    import cnnlib  # noqa: F401
+
+    from . import _child  # noqa: F401
+    from .guard import warm_up
+
+    warm_up()
+
+    libc = _libc()
+    if libc is not None:
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    sock = socket.socket(fileno=sock_fd)
+    me = os.getpid()
+    children: dict[int, int] = {}
+    _send(sock, {"op": "ready", "pid": me})
+    sweep_every, ticks = 10, 0
+    while True:
+        readable, _, _ = select.select([sock], [], [], 0.05)
+        ticks += 1
+        while True:
+            try:
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            if pid in children:
+                children.pop(pid)
+                _send(sock, {"op": "exited", "pid": pid, "status": status,
+                             "cpu": usage.ru_utime + usage.ru_stime})
+                ticks = sweep_every  # sweep now: its orphans arrive when it dies
+        if ticks >= sweep_every:
+            ticks = 0
+            for pid in _orphans(me, set(children)):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                except OSError:
+                    pass
+        if not readable:
+            continue
+        try:
+            data, fds, _, _ = socket.recv_fds(sock, 1 << 20, 3)
+        except OSError:
+            data, fds = b"", []
+        if not data:
+            break
+        request = json.loads(data)
+        if request.get("op") == "stop":
+            break
+        if request.get("op") != "spawn" or len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            continue
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            sock.close()
+            _become_child(request, fds, libc)
+        for fd in fds:
+            os.close(fd)
+        children[pid] = request["id"]
+        _send(sock, {"op": "spawned", "id": request["id"], "pid": pid})
+    for pid in children:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    os._exit(0)

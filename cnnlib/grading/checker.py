@@ -1,0 +1,244 @@
+"""The student's side: ``check("conv1d_valid")`` in the notebook, instant and kind feedback.
+
+::
+
+    from cnnlib.grading import Checker
+    check = Checker("02_conv1d")
+    ...
+    check("conv1d_valid")
+
+runs the question's *public* checks (its fixed, hand-checked cases and a few random ones with a
+fixed seed) on the student's current definition, in the student's own kernel, and prints one
+of:
+
+- ``✓ conv1d_valid: all 8 public checks passed. 20 hidden checks will run at grading.``
+- ``✗ conv1d_valid: …`` with the first failing case: its input, the expected and the received
+  value, what differs, and a hint;
+- ``… conv1d_valid is not written yet …`` while the stub still raises ``NotImplementedError``;
+- ``✗ conv1d_valid uses torch.nn.functional.conv1d …`` for a forbidden API in a from-scratch
+  question.
+
+It never raises, so a notebook runs top to bottom whatever state it is in, and it never shows
+a hidden check or a reference. This is feedback only: the grade comes from the grader, which
+runs the notebook in a sandbox and computes every verdict in its own process.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+from .compare import compare, describe_type, format_value
+from .forbidden import runtime_rules, static_rules
+from .guard import ForbiddenAPIError, Guard
+from .question import Exercise, Question, _clone, load_exercise
+from .scan import code_of_function, forbidden_objects, scan
+
+__all__ = ["CheckResult", "Checker"]
+
+GRADING_ENV = "CNNLIB_GRADING_CHILD"
+_MISSING = object()
+
+
+@dataclass
+class CheckResult:
+    """What one ``check(...)`` found; ``passed`` is True when every public check passed."""
+
+    question: str
+    status: str            # ok, fail, missing, forbidden, error, skipped
+    n_passed: int = 0
+    n_public: int = 0
+    n_hidden: int = 0
+    message: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "ok"
+
+    def __repr__(self) -> str:
+        return f"CheckResult({self.question!r}, status={self.status!r}, " \
+               f"passed {self.n_passed}/{self.n_public} public checks)"
+
+    def _ipython_display_(self) -> None:
+        """The message was printed already; show nothing more when it ends a cell."""
+
+
+def _call_args(question: Question, args: tuple) -> str:
+    names = question.arg_names or tuple(f"arg{i + 1}" for i in range(len(args)))
+    return ", ".join(f"{n} = {format_value(a)}" for n, a in zip(names, args, strict=False))
+
+
+class Checker:
+    """Checks one exercise's questions from inside its notebook; see the module docstring."""
+
+    def __init__(self, exercise: str):
+        self.exercise_name = exercise
+        # In the grader's sandbox the notebook's check() lines do nothing (the grader runs
+        # every check itself, in its own process).
+        self._grading = os.environ.get(GRADING_ENV) == "1"
+        self._exercise: Exercise | None = None if self._grading else load_exercise(exercise)
+
+    @property
+    def exercise(self) -> Exercise:
+        if self._exercise is None:
+            self._exercise = load_exercise(self.exercise_name)
+        return self._exercise
+
+    def __repr__(self) -> str:
+        return f"Checker({self.exercise_name!r})"
+
+    def __call__(self, name: str, value=_MISSING, *, quiet: bool = False) -> CheckResult:
+        """Run the public checks of question ``name`` on the caller's definition of ``name``
+        (or on ``value`` when given) and print what was found."""
+        if self._grading:
+            return CheckResult(str(name), "skipped")
+        namespace = sys._getframe(1).f_globals
+        try:
+            result = self._check(name, value, namespace)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as err:  # check() must never stop a notebook
+            result = CheckResult(str(name), "error",
+                                 message=f"! {name}: the checker itself failed "
+                                         f"({type(err).__name__}: {err}); please report this")
+        if not quiet:
+            print(result.message)
+        return result
+
+    def summary(self) -> list[CheckResult]:
+        """Check every question of the exercise and print one line each, with the points."""
+        namespace = sys._getframe(1).f_globals
+        if self._grading:
+            return []
+        results = []
+        print(f"Exercise {self.exercise.name} — {self.exercise.title}")
+        for q in self.exercise.questions:
+            r = self._check(q.name, _MISSING, namespace)
+            results.append(r)
+            mark = {"ok": "✓", "missing": "…"}.get(r.status, "✗")
+            hidden = f" (+{r.n_hidden} hidden at grading)" if r.n_hidden else ""
+            print(f"  {mark} {q.name:<20} {q.points:>4g} pts  {r.status:<9} "
+                  f"{r.n_passed}/{r.n_public} public{hidden}")
+        done = sum(r.passed for r in results)
+        print(f"  {done} of {len(results)} questions pass their public checks; "
+              f"{self.exercise.points:g} points in all.")
+        return results
+
+    # -- the checks ------------------------------------------------------------------------------
+    def _check(self, name: str, value, namespace: dict) -> CheckResult:
+        try:
+            q = self.exercise.question(name)
+        except KeyError:
+            known = ", ".join(f'"{q.name}"' for q in self.exercise.questions)
+            return CheckResult(str(name), "error", message=f"? There is no question {name!r} in "
+                               f"exercise {self.exercise.name}; the questions are {known}.")
+        n_hidden = q.n_hidden
+        n_public = q.n_public_checks
+        base = dict(question=q.name, n_public=n_public, n_hidden=n_hidden)
+        if value is _MISSING:
+            if q.name not in namespace:
+                return CheckResult(**base, status="missing", message=f"… {q.name} is not defined "
+                                   "yet: run the cell that defines it, then check again.")
+            value = namespace[q.name]
+        if q.kind == "value":
+            return self._check_value(q, value, base)
+        if not callable(value):
+            return CheckResult(**base, status="fail", message=f"✗ {q.name} should be a "
+                               f"function, but it is {describe_type(value)}.")
+        if q.from_scratch is not None:
+            rules = static_rules(q)
+            found = forbidden_objects(rules)
+            code = code_of_function(value, found) if hasattr(value, "__code__") else None
+            violations = scan(code, rules) if code is not None else []
+            if violations:
+                v = violations[0]
+                return CheckResult(**base, status="forbidden", message=(
+                    f"✗ {q.name} uses {v.api}" + (f" (as {v.used_as})" if v.used_as != v.api
+                                                   else "") + f", {v.where}. This question is "
+                    "from scratch: write it with indexing, loops and sums, without "
+                    f"{v.api.split('.')[-1]}. At grading, a forbidden API scores 0."))
+        return self._check_function(q, value, base)
+
+    def _check_value(self, q: Question, value, base: dict) -> CheckResult:
+        if value is None:
+            return CheckResult(**base, status="missing",
+                               message=f"… {q.name} is still None: set it to your answer.")
+        (case,) = self.exercise.public_cases(q)
+        outcome = compare(case.expected, value, q.tolerance, reveal=False)
+        if outcome.passed:
+            return CheckResult(**base, status="ok", n_passed=1,
+                               message=f"✓ {q.name}: correct.")
+        return CheckResult(**base, status="fail", message=(
+            f"✗ {q.name} = {format_value(value)} is not right ({outcome.message}).\n"
+            f"    hint: {q.hint}"))
+
+    def _check_function(self, q: Question, fn, base: dict) -> CheckResult:
+        cases = self.exercise.public_cases(q)
+        violations: list[dict] = []
+        rules = runtime_rules(q)
+        guard = Guard(rules, violations.append).install() if rules else None
+        passed, first = 0, None
+        try:
+            for case in cases:
+                args = _clone(case.args)
+                try:
+                    if guard is not None:
+                        with guard.watching(q.name, rules):
+                            got = fn(*args)
+                    else:
+                        got = fn(*args)
+                except NotImplementedError:
+                    if passed == 0 and first is None:
+                        return CheckResult(**base, status="missing", message=(
+                            f"… {q.name} is not written yet (it still raises "
+                            "NotImplementedError): replace the stub with your code."))
+                    got = _Raised("NotImplementedError", "")
+                except ForbiddenAPIError:
+                    break
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as err:  # a student's error is feedback
+                    got = _Raised(type(err).__name__, str(err))
+                if violations:
+                    break
+                ok, why = (False, got.describe()) if isinstance(got, _Raised) else \
+                    (lambda o: (o.passed, o.message))(compare(case.expected, got, q.tolerance))
+                if ok:
+                    passed += 1
+                elif first is None:
+                    first = (case, got, why)
+        finally:
+            if guard is not None:
+                guard.uninstall()
+        if violations:
+            v = violations[0]
+            return CheckResult(**base, status="forbidden", n_passed=0, message=(
+                f"✗ {q.name} called {v['api']} ({v['where']}). This question is from scratch: "
+                "at grading, a forbidden API scores 0."))
+        n = len(cases)
+        hidden = f" {q.n_hidden} hidden checks will run at grading." if q.n_hidden else ""
+        if first is None:
+            return CheckResult(**base, status="ok", n_passed=passed,
+                               message=f"✓ {q.name}: all {n} public checks passed.{hidden}")
+        case, got, why = first
+        label = case.label + (f" — {case.note}" if case.note else "")
+        got_text = got.describe() if isinstance(got, _Raised) else format_value(got)
+        lines = [f"✗ {q.name}: {passed} of {n} public checks passed. First failure, {label}:",
+                 f"    input:    {_call_args(q, case.args)}",
+                 f"    expected: {format_value(case.expected)}",
+                 f"    got:      {got_text}"]
+        if not isinstance(got, _Raised):
+            lines.append(f"    problem:  {why}")
+        if q.hint:
+            lines.append(f"    hint:     {q.hint}")
+        return CheckResult(**base, status="fail", n_passed=passed, message="\n".join(lines))
+
+
+class _Raised:
+    def __init__(self, kind: str, message: str):
+        self.kind, self.message = kind, message
+
+    def describe(self) -> str:
+        text = f"{self.kind}: {self.message}" if self.message else self.kind
+        return f"an error, {text[:300]}"

@@ -1,0 +1,166 @@
+"""Exercise 02 — 1D convolution: the graded questions of ``exercises/02_conv1d.ipynb``.
+
+Every expected answer comes from a reference (PyTorch, numpy or cnnlib); the fixed cases'
+hand-written answers are tested against those references in ``tests/test_grading_questions.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from cnnlib.arithmetic import conv_output_size
+
+from ..forbidden import CONVOLUTION, OUTPUT_SIZE
+from ..question import Case, Exercise, Question
+
+__all__ = ["EXERCISE"]
+
+
+def t(*values: float) -> torch.Tensor:
+    """A float32 1-D tensor (the dtype every question's inputs use)."""
+    return torch.tensor(values, dtype=torch.float32)
+
+
+def _signal(rng: np.random.Generator, n: int) -> torch.Tensor:
+    # Two decimals keep the inputs readable when a check prints them.
+    return torch.tensor(np.round(rng.standard_normal(n), 2), dtype=torch.float32)
+
+
+# --- references -------------------------------------------------------------------------------
+
+def ref_conv1d_valid(x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    return F.conv1d(x.view(1, 1, -1), h.view(1, 1, -1))[0, 0]
+
+
+def ref_output_length(n: int, m: int, p: int, s: int) -> int:
+    return conv_output_size(n, m, stride=s, padding=p)
+
+
+def ref_conv1d_general(x: torch.Tensor, h: torch.Tensor, stride: int, padding: int):
+    return F.conv1d(x.view(1, 1, -1), h.view(1, 1, -1), stride=stride, padding=padding)[0, 0]
+
+
+def ref_true_convolution(x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    return torch.from_numpy(np.convolve(x.numpy(), h.numpy(), mode="full")).to(x.dtype)
+
+
+def ref_moving_average(x: torch.Tensor, m: int) -> torch.Tensor:
+    return F.avg_pool1d(x.view(1, 1, -1), kernel_size=m, stride=1)[0, 0]
+
+
+def ref_conv1d_params() -> int:
+    layer = torch.nn.Conv1d(in_channels=3, out_channels=8, kernel_size=5)
+    return sum(p.numel() for p in layer.parameters())
+
+
+# --- random cases -----------------------------------------------------------------------------
+
+def rand_valid(rng: np.random.Generator):
+    n = int(rng.integers(1, 17))
+    m = int(rng.integers(1, n + 1))
+    return _signal(rng, n), _signal(rng, m)
+
+
+def rand_output_length(rng: np.random.Generator):
+    m = int(rng.integers(1, 9))
+    p = int(rng.integers(0, 4))
+    s = int(rng.integers(1, 5))
+    n = int(rng.integers(max(1, m - 2 * p), 41))
+    return n, m, p, s
+
+
+def rand_general(rng: np.random.Generator):
+    p = int(rng.integers(0, 4))
+    s = int(rng.integers(1, 4))
+    n = int(rng.integers(1, 17))
+    m = int(rng.integers(1, n + 2 * p + 1))
+    return _signal(rng, n), _signal(rng, m), s, p
+
+
+def rand_true(rng: np.random.Generator):
+    return _signal(rng, int(rng.integers(1, 13))), _signal(rng, int(rng.integers(1, 13)))
+
+
+def rand_moving(rng: np.random.Generator):
+    n = int(rng.integers(1, 21))
+    return _signal(rng, n), int(rng.integers(1, n + 1))
+
+
+# --- the questions ----------------------------------------------------------------------------
+
+EXERCISE = Exercise(
+    name="02_conv1d",
+    title="1D convolution",
+    questions=(
+        Question.function(
+            "conv1d_valid", points=3, reference=ref_conv1d_valid, args=("x", "h"),
+            fixed=(
+                Case((t(1, 2, 3, 4, 5), t(1, 0, -1)), t(-2, -2, -2), "a difference filter"),
+                Case((t(0, 0, 1, 0, 0), t(1, 2, 3)), t(3, 2, 1),
+                     "an impulse: cross-correlation reads the kernel backwards"),
+                Case((t(1, 2, 3), t(4, 5, 6)), t(32), "kernel as long as the signal"),
+                Case((t(1, -2, 3), t(2)), t(2, -4, 6), "a kernel of length 1"),
+            ),
+            random_case=rand_valid, n_public=4, n_hidden=20, from_scratch=CONVOLUTION,
+            hint="the output has n − m + 1 entries and y[i] = Σ_j h[j]·x[i + j]; "
+                 "slide h along x without flipping it",
+        ),
+        Question.function(
+            "output_length", points=1, reference=ref_output_length,
+            args=("n", "m", "p", "s"),
+            fixed=(
+                Case((7, 3, 1, 2), 4, "padding and stride"),
+                Case((5, 3, 0, 1), 3, "valid"),
+                Case((10, 4, 0, 3), 3, "the last window does not fit"),
+                Case((6, 3, 1, 1), 6, "'same' padding"),
+                Case((4, 5, 1, 1), 2, "kernel longer than the signal, padding makes it fit"),
+            ),
+            random_case=rand_output_length, n_public=10, n_hidden=30, from_scratch=OUTPUT_SIZE,
+            hint="⌊(n + 2p − m)/s⌋ + 1 with p counted per side; // is integer division",
+        ),
+        Question.function(
+            "conv1d_general", points=3, reference=ref_conv1d_general,
+            args=("x", "h", "stride", "padding"),
+            fixed=(
+                Case((t(1, 2, 3, 4, 5), t(1, 1), 2, 0), t(3, 7), "stride 2"),
+                Case((t(1, 2, 3), t(1, 1, 1), 1, 1), t(3, 6, 5), "one zero on each side"),
+                Case((t(1, 2, 3, 4), t(2, -1), 3, 1), t(-1, 2), "stride and padding"),
+                Case((t(1, 2, 3, 4), t(0.5, 0.5), 1, 0), t(1.5, 2.5, 3.5),
+                     "stride 1 and no padding is conv1d_valid"),
+            ),
+            random_case=rand_general, n_public=6, n_hidden=24, from_scratch=CONVOLUTION,
+            hint="pad p zeros on each side first, then keep every s-th window: "
+                 "y[i] = Σ_j h[j]·x_padded[i·s + j]",
+        ),
+        Question.function(
+            "true_convolution", points=2, reference=ref_true_convolution, args=("x", "h"),
+            fixed=(
+                Case((t(1, 2, 3), t(0, 1, 0.5)), t(0, 1, 2.5, 4, 1.5), "the full length n + m − 1"),
+                Case((t(0, 1, 0, 0), t(1, 2, 3)), t(0, 1, 2, 3, 0, 0),
+                     "an impulse: true convolution copies the kernel as it is"),
+                Case((t(1, 1), t(1, 1)), t(1, 2, 1), "a box with itself"),
+            ),
+            random_case=rand_true, n_public=4, n_hidden=16, from_scratch=CONVOLUTION,
+            hint="flip h, pad x with m − 1 zeros on each side, then cross-correlate; "
+                 "(x ∗ h)[k] = Σ_j x[j]·h[k − j]",
+        ),
+        Question.function(
+            "moving_average", points=1, reference=ref_moving_average, args=("x", "m"),
+            fixed=(
+                Case((t(1, 2, 3, 4, 5), 2), t(1.5, 2.5, 3.5, 4.5), "window of 2"),
+                Case((t(1, 2, 3, 4, 5), 5), t(3), "window as long as the signal"),
+                Case((t(4, -1, 2), 1), t(4, -1, 2), "a window of 1 changes nothing"),
+            ),
+            random_case=rand_moving, n_public=4, n_hidden=12,
+            hint="a moving average is a convolution with the kernel [1/m, …, 1/m]; "
+                 "reuse conv1d_valid",
+        ),
+        Question.value(
+            "conv1d_params", points=1, reference=ref_conv1d_params,
+            hint="each of the 8 filters has one weight per input channel and kernel tap, "
+                 "plus one bias",
+        ),
+    ),
+)

@@ -1,0 +1,540 @@
+"""Grading submissions: every verdict is computed here, in the grader's own process.
+
+For each question the grader draws the inputs (public cases with their fixed seeds, hidden
+cases with this run's secret seed) and computes the expected answers with the references,
+before any submission runs. A sandbox (:mod:`cnnlib.grading.sandbox`) executes a submission's
+code cells and returns only the *outputs* of the student's functions on the inputs it is
+sent, as JSON; the grader compares them with its own answers. Nothing a submission does in its
+sandbox (patching ``torch.allclose``, redefining the checker, writing a results file, printing
+fake results) can reach a verdict.
+
+Each question gets a status:
+
+============  =========================================================================
+ok            every check passed
+fail          some checks failed or raised; partial credit per check
+timeout       the checks did not finish within the time limit (the rest then run in a
+              fresh sandbox)
+memory        the process tree used more than the memory limit (or ran out of memory)
+crash         the sandbox process died (``os._exit``, a signal, ``sys.exit()`` inside the
+              function) or its messages were malformed; the file is not a notebook
+forbidden     a from-scratch answer uses a forbidden API (static scan or runtime guard):
+              0 points, the API and where it was used are named
+missing       no code cell defines the name, or it is still the stub
+============  =========================================================================
+
+Score: ``points × passed checks / all checks`` (public and hidden); 0 for forbidden/missing.
+A cell that hangs, eats memory or kills the process is skipped and the notebook run again
+without it, so one broken scratch cell never zeroes a notebook.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import codec
+from .compare import compare, format_value
+from .forbidden import TAMPERING, runtime_rules, static_rules
+from .notebook import mentioned_outside_code, read_notebook, runnable_cells
+from .question import CheckCase, Exercise, FromScratch, Question
+from .sandbox import Limits, SandboxError, Session, Zygote
+from .scan import NotebookModel, scan
+
+__all__ = [
+    "STATUSES",
+    "CheckOutcome",
+    "GradingPlan",
+    "QuestionResult",
+    "SubmissionResult",
+    "find_submissions",
+    "grade_files",
+]
+
+STATUSES = ("ok", "fail", "timeout", "memory", "crash", "forbidden", "missing")
+_OUTPUT_KEEP = 16 * 1024
+
+
+@dataclass
+class CheckOutcome:
+    index: int
+    label: str
+    public: bool
+    passed: bool
+    message: str = ""
+
+    def as_dict(self) -> dict:
+        return {"check": self.label, "public": self.public, "passed": self.passed,
+                "message": self.message}
+
+
+@dataclass
+class QuestionResult:
+    name: str
+    points: float
+    n_checks: int
+    from_scratch: bool
+    status: str = "missing"
+    score: float = 0.0
+    checks: list[CheckOutcome] = field(default_factory=list)
+    feedback: str = ""
+    violations: list[dict] = field(default_factory=list)
+
+    @property
+    def n_passed(self) -> int:
+        return sum(c.passed for c in self.checks)
+
+    def as_dict(self) -> dict:
+        return {"status": self.status, "score": self.score, "points": self.points,
+                "passed_checks": self.n_passed, "checks": self.n_checks,
+                "from_scratch": self.from_scratch, "feedback": self.feedback,
+                "violations": self.violations,
+                "check_results": [c.as_dict() for c in self.checks]}
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    file: str
+    exercise: str
+    questions: dict[str, QuestionResult]
+    notes: list[str] = field(default_factory=list)
+    output: str = ""
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return round(sum(q.score for q in self.questions.values()), 4)
+
+    @property
+    def possible(self) -> float:
+        return sum(q.points for q in self.questions.values())
+
+    def as_dict(self) -> dict:
+        return {"student": self.student, "file": self.file, "exercise": self.exercise,
+                "score": self.total, "max_score": self.possible,
+                "questions": {k: q.as_dict() for k, q in self.questions.items()},
+                "notes": self.notes, "output": self.output, "seconds": round(self.seconds, 2)}
+
+
+class GradingPlan:
+    """Every check's inputs and expected answer, drawn once per run (hidden ones from ``seed``)."""
+
+    def __init__(self, exercise: Exercise, seed: int):
+        self.exercise = exercise
+        self.cases: dict[str, list[CheckCase]] = {}
+        self.encoded: dict[str, list] = {}
+        for q in exercise.questions:
+            cases = exercise.public_cases(q) + exercise.hidden_cases(q, seed)
+            self.cases[q.name] = cases
+            self.encoded[q.name] = [codec.encode(list(c.args)) for c in cases]
+        union = FromScratch(())
+        for q in exercise.questions:
+            rules = runtime_rules(q)
+            if rules is not None:
+                union = union.union(rules)
+        self.guard = union.as_dict()
+
+
+def _clean_error(raw) -> dict:
+    raw = raw if isinstance(raw, dict) else {}
+    return {"type": str(raw.get("type", "error"))[:100],
+            "message": str(raw.get("message", ""))[:300],
+            "line": raw.get("line") if type(raw.get("line")) is int else None,
+            "memory": raw.get("memory") is True}
+
+
+def _exit_text(info: dict) -> str:
+    if info.get("cpu_limit"):
+        return "it used up its CPU time"
+    if info.get("signal") is not None:
+        return f"it was killed by signal {info['signal']}"
+    if info.get("code") is not None:
+        return f"it exited with code {info['code']} (sys.exit / os._exit?)"
+    return "it ended unexpectedly"
+
+
+class _SubmissionGrader:
+    def __init__(self, plan: GradingPlan, student: str, filename: str, data: bytes,
+                 zygote: Zygote, limits: Limits):
+        self.plan, self.zygote, self.limits = plan, zygote, limits
+        ex = plan.exercise
+        self.result = SubmissionResult(student, filename, ex.name, {
+            q.name: QuestionResult(q.name, q.points, q.n_checks, q.from_scratch is not None)
+            for q in ex.questions})
+        self.data = data
+        self.skip: set[int] = set()
+        self.cell_notes: dict[int, str] = {}
+        self.outputs: list[str] = []
+        self.background_violations: list[dict] = []
+        self.start = time.monotonic()
+        self.budget_end = self.start + limits.total
+
+    # -- the whole submission ----------------------------------------------------------------
+    def grade(self) -> SubmissionResult:
+        nb = read_notebook(self.data)
+        if nb.error is not None:
+            self.result.notes.append(nb.error)
+            for qr in self.result.questions.values():
+                qr.status, qr.feedback = "crash", f"Not graded: {nb.error}."
+            return self._finish()
+        self.nb = nb
+        cells, notes = runnable_cells(nb)
+        self.cells = cells
+        self.result.notes.extend(notes)
+        self.model = NotebookModel(cells)
+        self.tampering = self.model.tampering(TAMPERING)
+        if self.tampering:
+            found = "; ".join(v.describe() for v in self.tampering[:5])
+            self.result.notes.append(f"the notebook looks into the grader's own process: {found}")
+        remaining = list(self.plan.exercise.questions)
+        attempts = 0
+        while remaining:
+            attempts += 1
+            if time.monotonic() >= self.budget_end or attempts > len(cells) + 2 * len(remaining) \
+                    + 3:
+                for q in remaining:
+                    self._set(q, "timeout", f"Not run: the submission's time budget "
+                                            f"({self.limits.total:.0f} s) ran out.")
+                break
+            remaining = self._run_session(remaining)
+        for q in self.plan.exercise.questions:
+            qr = self.result.questions[q.name]
+            if self.background_violations and qr.from_scratch and qr.status in ("ok", "fail"):
+                v = self.background_violations[0]
+                qr.violations = [v]
+                self._set(q, "forbidden", f"Code running in the background called {v['api']} "
+                                          f"({v['where']}) while the grader waited: 0 points.")
+        return self._finish()
+
+    def _finish(self) -> SubmissionResult:
+        self.result.notes.extend(self.cell_notes[k] for k in sorted(self.cell_notes))
+        text = "\n".join(self.outputs)
+        self.result.output = text[:_OUTPUT_KEEP] + (
+            f"\n[… output cut at {_OUTPUT_KEEP} characters]" if len(text) > _OUTPUT_KEEP else "")
+        self.result.seconds = time.monotonic() - self.start
+        return self.result
+
+    def _set(self, q: Question, status: str, feedback: str, score: float = 0.0) -> None:
+        qr = self.result.questions[q.name]
+        qr.status, qr.feedback, qr.score = status, feedback, score
+
+    def _deadline(self) -> float:
+        return min(time.monotonic() + self.limits.timeout, self.budget_end)
+
+    # -- one sandbox run -----------------------------------------------------------------------
+    def _run_session(self, remaining: list[Question]) -> list[Question]:
+        """Run the cells, then as many questions as possible; return those still to do."""
+        try:
+            session = Session(self.zygote, self.limits)
+        except (SandboxError, OSError) as err:
+            for q in remaining:
+                self._set(q, "crash", f"Not graded: the sandbox failed ({err}).")
+            return []
+        self.nonce = secrets.token_hex(16)
+        try:
+            session.send({"op": "setup", "cells": [list(c) for c in self.cells],
+                          "skip": sorted(self.skip), "questions": [q.name for q in remaining],
+                          "guard": self.plan.guard, "nonce": self.nonce})
+            names = self._run_cells(session)
+            if names is None:
+                return remaining
+            if names is False:
+                for q in remaining:
+                    self._set(q, "crash", "Not graded: the sandbox did not start "
+                                          f"({session.output_text()[-300:]}).")
+                return []
+            for i, q in enumerate(remaining):
+                if not self._question(session, q, names.get(q.name)):
+                    return remaining[i + 1:]
+            session.send({"op": "exit"})
+            return []
+        finally:
+            session.close()
+            text = session.output_text()
+            if text.strip():
+                self.outputs.append(text)
+
+    def _run_cells(self, session: Session):
+        """``names`` when the cells ran; ``None`` to run again (a cell was skipped);
+        ``False`` when the sandbox never started."""
+        kind, event = session.next_event(time.monotonic() + self.limits.startup_timeout)
+        if kind != "event" or event.get("event") != "hello" or event.get("nonce") != self.nonce:
+            return False
+        current = last = None
+        while True:
+            kind, event = session.next_event(self._deadline())
+            if kind == "event":
+                if event.get("nonce") != self.nonce:
+                    continue  # not from the grader's own code: a forgery
+                name = event["event"]
+                if name == "cell_start" and type(event.get("cell")) is int:
+                    current = last = event["cell"]
+                elif name == "cell_end" and type(event.get("cell")) is int:
+                    error = event.get("error")
+                    if error and event["cell"] not in self.cell_notes:
+                        e = _clean_error(error)
+                        where = f" (line {e['line']})" if e["line"] else ""
+                        self.cell_notes[event["cell"]] = (
+                            f"cell {event['cell']} raised {e['type']}{where}: {e['message']}")
+                    current = None
+                elif name == "cells_done":
+                    names = event.get("names")
+                    return names if isinstance(names, dict) else {}
+                continue
+            # A cell hung, ate memory or ended the process (perhaps through a thread it left
+            # running): skip it and run the notebook again without it.
+            culprit = current if current is not None else last
+            if culprit is None:
+                return False
+            self.skip.add(culprit)
+            if kind == "timeout":
+                why = f"ran longer than {self.limits.timeout:g} s"
+            elif kind == "memory":
+                why = f"used more than {self.limits.memory_mb} MB of memory"
+            elif kind == "exit":
+                why = f"ended the Python process ({_exit_text(event)})"
+            else:
+                why = f"broke the grader's channel ({event})"
+            self.cell_notes[culprit] = f"cell {culprit} {why}; it was skipped and the " \
+                                       "notebook run again without it"
+            return None
+
+    # -- one question --------------------------------------------------------------------------
+    def _question(self, session: Session, q: Question, info) -> bool:
+        """Grade ``q``; False when the sandbox had to be stopped (the rest go to a new one)."""
+        info = info if isinstance(info, dict) else {"defined": False}
+        if not info.get("defined"):
+            where = mentioned_outside_code(self.nb, q.name)
+            self._set(q, "missing", f"Not found: no code cell defines {q.name}." + (
+                f" Cell {where} defines it but is not a code cell: change it back to code."
+                if where else ""))
+            return True
+        if q.kind == "value" and info.get("none"):
+            self._set(q, "missing", f"{q.name} is still None.")
+            return True
+        if q.kind == "function" and not info.get("callable"):
+            self._set(q, "fail", f"{q.name} should be a function, but it is a "
+                                 f"{str(info.get('type'))[:40]}.")
+            self.result.questions[q.name].checks = []
+            return True
+        violations = self._static_scan(q, info)
+        if violations:
+            qr = self.result.questions[q.name]
+            qr.violations = [v.as_dict() for v in violations]
+            v = violations[0]
+            used = f" (as {v.used_as})" if v.used_as != v.api else ""
+            why = "this question is from scratch" if q.from_scratch is not None else \
+                "answers may not use the grader's own package"
+            self._set(q, "forbidden", f"Uses {v.api}{used}, {v.where}: {why}, so it scores 0.")
+            return True
+        if q.from_scratch is not None and self.tampering:
+            qr = self.result.questions[q.name]
+            qr.violations = [v.as_dict() for v in self.tampering]
+            v = self.tampering[0]
+            self._set(q, "forbidden", f"The notebook looks into the grader's process ({v.api}, "
+                                      f"{v.where}), so this from-scratch answer cannot be "
+                                      "verified: it scores 0.")
+            return True
+        cases = self.plan.cases[q.name]
+        nonce = secrets.token_hex(16)
+        rules = runtime_rules(q)
+        session.send({"op": "evaluate", "question": q.name, "kind": q.kind, "nonce": nonce,
+                      "from_scratch": rules.as_dict() if rules else None,
+                      "cases": self.plan.encoded[q.name]})
+        outputs, errors, violations = {}, {}, []
+        end, detail = "done", None
+        deadline = self._deadline()
+        while True:
+            kind, event = session.next_event(deadline)
+            if kind != "event":
+                end, detail = kind, event
+                break
+            name = event["event"]
+            if name in ("check", "question_done") and event.get("nonce") != nonce:
+                continue  # not an answer to this request: a forgery
+            if name == "check" and event.get("question") == q.name:
+                index = event.get("index")
+                if type(index) is not int or not 0 <= index < len(cases) or \
+                        index in outputs or index in errors:
+                    continue
+                if "output" in event:
+                    try:
+                        outputs[index] = codec.decode(event["output"])
+                    except codec.CodecError as err:
+                        errors[index] = {"type": "unreadable output", "message": str(err)[:200],
+                                         "line": None, "memory": False}
+                else:
+                    errors[index] = _clean_error(event.get("error"))
+            elif name == "violation":
+                record = {k: str(event.get(k, ""))[:300] for k in ("api", "used_as", "where",
+                                                                   "how")}
+                if event.get("question") == q.name and q.from_scratch is not None:
+                    violations.append(record)
+                elif event.get("question") is None:
+                    self.background_violations.append(record)
+            elif name == "question_done" and event.get("question") == q.name:
+                break
+        self._verdict(q, cases, outputs, errors, violations, end, detail)
+        return end == "done"
+
+    def _static_scan(self, q: Question, info: dict):
+        found = []
+        codes = [self.model.definition(q.name)]
+        if type(info.get("cell")) is int and type(info.get("line")) is int:
+            codes.append(self.model.definition_at(q.name, info["cell"], info["line"]))
+        for code in codes:
+            if code is not None:
+                found += [v for v in scan(code, static_rules(q)) if v not in found]
+        return found
+
+    def _verdict(self, q: Question, cases: list[CheckCase], outputs: dict, errors: dict,
+                 violations: list, end: str, detail) -> None:
+        qr = self.result.questions[q.name]
+        checks = []
+        not_run = {"done": "no answer came back", "timeout": "not run: time limit reached",
+                   "memory": "not run: memory limit reached",
+                   "exit": "not run: the process ended",
+                   "protocol": "not run: the grader's channel broke"}[end]
+        for c in cases:
+            if c.index in outputs:
+                o = compare(c.expected, outputs[c.index], q.tolerance, reveal=c.public)
+                checks.append(CheckOutcome(c.index, c.label, c.public, o.passed, o.message))
+            elif c.index in errors:
+                e = errors[c.index]
+                text = f"raised {e['type']}" + (f": {e['message']}" if e["message"] else "")
+                checks.append(CheckOutcome(c.index, c.label, c.public, False, text))
+            else:
+                checks.append(CheckOutcome(c.index, c.label, c.public, False, not_run))
+        qr.checks = checks
+        n_passed = sum(c.passed for c in checks)
+        score = round(q.points * n_passed / len(checks), 4) if checks else 0.0
+        kinds = [e["type"] for e in errors.values()]
+        if violations:
+            qr.violations = violations
+            v = violations[0]
+            self._set(q, "forbidden", f"Called {v['api']} ({v['where']}): this question is "
+                                      "from scratch, so it scores 0.")
+        elif kinds and not outputs and all(k == "NotImplementedError" for k in kinds):
+            self._set(q, "missing", f"{q.name} is still the stub (it raises "
+                                    "NotImplementedError).")
+        elif end == "timeout":
+            self._set(q, "timeout", f"Stopped after {self.limits.timeout:g} s: the checks did "
+                                    f"not finish (an endless loop?). {n_passed} of {len(checks)} "
+                                    "checks had passed.", score)
+        elif end == "memory" or any(e["memory"] for e in errors.values()):
+            self._set(q, "memory", f"Stopped: more than {self.limits.memory_mb} MB of memory. "
+                                   f"{n_passed} of {len(checks)} checks had passed.", score)
+        elif end in ("exit", "protocol") or "SystemExit" in kinds:
+            why = _exit_text(detail) if end == "exit" else (
+                str(detail) if end == "protocol" else "it called sys.exit()")
+            if end == "exit" and detail and detail.get("cpu_limit"):
+                self._set(q, "timeout", f"Stopped: {why}. {n_passed} of {len(checks)} checks "
+                                        "had passed.", score)
+                return
+            self._set(q, "crash", f"The sandbox stopped while checking {q.name}: {why}. "
+                                  f"{n_passed} of {len(checks)} checks had passed.", score)
+        elif n_passed == len(checks):
+            public = sum(c.public for c in checks)
+            self._set(q, "ok", "Correct." if q.kind == "value" else
+                      f"All {len(checks)} checks passed ({public} public, "
+                      f"{len(checks) - public} hidden).", score)
+        else:
+            self._set(q, "fail", self._fail_text(q, cases, checks, outputs), score)
+
+    def _fail_text(self, q: Question, cases, checks, outputs) -> str:
+        public = [c for c in checks if c.public]
+        hidden = [c for c in checks if not c.public]
+        lines = [f"{sum(c.passed for c in checks)} of {len(checks)} checks passed "
+                 f"({sum(c.passed for c in public)}/{len(public)} public, "
+                 f"{sum(c.passed for c in hidden)}/{len(hidden)} hidden)."]
+        first = next((c for c in public if not c.passed), None)
+        if first is not None:
+            case = cases[first.index]
+            args = ", ".join(f"{n} = {format_value(a)}" for n, a in
+                             zip(q.arg_names or [f"arg{i + 1}" for i in range(len(case.args))],
+                                 case.args, strict=False))
+            got = format_value(outputs[first.index]) if first.index in outputs else "—"
+            lines.append(f"First failing public check, {case.label}"
+                         + (f" ({case.note})" if case.note else "") + ":" +
+                         (f" input {args};" if args else "") +
+                         f" expected {format_value(case.expected)}, got {got}: {first.message}"
+                         if q.kind == "function" else
+                         f"{q.name} = {got} is not right: {first.message}")
+        else:
+            bad = next(c for c in hidden if not c.passed)
+            lines.append(f"Every public check passes, but hidden checks fail, e.g. {bad.label}: "
+                         f"{bad.message}. Test more cases (lengths, strides, padding).")
+        if q.hint:
+            lines.append(f"Hint: {q.hint}")
+        return " ".join(lines)
+
+
+def grade_submission(plan: GradingPlan, student: str, filename: str, data: bytes,
+                     zygote: Zygote, limits: Limits) -> SubmissionResult:
+    """Grade one notebook's bytes; never raises (a grader failure is reported as crash)."""
+    grader = _SubmissionGrader(plan, student, filename, data, zygote, limits)
+    try:
+        return grader.grade()
+    except Exception as err:  # one submission never stops the batch
+        for q in plan.exercise.questions:
+            qr = grader.result.questions[q.name]
+            if qr.status == "missing" and not qr.feedback:
+                qr.status, qr.feedback = "crash", f"Not graded: the grader failed ({err!r})."
+        grader.result.notes.append(f"grader error: {err!r}")
+        return grader._finish()
+
+
+# --- batches -------------------------------------------------------------------------------------
+
+def _student_id(relative: Path) -> str:
+    stem = "__".join((*relative.parent.parts, relative.stem))
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "submission"
+
+
+def find_submissions(folder: str | os.PathLike) -> list[tuple[str, Path]]:
+    """``[(student id, path)]`` for every ``.ipynb`` under ``folder`` (any names, sub-folders
+    allowed, checkpoints ignored); the id is the path without its suffix."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise ValueError(f"submissions folder {str(root)!r} does not exist or is not a folder")
+    paths = sorted(p for p in root.rglob("*") if p.suffix.lower() == ".ipynb" and p.is_file()
+                   and ".ipynb_checkpoints" not in p.parts)
+    out, seen = [], {}
+    for p in paths:
+        sid = _student_id(p.relative_to(root))
+        seen[sid] = seen.get(sid, 0) + 1
+        out.append((sid if seen[sid] == 1 else f"{sid}-{seen[sid]}", p))
+    return out
+
+
+def grade_files(exercise: Exercise, files: list[tuple[str, str, bytes]], *, jobs: int = 2,
+                limits: Limits | None = None, seed: int | None = None, progress: bool = True,
+                isolation: str = "auto", info: dict | None = None) -> list[SubmissionResult]:
+    """Grade ``(student, filename, bytes)`` triples in parallel, in a sandbox each.
+
+    ``seed`` fixes the hidden checks (default: a fresh secret per call). ``info``, when given,
+    receives how the sandboxes were isolated (``namespaces``, ``sandbox_user``).
+    """
+    from tqdm.auto import tqdm
+
+    limits = limits or Limits()
+    plan = GradingPlan(exercise, secrets.randbits(63) if seed is None else seed)
+    results: dict[int, SubmissionResult] = {}
+    with Zygote(isolation) as zygote:
+        if info is not None:
+            info.update(namespaces=zygote.isolate, sandbox_user=zygote.uid)
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs))
+        with pool, tqdm(total=len(files), desc=f"grading {exercise.name}", unit="notebook",
+                        disable=not progress, dynamic_ncols=True) as bar:
+            futures = {pool.submit(grade_submission, plan, s, f, d, zygote, limits): i
+                       for i, (s, f, d) in enumerate(files)}
+            for future in concurrent.futures.as_completed(futures):
+                results[futures[future]] = future.result()
+                bar.update(1)
+    return [results[i] for i in range(len(files))]

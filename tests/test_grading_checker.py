@@ -1,0 +1,166 @@
+"""The student's side: what ``check("...")`` prints, in a test and in a real Jupyter kernel."""
+
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cnnlib.grading import Checker
+from cnnlib.grading.checker import GRADING_ENV
+
+EXERCISES = Path(__file__).resolve().parents[1] / "exercises"
+
+
+@pytest.fixture
+def check(monkeypatch):
+    monkeypatch.delenv(GRADING_ENV, raising=False)
+    return Checker("02_conv1d")
+
+
+def good_conv1d_valid(x, h):
+    m = len(h)
+    y = torch.zeros(len(x) - m + 1, dtype=x.dtype)
+    for i in range(len(y)):
+        y[i] = (h * x[i:i + m]).sum()
+    return y
+
+
+def flipped_conv1d_valid(x, h):  # a true convolution where a cross-correlation is asked
+    return good_conv1d_valid(x, torch.flip(h, dims=[0]))
+
+
+def torch_conv1d_valid(x, h):
+    return F.conv1d(x.view(1, 1, -1), h.view(1, 1, -1))[0, 0]
+
+
+def hidden_torch_conv1d_valid(x, h):
+    conv = eval("F.conv1d")  # out of the static scan's sight; the runtime guard sees it
+    return conv(x.view(1, 1, -1), h.view(1, 1, -1))[0, 0]
+
+
+def stub(*args):
+    raise NotImplementedError("write it")
+
+
+def test_a_correct_answer_passes_and_hidden_checks_are_announced(check, capsys):
+    result = check("conv1d_valid", good_conv1d_valid)
+    out = capsys.readouterr().out
+    assert out == ("✓ conv1d_valid: all 8 public checks passed. "
+                   "20 hidden checks will run at grading.\n")
+    assert result.passed and result.n_passed == 8 and result.n_hidden == 20
+
+
+def test_a_wrong_answer_shows_the_first_failing_case(check, capsys):
+    result = check("conv1d_valid", flipped_conv1d_valid)
+    out = capsys.readouterr().out
+    assert not result.passed and result.status == "fail"
+    assert out.startswith("✗ conv1d_valid: ")
+    assert "First failure, fixed case 1 — a difference filter:" in out
+    assert "input:    x = tensor([1., 2., 3., 4., 5.]), h = tensor([1., 0., -1.])" in out
+    assert "expected: tensor([-2., -2., -2.])" in out
+    assert "got:      tensor([2., 2., 2.])" in out
+    assert "problem:  3 of 3 values differ" in out
+    assert "hint:     the output has n − m + 1 entries" in out
+    assert "hidden" not in out and "F.conv1d" not in out  # no hidden check, no reference
+
+
+def test_the_stub_is_not_written_yet(check, capsys):
+    result = check("conv1d_valid", stub)
+    assert result.status == "missing" and not result.passed
+    assert "not written yet" in capsys.readouterr().out
+
+
+def test_a_forbidden_api_is_named_by_the_static_scan(check, capsys):
+    result = check("conv1d_valid", torch_conv1d_valid)
+    out = capsys.readouterr().out
+    assert result.status == "forbidden"
+    assert "uses torch.nn.functional.conv1d (as F.conv1d)" in out and "scores 0" in out
+
+
+def test_a_forbidden_api_is_caught_at_run_time_too(check, capsys):
+    result = check("conv1d_valid", hidden_torch_conv1d_valid)
+    out = capsys.readouterr().out
+    assert result.status == "forbidden"
+    assert "called torch.nn.functional.conv1d" in out
+    assert F.conv1d is torch.conv1d  # the guard put everything back
+
+
+def test_errors_are_feedback_not_exceptions(check, capsys):
+    def raises(x, h):
+        raise ValueError("shapes do not match")
+
+    def exits(x, h):
+        raise SystemExit(1)
+
+    assert check("conv1d_valid", raises).status == "fail"
+    assert "got:      an error, ValueError: shapes do not match" in capsys.readouterr().out
+    assert check("conv1d_valid", exits).status == "fail"
+    assert check("conv1d_valid", 3).status == "fail"
+    assert "should be a function, but it is an int" in capsys.readouterr().out
+
+
+def test_names_are_looked_up_in_the_callers_namespace(check, capsys):
+    namespace = {"check": check, "conv1d_valid": good_conv1d_valid}
+    exec("result = check('conv1d_valid')\nmissing = check('moving_average')", namespace)
+    assert namespace["result"].passed
+    assert namespace["missing"].status == "missing"
+    assert "moving_average is not defined yet" in capsys.readouterr().out
+
+
+def test_a_value_question_never_shows_the_answer(check, capsys):
+    assert check("conv1d_params", None).status == "missing"
+    wrong = check("conv1d_params", 120)
+    out = capsys.readouterr().out
+    assert wrong.status == "fail" and "120 is not right" in out and "128" not in out
+    assert check("conv1d_params", 128).passed
+    assert capsys.readouterr().out == "✓ conv1d_params: correct.\n"
+    assert check("conv1d_params", 128.0).status == "fail"
+
+
+def test_an_unknown_question_lists_the_known_ones(check, capsys):
+    assert check("conv2d").status == "error"
+    assert '"conv1d_valid", "output_length"' in capsys.readouterr().out
+
+
+def test_the_summary_checks_every_question(check, capsys):
+    namespace = {"check": check, "conv1d_valid": good_conv1d_valid, "conv1d_params": 128}
+    exec("results = check.summary()", namespace)
+    out = capsys.readouterr().out
+    assert "✓ conv1d_valid" in out and "✓ conv1d_params" in out
+    assert "… output_length" in out and "11 points in all" in out
+    assert [r.status for r in namespace["results"]].count("ok") == 2
+
+
+def test_inside_the_grader_check_does_nothing(monkeypatch, capsys):
+    monkeypatch.setenv(GRADING_ENV, "1")
+    quiet = Checker("02_conv1d")
+    assert quiet("conv1d_valid", good_conv1d_valid).status == "skipped"
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.slow
+def test_the_notebooks_run_in_a_real_kernel(tmp_path):
+    """The student notebook runs top to bottom (stubs only raise when called); the source
+    notebook passes every public check. Both in an actual Jupyter kernel, where check() finds
+    the student's definitions in the kernel's namespace."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    source = nbformat.read(EXERCISES / "sources" / "02_conv1d.ipynb", 4)
+    student = nbformat.read(EXERCISES / "02_conv1d.ipynb", 4)
+    for nb in (source, student):
+        NotebookClient(nb, timeout=120, kernel_name="python3",
+                       resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+    def printed(nb):
+        return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                       for o in c.outputs if o.get("name") == "stdout")
+
+    done, todo = printed(source), printed(student)
+    assert done.count("✓ ") == 6 + 6 and "✗" not in done  # six checks and the summary
+    assert "0 of 6 questions pass" in todo
+    for name in ("conv1d_valid", "output_length", "conv1d_general", "true_convolution",
+                 "moving_average"):
+        assert f"… {name} is not written yet" in todo
+    assert "… conv1d_params is still None" in todo

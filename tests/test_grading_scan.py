@@ -1,0 +1,227 @@
+"""The "from scratch" rule (static scan and runtime guard) and reading submitted notebooks."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cnnlib.grading.forbidden import CONVOLUTION, ESCAPES, TAMPERING, static_rules
+from cnnlib.grading.guard import ForbiddenAPIError, Guard
+from cnnlib.grading.notebook import (
+    mentioned_outside_code,
+    read_notebook,
+    runnable_cells,
+    strip_magics,
+)
+from cnnlib.grading.question import FromScratch, load_exercise
+from cnnlib.grading.scan import NotebookModel, scan
+
+IMPORTS = (
+    "import torch\n"
+    "import numpy as np\n"
+    "import torch.nn.functional as F\n"
+    "from torch.nn.functional import conv1d as c\n"
+    "from torch import nn\n"
+)
+
+
+def violations(body: str, name: str = "f", spec: FromScratch = CONVOLUTION, cells=()):
+    """Scan ``name`` in a notebook made of the imports, ``cells`` and ``body``."""
+    model = NotebookModel([(1, IMPORTS), *((i + 2, c) for i, c in enumerate(cells)),
+                           (9, body)])
+    return scan(model.definition(name), spec)
+
+
+@pytest.mark.parametrize(("body", "api"), [
+    ("def f(x, h):\n    return F.conv1d(x, h)", "torch.nn.functional.conv1d"),
+    ("def f(x, h):\n    return c(x, h)", "torch.nn.functional.conv1d"),
+    ("def f(x, h):\n    return torch.nn.functional.conv1d(x, h)", "torch.nn.functional.conv1d"),
+    ("def f(x, h):\n    return torch.conv1d(x, h)", "torch.conv1d"),
+    ("def f(x, h):\n    return nn.Conv1d(1, 1, 3)(x)", "torch.nn.Conv1d"),
+    ("def f(x, h):\n    return getattr(F, 'conv1d')(x, h)", "torch.nn.functional.conv1d"),
+    ("def f(x, h):\n    return getattr(F, name)(x, h)",
+     "torch.nn.functional.<a name computed at run time>"),
+    ("def f(x, h):\n    return x.unfold(0, len(h), 1) @ h", "torch.Tensor.unfold"),
+    ("def f(x, h):\n    return F.unfold(x, 3)", "torch.nn.functional.unfold"),
+    ("def f(x, h):\n    return np.convolve(x, h)", "numpy.convolve"),
+    ("def f(x, h):\n    import scipy.signal\n    return scipy.signal.correlate(x, h)",
+     "scipy.signal"),
+    ("def f(x, h):\n    return __import__('scipy.signal').signal.correlate(x, h)",
+     "scipy.signal"),
+    ("def f(x, h):\n    import importlib\n    return importlib.import_module('scipy.signal')",
+     "scipy.signal"),
+    ("def f(x, h):\n    G = torch.nn.functional\n    return G.conv1d(x, h)",
+     "torch.nn.functional.conv1d"),
+    ("def f(x, h):\n    return torch.ops.aten.convolution(x, h)", "torch.ops"),
+    ("f = lambda x, h: F.conv1d(x, h)", "torch.nn.functional.conv1d"),
+])
+def test_the_static_scan_sees_through_aliases(body, api):
+    found = violations(body)
+    assert [v.api for v in found][:1] == [api], found
+
+
+def test_the_scan_follows_the_submissions_own_helpers():
+    helper = "def helper(x, h):\n    return alias(x, h)\nalias = F.conv1d\n"
+    found = violations("def f(x, h):\n    return helper(x, h)", cells=[helper])
+    assert found and found[0].api == "torch.nn.functional.conv1d"
+    assert found[0].where == "cell 2, line 3"  # where the alias was made
+
+
+def test_a_from_scratch_answer_passes_the_scan():
+    body = ("def f(x, h):\n    m = len(h)\n    y = torch.zeros(len(x) - m + 1)\n"
+            "    for i in range(len(y)):\n        y[i] = (h * x[i:i + m]).sum()\n    return y")
+    assert violations(body) == []
+
+
+def test_local_names_shadow_forbidden_globals():
+    # a parameter called c is not the module-level alias of conv1d
+    assert violations("def f(x, c):\n    return c * x") == []
+
+
+def test_every_from_scratch_answer_also_forbids_processes_and_the_grader():
+    q = load_exercise("02_conv1d").question("conv1d_valid")
+    rules = static_rules(q)
+    found = violations("def f(x, h):\n    import subprocess\n    return subprocess.run(x)",
+                       spec=rules)
+    assert found[0].api == "subprocess"
+    found = violations("def f(x, h):\n    from cnnlib.grading import load_exercise\n"
+                       "    return load_exercise('02_conv1d')", spec=rules)
+    assert found[0].api == "cnnlib.grading"
+
+
+def test_the_last_definition_wins_and_broken_cells_are_left_out():
+    model = NotebookModel([(1, "def f():\n    return F.conv1d"), (2, "def f(:"),
+                           (3, "def f():\n    return 1")])
+    assert model.parse_errors.keys() == {2}
+    assert model.definition("f").label == "cell 3"
+    assert model.definition_at("f", 1, 2).label == "cell 1"
+
+
+def test_tampering_is_found_anywhere_in_the_notebook():
+    model = NotebookModel([(1, "import sys\nimport gc"), (2, "frame = sys._getframe()"),
+                           (3, "objs = gc.get_objects()\nx = frame.f_back"),
+                           (4, "code = 'F.conv' + '1d'\nfn = eval(code)"),
+                           (5, "from cnnlib.grading import Checker\ncheck = Checker('02_conv1d')"),
+                           (6, "y = eval('1 + 1')")])
+    found = {(v.api, v.where.split(",")[0]) for v in model.tampering(TAMPERING)}
+    assert ("sys._getframe", "cell 2") in found
+    assert ("gc.get_objects", "cell 3") in found
+    assert ("<any object>.f_back", "cell 3") in found
+    assert ("eval of a string built at run time", "cell 4") in found
+    assert not {w for _, w in found} & {"cell 5", "cell 6"}  # the checker and constant code
+
+
+# --- the runtime guard ---------------------------------------------------------------------------
+
+@pytest.fixture
+def guard():
+    seen = []
+    g = Guard(CONVOLUTION.union(ESCAPES), seen.append).install()
+    g.seen = seen
+    yield g
+    g.uninstall()
+
+
+SAVED_CONV1D = F.conv1d  # saved before any guard, as a cunning submission would
+
+
+@pytest.mark.parametrize(("call", "api"), [
+    (lambda x, h: F.conv1d(x[None, None], h[None, None]), "torch.nn.functional.conv1d"),
+    (lambda x, h: torch.conv1d(x[None, None], h[None, None]), "torch.nn.functional.conv1d"),
+    (lambda x, h: x.unfold(0, 3, 1), "torch.Tensor.unfold"),
+    (lambda x, h: torch.nn.Conv1d(1, 1, 3)(x[None, None]), "torch.nn.Conv1d"),
+    (lambda x, h: np.convolve(x.numpy(), h.numpy()), "numpy.convolve"),
+    (lambda x, h: np.correlate(x.numpy(), h.numpy()), "numpy.correlate"),
+    (lambda x, h: SAVED_CONV1D(x[None, None], h[None, None]),
+     "the PyTorch operator aten::convolution"),
+    (lambda x, h: torch.ops.aten.convolution(x[None, None], h[None, None], None, [1], [0],
+                                             [1], False, [0], 1),
+     "the PyTorch operator aten::convolution"),
+])
+def test_the_runtime_guard_refuses_forbidden_calls_while_watching(guard, call, api):
+    x, h = torch.arange(6.0), torch.ones(3)
+    call(x, h)  # allowed outside a from-scratch question
+    assert guard.seen == []
+    with guard.watching("q", CONVOLUTION), pytest.raises(ForbiddenAPIError):
+        call(x, h)
+    assert guard.seen[0]["api"] == api and guard.seen[0]["question"] == "q"
+    assert "test_grading_scan.py" in guard.seen[0]["where"]
+
+
+def test_the_guard_lets_from_scratch_code_run_and_restores_everything(guard):
+    x, h = torch.arange(6.0), torch.ones(3)
+    with guard.watching("q", CONVOLUTION):
+        y = torch.stack([(h * x[i:i + 3]).sum() for i in range(4)])
+    assert guard.seen == [] and y.tolist() == [3.0, 6.0, 9.0, 12.0]
+    guard.uninstall()
+    assert F.conv1d is SAVED_CONV1D and torch.conv1d is SAVED_CONV1D
+    assert "unfold" not in vars(torch.Tensor)
+
+
+def test_the_guard_blocks_everything_between_questions(guard):
+    guard.block()
+    with pytest.raises(ForbiddenAPIError):
+        F.conv1d(torch.ones(1, 1, 3), torch.ones(1, 1, 2))
+    assert guard.seen[0]["question"] is None
+    guard.allow()
+    F.conv1d(torch.ones(1, 1, 3), torch.ones(1, 1, 2))
+
+
+def test_a_forbidden_module_is_refused_even_when_imported_late():
+    # colorsys stands in for scipy.signal (which this environment may not have)
+    seen = []
+    g = Guard(FromScratch((), modules=("colorsys",)), seen.append).install()
+    try:
+        import importlib
+        import sys
+
+        sys.modules.pop("colorsys", None)
+        colorsys = importlib.import_module("colorsys")
+        assert colorsys.rgb_to_hsv(1, 0, 0)[0] == 0  # allowed outside a question
+        with g.watching("q", FromScratch((), modules=("colorsys",))), \
+                pytest.raises(ForbiddenAPIError):
+            colorsys.rgb_to_hsv(1, 0, 0)
+        assert seen[0]["api"] == "colorsys.rgb_to_hsv"
+        sys.modules.pop("colorsys", None)
+        with g.watching("q", FromScratch((), modules=("colorsys",))), \
+                pytest.raises(ForbiddenAPIError):
+            importlib.import_module("colorsys")
+    finally:
+        g.uninstall()
+
+
+# --- reading notebooks ---------------------------------------------------------------------------
+
+def test_read_notebook_never_raises():
+    assert "not valid JSON" in read_notebook(b"{nope").error
+    assert "not UTF-8" in read_notebook(b"\xff\xfe\x00").error
+    assert "no list of cells" in read_notebook(b'{"cells": 3}').error
+    assert "not a notebook" in read_notebook(b"[1, 2]").error
+    nb = read_notebook(json.dumps({"cells": [
+        {"cell_type": "code", "source": ["a = 1\n", "b = 2"]}, "junk",
+        {"cell_type": "markdown", "source": "def f(x):\n    pass"},
+        {"cell_type": "code", "source": 7}]}).encode())
+    assert nb.error is None
+    assert [(c.number, c.cell_type) for c in nb.cells] == [(1, "code"), (3, "markdown")]
+    assert mentioned_outside_code(nb, "f") == 3 and mentioned_outside_code(nb, "a") is None
+    v3 = read_notebook(json.dumps({"worksheets": [{"cells": [
+        {"cell_type": "code", "input": "x = 1"}]}]}).encode())
+    assert v3.cells[0].source == "x = 1"
+
+
+def test_magics_become_python():
+    setup = ("try:\n    import cnnlib\nexcept ImportError:\n"
+             "    %pip install cnnlib\n    import cnnlib\n")
+    assert "    pass\n" in strip_magics(setup)
+    compile(strip_magics(setup), "cell", "exec")
+    assert strip_magics("!ls -l\nfiles = !ls\nx = 1\ntorch.conv1d?") == \
+        "pass\nfiles = None\nx = 1\npass"
+    assert strip_magics("%%bash\necho hi") is None
+    assert strip_magics("%%time\nx = 1") == "x = 1"
+    nb = read_notebook(json.dumps({"cells": [
+        {"cell_type": "code", "source": "%%writefile a.py\nprint(1)"},
+        {"cell_type": "code", "source": "y = 2"}]}).encode())
+    cells, notes = runnable_cells(nb)
+    assert cells == [(2, "y = 2")] and "cell 1" in notes[0]
