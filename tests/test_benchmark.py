@@ -93,9 +93,26 @@ def test_conv_case_tensors_are_reproducible():
     assert x1.shape == (2, 3, 6, 6) and w1.shape == (4, 3, 3, 3) and b1.shape == (4,)
 
 
-def test_other_load_ignores_our_own_work():
-    """Busy work in this process is not counted as other processes' load."""
+def test_other_load_subtracts_our_own_cpu_time(monkeypatch):
+    """Over 1 s on 2 cores, 1.5 CPU-seconds were busy and 0.6 of them were ours: the others
+    used 0.9 of the 2 available, 45%."""
+    import types
+
+    import cnnlib.benchmark as bench
+
+    readings = {"wall": iter([100.0, 101.0]), "busy": iter([50.0, 51.5]),
+                "own": iter([3.0, 3.6])}
+    monkeypatch.setattr(bench, "time", types.SimpleNamespace(
+        perf_counter=lambda: next(readings["wall"])))
+    monkeypatch.setattr(OtherLoad, "_busy_seconds", staticmethod(lambda: next(readings["busy"])))
+    monkeypatch.setattr(OtherLoad, "_own_seconds", staticmethod(lambda: next(readings["own"])))
+    monkeypatch.setattr(bench.os, "cpu_count", lambda: 2)
     with OtherLoad() as load:
-        sum(i * i for i in range(300_000))
-    if load.fraction is not None:  # Linux: /proc/stat exists
-        assert 0 <= load.fraction <= 1
+        pass
+    assert load.fraction == pytest.approx(0.45)
+
+
+def test_other_load_reads_this_machine():
+    with OtherLoad() as load:
+        sum(i * i for i in range(100_000))
+    assert load.fraction is None or 0 <= load.fraction <= 1.5
