@@ -15,6 +15,9 @@ itself. For each request it forks a child that, before running anything of the s
 - where the grader runs as root and the Python installation is world-readable, becomes
   ``nobody``.
 
+A sandbox does not die with the zygote: whatever kills the zygote, the grader keeps reading
+the sandboxes it already made, and starts a new zygote for the next ones.
+
 The zygote is also a *child subreaper*: a process a submission double-forks to escape is
 re-parented here, and the zygote kills it at once. It reports each child's exit status (and
 CPU time) back to the grader. Messages are JSON over a Unix ``SOCK_SEQPACKET`` socket.
@@ -111,9 +114,9 @@ def _become_child(request: dict, fds: list[int], libc) -> None:
     code = 70
     try:
         control_fd, result_fd, output_fd = fds
+        # No parent-death signal here: if the zygote dies (killed by a submission, or by the
+        # out-of-memory killer), the sandboxes it made run on and the grader still reads them.
         os.setsid()
-        if libc is not None:
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(output_fd, 1)

@@ -172,6 +172,7 @@ class _SubmissionGrader:
         self.cell_notes: dict[int, str] = {}
         self.outputs: list[str] = []
         self.background_violations: list[dict] = []
+        self.losses: dict[str, int] = {}
         self.start = time.monotonic()
         self.budget_end = self.start + limits.total
 
@@ -224,6 +225,12 @@ class _SubmissionGrader:
         qr = self.result.questions[q.name]
         qr.status, qr.feedback, qr.score = status, feedback, score
 
+    def _forgive(self, phase: str, times: int) -> bool:
+        """Something that is not this notebook's doing failed in ``phase`` (the zygote died
+        while starting its sandbox): try again, at most ``times`` times."""
+        self.losses[phase] = self.losses.get(phase, 0) + 1
+        return self.losses[phase] <= times
+
     def _deadline(self) -> float:
         return min(time.monotonic() + self.limits.timeout, self.budget_end)
 
@@ -233,6 +240,8 @@ class _SubmissionGrader:
         try:
             session = Session(self.zygote, self.limits)
         except (SandboxError, OSError) as err:
+            if self._forgive("start", 3):
+                return remaining
             for q in remaining:
                 self._set(q, "crash", f"Not graded: the sandbox failed ({err}).")
             return []
@@ -287,9 +296,9 @@ class _SubmissionGrader:
                     names = event.get("names")
                     return names if isinstance(names, dict) else {}
                 continue
+            culprit = current if current is not None else last
             # A cell hung, ate memory or ended the process (perhaps through a thread it left
             # running): skip it and run the notebook again without it.
-            culprit = current if current is not None else last
             if culprit is None:
                 return False
             self.skip.add(culprit)

@@ -143,6 +143,7 @@ class _Child:
         self.exited = threading.Event()
         self.status: int | None = None
         self.cpu: float = 0.0
+        self.orphaned = False  # the zygote died: this process's exit status will not come
 
 
 class Zygote:
@@ -234,10 +235,11 @@ class Zygote:
                     if child is not None:
                         child.status, child.cpu = message["status"], message["cpu"]
                         child.exited.set()
-        with self.lock:  # the zygote is gone: so are its children (they die with it)
-            for child in [*self.children.values(), *self.by_pid.values()]:
-                child.spawned.set()
-                child.exited.set()
+        with self.lock:  # the zygote is gone; its sandboxes run on, watched through their pipes
+            for child in self.children.values():
+                child.spawned.set()  # never spawned: pid stays None
+            for child in self.by_pid.values():
+                child.orphaned = True
             self.children.clear()
             self.by_pid.clear()
             if self.sock is sock:
@@ -354,6 +356,9 @@ class Session:
                 return "event", self.events.popleft()
             if self.failure is not None:
                 return self.failure
+            if self.child.orphaned and not self.child.exited.is_set() and \
+                    not self.result_open and not self.output_open:
+                self.child.exited.set()  # its zygote is gone; its pipes closed: it ended
             if self.child.exited.is_set():
                 # The sandbox's outer process ended. Read what the inner one sent before it
                 # ended too (its pipe closes), waiting a moment at most, then make sure.
@@ -489,6 +494,12 @@ class Session:
                 p.kill()
         with contextlib.suppress(OSError):
             os.killpg(self.pid, signal.SIGKILL)
+        if self.child.orphaned:  # no exit report will come: wait for the process to go
+            import psutil
+
+            with contextlib.suppress(psutil.Error):
+                psutil.Process(self.pid).wait(10)
+            self.child.exited.set()
         self.child.exited.wait(10)
 
     def close(self) -> None:

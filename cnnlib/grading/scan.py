@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import re
 import textwrap
 import types
 import warnings
@@ -286,7 +287,7 @@ class NotebookModel:
             for v in scan(Code(tree, f"cell {number}", self), spec, dynamic=True):
                 if v not in found:
                     found.append(v)
-        return found
+        return sorted(found, key=lambda v: [int(n) for n in re.findall(r"\d+", v.where)])
 
     def definition(self, name: str) -> Code | None:
         bound = self.bindings.get(name)

@@ -1,0 +1,220 @@
+"""Adversarial submissions, all graded in one batch: each gets exactly the status and score it
+deserves, and the batch completes (see tests/grading_fixtures/README.md for the fixtures)."""
+
+import csv
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+
+import psutil
+import pytest
+
+from cnnlib.grading.cli import grade_folder
+from cnnlib.grading.report import POINTS_ROW
+from cnnlib.grading.sandbox import Limits
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "grading_fixtures"
+SEED = 987_654_321_987
+LIMITS = Limits(timeout=3, memory_mb=512)
+QUESTIONS = ("conv1d_valid", "output_length", "conv1d_general", "true_convolution",
+             "moving_average", "conv1d_params")
+POINTS = dict(zip(QUESTIONS, (3, 1, 3, 2, 1, 1), strict=True))
+SLEEP_MARK = "977.5"  # what tests/grading_fixtures/child_processes.cells runs `sleep` with
+
+
+def _fixtures_module():
+    spec = importlib.util.spec_from_file_location("grading_fixtures", FIXTURES / "fixtures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def full(**changes):
+    """Every question ok with full points, except ``changes`` (name → status)."""
+    return {q: (changes[q], 0.0) if q in changes else ("ok", float(POINTS[q]))
+            for q in QUESTIONS}
+
+
+def every(status):
+    return {q: (status, 0.0) for q in QUESTIONS}
+
+
+FROM_SCRATCH = ("conv1d_valid", "output_length", "conv1d_general", "true_convolution")
+EXPECTED = {
+    "solution": full(),
+    "student": every("missing"),
+    "infinite_loop": full(conv1d_valid="timeout", moving_average="timeout"),
+    "memory_bomb": full(conv1d_valid="memory", moving_average="memory"),
+    "sys_exit": full(conv1d_general="crash", true_convolution="crash"),
+    "os_exit": full(conv1d_valid="crash", moving_average="crash"),
+    "child_processes": full(),
+    "monkeypatch": every("fail"),
+    "redefine_checker": every("missing"),
+    "fake_results": every("missing"),
+    "read_hidden": {**every("missing"), **{q: ("forbidden", 0.0) for q in FROM_SCRATCH}},
+    "megabytes": full(),
+    "forbidden_conv": full(**dict.fromkeys(FROM_SCRATCH, "forbidden")),
+    "syntax_error": full(),
+    "not_json": every("crash"),
+    "empty": every("crash"),
+    "renamed_cells": full(output_length="missing", conv1d_params="missing"),
+    "kill_parent": full(),
+    "kill_zygote": full(),
+    "background_thread": full(**dict.fromkeys(FROM_SCRATCH, "forbidden")),
+    "tamper": full(**dict.fromkeys(FROM_SCRATCH, "forbidden")),
+}
+
+
+def _grade(tmp: Path, names=None, isolation="auto"):
+    subs = tmp / "submissions"
+    built = _fixtures_module().build(subs)
+    shutil.copy(ROOT / "exercises" / "sources" / "02_conv1d.ipynb", subs / "solution.ipynb")
+    shutil.copy(ROOT / "exercises" / "02_conv1d.ipynb", subs / "student.ipynb")
+    assert set(built) | {"solution", "student"} == set(EXPECTED)
+    if names is not None:
+        for path in subs.iterdir():
+            if path.stem not in names:
+                path.unlink()
+    out = tmp / "out"
+    results = grade_folder("02_conv1d", subs, out, jobs=2, limits=LIMITS, seed=SEED,
+                           progress=False, isolation=isolation)
+    return {r.student: r for r in results}, out
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    return _grade(tmp_path_factory.mktemp("adversarial"))
+
+
+def _verdicts(result):
+    return {q: (r.status, r.score) for q, r in result.questions.items()}
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_every_submission_gets_exactly_its_grade(batch, student):
+    results, _ = batch
+    assert _verdicts(results[student]) == EXPECTED[student], results[student].notes
+
+
+def test_no_process_a_submission_started_survives():
+    # Runs after the batch (module order); the batch started several `sleep 977.5`.
+    left = [p.info for p in psutil.process_iter(["pid", "cmdline"])
+            if p.info["cmdline"] and SLEEP_MARK in p.info["cmdline"]]
+    assert left == []
+
+
+def test_skipped_cells_and_errors_are_reported(batch):
+    results, _ = batch
+    notes = " ".join(results["infinite_loop"].notes)
+    assert "ran longer than 3 s; it was skipped" in notes
+    assert "used more than 512 MB" in " ".join(results["memory_bomb"].notes)
+    assert "ended the Python process" in " ".join(results["os_exit"].notes)
+    syntax = " ".join(results["syntax_error"].notes)
+    assert "raised SyntaxError" in syntax and "raised NameError" in syntax
+    assert "raised SystemExit" in " ".join(results["sys_exit"].notes)
+    assert "not valid JSON" in results["not_json"].notes[0]
+    feedback = results["renamed_cells"].questions["output_length"].feedback
+    assert "is not a code cell" in feedback
+
+
+def test_forbidden_apis_are_named(batch):
+    results, _ = batch
+    q = results["forbidden_conv"].questions
+    assert q["conv1d_valid"].violations[0]["api"] == "torch.nn.functional.conv1d"
+    assert q["conv1d_valid"].violations[0]["how"] == "static scan"
+    assert q["output_length"].violations[0]["api"] == "cnnlib.conv_output_size"
+    assert q["conv1d_general"].violations[0]["api"] == "torch.nn.functional.conv1d"
+    assert q["conv1d_general"].violations[0]["how"] == "runtime guard"
+    assert "Called torch.nn.functional.conv1d" in q["true_convolution"].feedback
+    tamper = results["tamper"].questions["conv1d_valid"].feedback
+    assert "looks into the grader's process (sys._getframe" in tamper
+    background = results["background_thread"].questions["output_length"].feedback
+    assert "in the background called torch.nn.functional.conv1d" in background
+
+
+def test_output_is_capped(batch):
+    results, out = batch
+    text = results["megabytes"].output
+    assert len(text) < 20_000 and "output cut" in text
+    report = json.loads((out / "reports" / "megabytes.json").read_text())
+    assert len(report["output"]) < 20_000
+
+
+def test_the_secret_seed_stays_secret(batch):
+    results, _ = batch
+    printed = results["read_hidden"].output
+    assert "'argv'" in printed and "/proc/self/environ" in printed  # it did look
+    assert str(SEED) not in printed
+
+
+def test_forged_results_do_not_count(batch):
+    results, out = batch
+    gradescope = json.loads((out / "gradescope" / "fake_results" / "results.json").read_text())
+    assert gradescope["score"] == 0
+    assert "cells_done" in results["fake_results"].output  # it did try
+    assert {p.name for p in out.iterdir()} == {"gradescope", "grades.csv", "reports",
+                                               "summary.json"}
+
+
+def test_grades_csv(batch):
+    results, out = batch
+    rows = list(csv.reader((out / "grades.csv").open()))
+    assert rows[0] == ["student", "file", *QUESTIONS, "total", "problems"]
+    assert rows[1] == [POINTS_ROW, "", "3", "1", "3", "2", "1", "1", "11", ""]
+    body = {row[0]: row for row in rows[2:]}
+    assert set(body) == set(EXPECTED)
+    assert body["solution"][2:9] == ["3", "1", "3", "2", "1", "1", "11"]
+    assert body["solution"][9] == ""
+    assert body["infinite_loop"][8] == "7"
+    assert "conv1d_valid: timeout" in body["infinite_loop"][9]
+    for name, row in body.items():
+        assert float(row[8]) == pytest.approx(sum(float(x) for x in row[2:8])), name
+        assert float(row[8]) == pytest.approx(results[name].total)
+
+
+def test_gradescope_results_follow_the_specification(batch):
+    _, out = batch
+    for name in EXPECTED:
+        doc = json.loads((out / "gradescope" / name / "results.json").read_text())
+        assert set(doc) >= {"score", "tests", "output"}
+        assert len(doc["tests"]) == len(QUESTIONS)
+        for test in doc["tests"]:
+            assert set(test) >= {"name", "score", "max_score", "output", "status", "visibility"}
+            assert test["status"] in ("passed", "failed")
+            assert test["visibility"] == "visible"
+            assert 0 <= test["score"] <= test["max_score"]
+        assert doc["score"] == pytest.approx(sum(t["score"] for t in doc["tests"]))
+    solution = json.loads((out / "gradescope" / "solution" / "results.json").read_text())
+    assert solution["score"] == 11 and all(t["status"] == "passed" for t in solution["tests"])
+
+
+def test_reports_give_per_check_feedback_without_hidden_values(batch):
+    _, out = batch
+    report = json.loads((out / "reports" / "monkeypatch.json").read_text())
+    assert report["score"] == 0 and report["max_score"] == 11
+    checks = report["questions"]["conv1d_valid"]["check_results"]
+    assert len(checks) == 28 and not any(c["passed"] for c in checks)
+    public = [c for c in checks if c["public"]]
+    hidden = [c for c in checks if not c["public"]]
+    assert len(public) == 8 and len(hidden) == 20
+    assert "largest difference" in public[0]["message"]
+    assert all("largest difference" not in c["message"] for c in hidden)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["submissions"] == len(EXPECTED)
+    assert sum(summary["statuses"].values()) == len(EXPECTED) * len(QUESTIONS)
+
+
+FALLBACK = ("solution", "child_processes", "kill_parent", "kill_zygote", "os_exit",
+            "memory_bomb", "fake_results")
+
+
+def test_without_namespaces_the_same_verdicts_hold(tmp_path):
+    """The plain-process sandbox (no PID/network namespaces, as on most hosted graders)."""
+    results, _ = _grade(tmp_path, FALLBACK, isolation="none")
+    for name in FALLBACK:
+        assert _verdicts(results[name]) == EXPECTED[name], (name, results[name].notes)
+    left = [p.info for p in psutil.process_iter(["pid", "cmdline"])
+            if p.info["cmdline"] and SLEEP_MARK in p.info["cmdline"]]
+    assert left == []
