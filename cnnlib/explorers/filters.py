@@ -1,0 +1,166 @@
+"""Explorer of chapter 4: handcrafted filters on a real photo.
+
+Pick a named kernel from :mod:`cnnlib.filters` (or ``"custom 3×3"`` and set its nine weights)
+and see the photo filtered by it: ``conv2d(photo, kernel, padding="same",
+padding_mode="replicate")`` with :func:`cnnlib.conv.conv2d` — replicate padding, so that the
+photo's border does not light up as a false edge. ``"sobel magnitude"`` is the one entry that is
+not a single kernel: ``√(Sobel_x² + Sobel_y²)``, the gradient's length.
+
+Colours: a kernel whose weights sum to 0 (derivatives, Laplacians) answers with both signs and
+is shown on a diverging map centred on 0 (red positive, blue negative); smoothing and sharpening
+kernels keep the brightness and are shown in grey on ``[0, 1]`` (the sharpened values outside
+are clipped for display only). The kernel's weights are drawn in the corner of each picture.
+
+- :func:`filter_explorer`: live controls; on the static site, small multiples over the named
+  kernels.
+- :func:`kernel`, :func:`apply_filter`, :func:`render`: the pieces, usable on their own.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+
+from ..conv import conv2d
+from ..filters import FILTERS, SOBEL_X, SOBEL_Y, sharpen
+from ..widgets import explorer
+
+__all__ = ["A_VALUES", "CUSTOM", "MAGNITUDE", "NAMES", "WEIGHT_VALUES", "apply_filter",
+           "filter_explorer", "kernel", "render", "small_photo"]
+
+#: The derived entry: the length of the Sobel gradient.
+MAGNITUDE = "sobel magnitude"
+#: The entry whose nine weights are set by the controls ``w00 … w22``.
+CUSTOM = "custom 3×3"
+_ORDER = ("identity", "box_3", "box_5", "gaussian_3", "gaussian_5", "roberts_x", "roberts_y",
+          "sobel_x", "sobel_y", MAGNITUDE, "sobel_d1", "sobel_d2", "laplacian_4", "laplacian_8",
+          "sharpen")
+#: The named entries, in the order of the gallery (every kernel of ``cnnlib.filters.FILTERS``).
+NAMES: tuple[str, ...] = _ORDER + tuple(n for n in FILTERS if n not in _ORDER)
+#: The sharpening factor ``A`` the control offers (``sharpen(A) = (A − 1)·identity + Laplacian``).
+A_VALUES = (1.0, 1.5, 2.0, 3.0, 5.0)
+#: The values each custom weight can take.
+WEIGHT_VALUES = (-4.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 4.0)
+_WEIGHT_NAMES = tuple(f"w{i}{j}" for i in range(3) for j in range(3))
+
+
+@functools.cache
+def _small_photo(step: int) -> torch.Tensor:
+    from ..datasets import photo
+    from ..pooling import avg_pool2d
+
+    return avg_pool2d(photo(gray=True)[None], step)[0, 0]
+
+
+def small_photo(step: int = 2) -> torch.Tensor:
+    """The grey photo averaged over ``step×step`` blocks: ``(H/step, W/step)``, float32 in [0, 1].
+
+    ``step=2`` gives 300×256 pixels: enough detail, fast to filter. A fresh copy each call.
+    """
+    return _small_photo(step).clone()
+
+
+def kernel(name: str, a: float = 2.0, weights=None) -> torch.Tensor:
+    """The kernel called ``name`` (float32, ``(kh, kw)``).
+
+    ``"sharpen"`` uses the factor ``a`` (:func:`cnnlib.filters.sharpen`); ``"custom 3×3"`` takes
+    its nine ``weights`` row by row. ``"sobel magnitude"`` has no single kernel: ask for
+    ``"sobel_x"`` and ``"sobel_y"``.
+    """
+    if name == "sharpen":
+        return sharpen(float(a))
+    if name == CUSTOM:
+        values = torch.as_tensor(weights if weights is not None else [0.0] * 9,
+                                 dtype=torch.float32)
+        if values.numel() != 9:
+            raise ValueError(f"weights must hold 9 values (a 3×3 kernel, row by row), got "
+                             f"{values.numel()}")
+        return values.reshape(3, 3)
+    if name == MAGNITUDE:
+        raise ValueError(f"{MAGNITUDE!r} is computed from two kernels, 'sobel_x' and 'sobel_y'; "
+                         "it has no single kernel")
+    if name not in FILTERS:
+        raise ValueError(f"name must be one of {[*NAMES, CUSTOM]}, got {name!r}")
+    return FILTERS[name].clone()
+
+
+def _filter(image: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    k = k.to(device=image.device, dtype=image.dtype)
+    return conv2d(image[None, None], k[None, None], padding="same",
+                  padding_mode="replicate")[0, 0]
+
+
+def apply_filter(image: torch.Tensor, name: str, a: float = 2.0, weights=None) -> torch.Tensor:
+    """``image: (H, W)`` filtered by the kernel ``name`` → ``(H, W)`` ("same" size).
+
+    Cross-correlation by :func:`cnnlib.conv.conv2d`, replicate padding. ``"sobel magnitude"``
+    returns ``√(Sobel_x² + Sobel_y²)``.
+    """
+    if not isinstance(image, torch.Tensor) or image.dim() != 2:
+        shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
+        raise ValueError(f"image must be a 2-D tensor (H, W), got {shape}")
+    if name == MAGNITUDE:
+        return torch.hypot(_filter(image, SOBEL_X), _filter(image, SOBEL_Y))
+    return _filter(image, kernel(name, a, weights))
+
+
+def _is_zero_sum(name: str, k: torch.Tensor | None) -> bool:
+    return name != MAGNITUDE and k is not None and abs(float(k.sum())) < 1e-6
+
+
+def render(ax, kernel: str = "identity", A: float = 2.0, image: torch.Tensor | None = None,
+           **weights) -> None:
+    """Draw the photo (or ``image``) filtered by ``kernel`` into ``ax``, the weights in a corner.
+
+    ``A``: the sharpening factor (used by ``"sharpen"``); ``w00 … w22``: the weights of
+    ``"custom 3×3"`` (missing ones are 0).
+    """
+    from ..plotting import show_matrix
+
+    unknown = set(weights) - set(_WEIGHT_NAMES)
+    if unknown:
+        raise ValueError(f"unknown controls {sorted(unknown)}; the weights are "
+                         f"{list(_WEIGHT_NAMES)}")
+    image = small_photo() if image is None else image
+    w = [float(weights.get(n, 0.0)) for n in _WEIGHT_NAMES]
+    k = None if kernel == MAGNITUDE else _kernel(kernel, A, w)
+    y = apply_filter(image, kernel, A, w).detach().to("cpu", torch.float32)
+    if _is_zero_sum(kernel, k):
+        vmax = float(torch.quantile(y.abs().flatten(), 0.995)) or 1.0
+        ax.imshow(y.numpy(), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+    elif kernel == MAGNITUDE:
+        ax.imshow(y.numpy(), cmap="gray", vmin=0, vmax=float(torch.quantile(y.flatten(), 0.995)))
+    else:
+        ax.imshow(y.numpy(), cmap="gray", vmin=0, vmax=1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    title = f"sharpen, A = {A:g}" if kernel == "sharpen" else kernel
+    ax.set_title(title, fontsize=10)
+    if k is not None:
+        inset = ax.inset_axes([0.0, 0.0, 0.34, 0.34])
+        show_matrix(k, ax=inset, annotate=max(k.shape) <= 3, fmt="{:.2g}")
+    else:
+        ax.text(0.02, 0.03, "√(Sx² + Sy²)", transform=ax.transAxes, fontsize=9,
+                color="white", backgroundcolor="black")
+
+
+_kernel = kernel  # render's argument ``kernel`` shadows the function's name
+
+
+def filter_explorer(image: torch.Tensor | None = None, *, names=None, ncols: int = 5,
+                    force_static: bool | None = None, **defaults):
+    """The chapter's explorer: a kernel drop-down, the factor ``A`` and nine custom weights.
+
+    ``image``: ``(H, W)``, default :func:`small_photo`. On the static site (or with
+    ``force_static=True``): small multiples over ``names`` (default every named kernel),
+    ``ncols`` per row. ``defaults`` set start values, e.g. ``kernel="sobel_x"``, ``A=3.0``.
+    """
+    names = list(names) if names is not None else list(NAMES)
+    controls = {"kernel": [*NAMES, CUSTOM], "A": list(A_VALUES),
+                **{n: list(WEIGHT_VALUES) for n in _WEIGHT_NAMES}}
+    start = {"A": 2.0, **{n: 0.0 for n in _WEIGHT_NAMES}, "w11": 1.0, **defaults}
+    draw = render if image is None else functools.partial(render, image=image)
+    return explorer(draw, controls, defaults=start, sweep="kernel", sweep_values=names,
+                    static="grid", ncols=ncols, panel_size=(2.9, 3.3),
+                    force_static=force_static)

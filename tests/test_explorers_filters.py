@@ -1,0 +1,112 @@
+"""The filter explorer: right kernels, filtering equal to PyTorch, both display modes build."""
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cnnlib.explorers import filters as fx
+from cnnlib.filters import FILTERS, SOBEL_X, SOBEL_Y, sharpen
+
+matplotlib.use("Agg")
+
+KERNEL_NAMES = [n for n in fx.NAMES if n != fx.MAGNITUDE]
+
+
+def _torch_same_replicate(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """PyTorch's oracle: replicate-pad like padding='same' (extra row/col at the end), correlate."""
+    kh, kw = k.shape
+    top, left = (kh - 1) // 2, (kw - 1) // 2
+    padded = F.pad(x[None, None], (left, kw - 1 - left, top, kh - 1 - top), mode="replicate")
+    return F.conv2d(padded, k[None, None].to(x.dtype))[0, 0]
+
+
+def test_every_named_kernel_of_cnnlib_filters_is_offered():
+    assert set(FILTERS) <= set(fx.NAMES) and fx.MAGNITUDE in fx.NAMES
+    for name in FILTERS:
+        if name != "sharpen":
+            assert torch.equal(fx.kernel(name), FILTERS[name])
+    assert torch.equal(fx.kernel("sharpen", a=3.0), sharpen(3.0))
+    assert torch.equal(fx.kernel(fx.CUSTOM, weights=range(9)),
+                       torch.arange(9, dtype=torch.float32).view(3, 3))
+
+
+@given(st.integers(3, 9), st.integers(3, 9), st.sampled_from(KERNEL_NAMES),
+       st.sampled_from(fx.A_VALUES), st.integers(0, 2**16))
+def test_filtering_equals_torch(h, w, name, a, seed):
+    x = torch.rand(h, w, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    expected = _torch_same_replicate(x, fx.kernel(name, a))
+    torch.testing.assert_close(fx.apply_filter(x, name, a), expected)
+
+
+def test_sobel_magnitude_is_the_gradient_length():
+    x = torch.rand(7, 8, dtype=torch.float64)
+    expected = torch.hypot(_torch_same_replicate(x, SOBEL_X), _torch_same_replicate(x, SOBEL_Y))
+    torch.testing.assert_close(fx.apply_filter(x, fx.MAGNITUDE), expected)
+
+
+def test_numeric_facts_on_a_constant_and_a_random_image():
+    x = torch.rand(10, 12)
+    torch.testing.assert_close(fx.apply_filter(x, "identity"), x)
+    flat = torch.full((10, 12), 0.3)
+    for name in ("box_3", "box_5", "gaussian_3", "gaussian_5", "sharpen"):
+        torch.testing.assert_close(fx.apply_filter(flat, name), flat)
+    for name in ("sobel_x", "sobel_y", "roberts_x", "laplacian_4", "laplacian_8", fx.MAGNITUDE):
+        assert fx.apply_filter(flat, name).abs().max() < 1e-6
+
+
+def test_render_draws_the_filtered_image_with_its_kernel():
+    image = torch.rand(12, 10)
+    fig, ax = plt.subplots()
+    fx.render(ax, kernel="sobel_x", image=image)
+    shown = ax.images[0]
+    vmin, vmax = shown.get_clim()
+    assert shown.get_cmap().name == "RdBu_r" and vmin == -vmax  # signed response, centred
+    assert shown.get_array().shape == (12, 10) and ax.get_title() == "sobel_x"
+    inset_texts = sorted(t.get_text() for a in ax.child_axes for t in a.texts)
+    assert inset_texts == sorted(["-1", "1", "-2", "2", "-1", "1"])
+    ax.clear()
+    fx.render(ax, kernel="sharpen", A=3.0, image=image)
+    assert ax.get_title() == "sharpen, A = 3" and ax.images[0].get_clim() == (0.0, 1.0)
+    ax.clear()
+    fx.render(ax, kernel=fx.CUSTOM, image=image, w11=2.0)
+    torch.testing.assert_close(torch.as_tensor(ax.images[0].get_array().data),
+                               2 * image, check_dtype=False)
+    plt.close(fig)
+
+
+def test_static_explorer_is_small_multiples_over_the_named_kernels():
+    page = fx.filter_explorer(image=torch.rand(16, 16), force_static=True)
+    assert page.sweep == "kernel" and page.values == list(fx.NAMES)
+    assert "data:image/png;base64" in page._repr_html_()
+
+
+def test_live_explorer_has_a_kernel_menu_a_factor_and_nine_weights():
+    import ipywidgets
+
+    box = fx.filter_explorer(image=torch.rand(16, 16), force_static=False, kernel="sobel_y")
+    controls = {c.description: c for c in box.children[0].children}
+    assert list(controls) == ["kernel", "A", "w00", "w01", "w02", "w10", "w11", "w12", "w20",
+                              "w21", "w22"]
+    assert isinstance(controls["kernel"], ipywidgets.Dropdown)
+    values = [value for _, value in controls["kernel"].options]
+    assert controls["kernel"].value == "sobel_y" and values == [*fx.NAMES, fx.CUSTOM]
+    assert controls["w11"].value == 1.0 and controls["w00"].value == 0.0  # custom = identity
+
+
+def test_errors_speak_to_the_student():
+    with pytest.raises(ValueError, match="name must be one of"):
+        fx.kernel("blur")
+    with pytest.raises(ValueError, match="has no single kernel"):
+        fx.kernel(fx.MAGNITUDE)
+    with pytest.raises(ValueError, match="weights must hold 9 values"):
+        fx.kernel(fx.CUSTOM, weights=[1.0, 2.0])
+    with pytest.raises(ValueError, match=r"image must be a 2-D tensor \(H, W\)"):
+        fx.apply_filter(torch.rand(1, 5, 5), "identity")
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="unknown controls"):
+        fx.render(ax, kernel="identity", image=torch.rand(5, 5), w33=1.0)
+    plt.close(fig)
