@@ -1,0 +1,171 @@
+"""Explorer of chapter 5: the arithmetic of every convolution variant, one output at a time.
+
+Choose the input size, kernel size, stride, padding, dilation, whether the convolution is
+transposed (and its ``output_padding``), then step through the outputs: each picture is
+:func:`cnnlib.arithmetic_plots.draw_conv_arithmetic` — the input grid with its padding (and,
+for a transposed convolution, the zeros the stride inserts), the kernel's footprint for the
+selected output, and the output grid. With ``counts`` on, every output cell shows how many
+input pixels it reads: constant inside an ordinary convolution, but alternating for a
+transposed one whose kernel size is not a multiple of its stride — the checkerboard.
+
+- :func:`render`: one picture, every argument a control of the explorer;
+- :func:`feeding_counts`: the numbers written into the output cells;
+- :func:`variants_explorer`: all controls live; on the static site an offline HTML animation
+  that steps through a few outputs of each of the :data:`PRESETS` in turn.
+"""
+
+from __future__ import annotations
+
+import functools
+import textwrap
+
+import torch
+
+from ..arithmetic_plots import conv_arithmetic, draw_conv_arithmetic
+from ..widgets import explorer, is_static
+
+__all__ = ["CONTROLS", "MAX_COUNTS_SIDE", "PRESETS", "STATIC_POSITIONS", "feeding_counts",
+           "preset_frames", "render", "variants_explorer"]
+
+#: The live controls and their values.
+CONTROLS: dict[str, list] = {
+    "input_size": list(range(2, 8)),
+    "kernel_size": list(range(1, 5)),
+    "stride": [1, 2, 3],
+    "padding": [0, 1, 2],
+    "dilation": [1, 2, 3],
+    "transposed": [False, True],
+    "output_padding": [0, 1, 2],
+    "counts": [True, False],
+}
+
+#: The variants the static animation steps through: name → arguments of :func:`render`.
+PRESETS: dict[str, dict] = {
+    "plain": dict(input_size=5, kernel_size=3),
+    "padding 1": dict(input_size=5, kernel_size=3, padding=1),
+    "stride 2, padding 1": dict(input_size=5, kernel_size=3, stride=2, padding=1),
+    "dilation 2": dict(input_size=7, kernel_size=3, dilation=2),
+    "transposed, k=3, s=2": dict(input_size=3, kernel_size=3, stride=2, transposed=True),
+    "transposed, k=4, s=2, p=1": dict(input_size=3, kernel_size=4, stride=2, padding=1,
+                                      transposed=True),
+}
+
+#: Counts are written into the output cells only up to this many cells per side (legibility).
+MAX_COUNTS_SIDE = 12
+
+#: Output positions each preset shows in the static animation (those inside its output).
+STATIC_POSITIONS = ((0, 0), (1, 1), (1, 2), (2, 2))
+
+
+def _geometry(input_size, kernel_size, stride, padding, dilation, transposed, output_padding):
+    return conv_arithmetic(input_size, kernel_size, stride, padding, dilation,
+                           transposed=transposed,
+                           output_padding=output_padding if transposed else 0)
+
+
+def feeding_counts(input_size=5, kernel_size=3, stride=1, padding=0, dilation=1, *,
+                   transposed: bool = False, output_padding=0) -> torch.Tensor:
+    """How many input pixels each output reads: an int64 tensor ``(H_out, W_out)``.
+
+    Arguments as in :func:`cnnlib.arithmetic_plots.conv_arithmetic`. Padding and inserted
+    zeros are not inputs, so border outputs of a padded convolution read fewer pixels, and
+    the outputs of a strided transposed convolution read ``⌈k/s⌉`` or ``⌊k/s⌋`` per dimension.
+    """
+    geo = conv_arithmetic(input_size, kernel_size, stride, padding, dilation,
+                          transposed=transposed, output_padding=output_padding)
+    oh, ow = geo.output_shape
+    return torch.tensor([[len(geo.inputs_feeding((i, j))) for j in range(ow)]
+                         for i in range(oh)], dtype=torch.int64)
+
+
+def _message(ax, text: str, y: float, gid: str) -> None:
+    ax.text(0.5, y, text, ha="center", va="top", fontsize=8, color="#aa3333",
+            transform=ax.transAxes, gid=gid)
+
+
+def render(ax, input_size: int = 5, kernel_size: int = 3, stride: int = 1, padding: int = 0,
+           dilation: int = 1, transposed: bool = False, output_padding: int = 0,
+           counts: bool = True, step: int = 0, title: str | None = None) -> None:
+    """Draw output number ``step`` (row by row) of the chosen convolution into ``ax``.
+
+    A ``step`` past the last output shows the last one; ``output_padding`` is ignored (and
+    said so) unless ``transposed``; a combination PyTorch refuses (a kernel larger than the
+    padded input, ``output_padding`` not below the stride or the dilation, a transposed output
+    cropped away by the padding) is explained in the panel instead of drawn. With ``counts``,
+    each output cell shows :func:`feeding_counts` (when the output has at most
+    :data:`MAX_COUNTS_SIDE` cells per side). Under the drawing: how many input pixels the
+    selected output reads.
+    """
+    try:
+        geo = _geometry(input_size, kernel_size, stride, padding, dilation, transposed,
+                        output_padding)
+    except ValueError as err:
+        ax.text(0.5, 0.5, "Not possible:\n" + textwrap.fill(str(err), 50), ha="center",
+                va="center", fontsize=9, transform=ax.transAxes, gid="message")
+        ax.axis("off")
+        return
+    oh, ow = geo.output_shape
+    last = oh * ow - 1
+    i, j = divmod(min(step, last), ow)
+    op = output_padding if transposed else 0
+    values = None
+    if counts and max(oh, ow) <= MAX_COUNTS_SIDE:
+        values = feeding_counts(input_size, kernel_size, stride, padding, dilation,
+                                transposed=transposed, output_padding=op)
+    draw_conv_arithmetic(input_size, kernel_size, stride, padding, dilation, (i, j),
+                         transposed=transposed, output_padding=op, output_values=values,
+                         ax=ax, legend=False, title=title)
+    n = len(geo.inputs_feeding((i, j)))
+    ax.text(0.5, 0.0, f"output ({i}, {j}) reads {n} input pixel{'s' * (n != 1)}",
+            ha="center", va="top", fontsize=9, transform=ax.transAxes, gid="feeds")
+    notes = []
+    if step > last:
+        notes.append(f"only {last + 1} outputs: showing the last")
+    if output_padding and not transposed:
+        notes.append("output_padding ignored: it only applies to a transposed convolution")
+    if notes:
+        _message(ax, "\n".join(notes), -0.09, "message")
+
+
+def preset_frames() -> list[tuple[str, int]]:
+    """The static animation's frames: ``(preset name, step)`` for every preset in turn."""
+    frames = []
+    for name, args in PRESETS.items():
+        geo = _geometry(args["input_size"], args["kernel_size"], args.get("stride", 1),
+                        args.get("padding", 0), args.get("dilation", 1),
+                        args.get("transposed", False), args.get("output_padding", 0))
+        oh, ow = geo.output_shape
+        frames += [(name, i * ow + j) for i, j in STATIC_POSITIONS if i < oh and j < ow]
+    return frames
+
+
+def _render_frame(ax, frame: int) -> None:
+    name, step = preset_frames()[frame]
+    render(ax, **PRESETS[name], step=step, title=name)
+
+
+@functools.cache
+def _max_steps() -> int:
+    """The largest number of outputs any combination of the controls gives."""
+    n = max(CONTROLS["input_size"])
+    k = max(CONTROLS["kernel_size"])
+    s, d, op = max(CONTROLS["stride"]), max(CONTROLS["dilation"]), max(
+        CONTROLS["output_padding"])
+    side = (n - 1) * s + d * (k - 1) + op + 1  # transposed, no padding: the widest output
+    return side * side
+
+
+def variants_explorer(*, force_static: bool | None = None, **defaults):
+    """The chapter's explorer: every convolution variant, stepping through its outputs.
+
+    Live (Jupyter): the :data:`CONTROLS` and a ``step`` slider (``defaults`` set the start
+    values, e.g. ``transposed=True, stride=2``). Static website (``CNNLIB_STATIC=1``) or
+    ``force_static=True``: an offline HTML animation through :func:`preset_frames`.
+    """
+    if is_static() if force_static is None else force_static:
+        frames = list(range(len(preset_frames())))
+        return explorer(_render_frame, {"frame": frames}, static="animation",
+                        sweep_values=frames, panel_size=(6.2, 4.2), force_static=True)
+    controls = {**CONTROLS, "step": list(range(_max_steps()))}
+    return explorer(render, controls, defaults=defaults, force_static=False)
+
