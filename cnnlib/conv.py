@@ -174,4 +174,11 @@ def _check_conv_args(input, weight, bias, stride, padding, dilation, groups, pad
                 f"{name}: {n} + {before} + {after} = {n + before + after}; add padding or use "
                 f"a smaller kernel"
             )
+        limit = {"reflect": n - 1, "circular": n}.get(padding_mode)
+        if limit is not None and max(before, after) > limit:
+            rule = "smaller than" if padding_mode == "reflect" else "at most"
+            raise ValueError(
+                f"padding must be {rule} the input size for padding_mode={padding_mode!r}, got "
+                f"padding ({before}, {after}) for {name} = {n}"
+            )
     return stride, pads, dilation

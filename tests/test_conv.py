@@ -416,8 +416,12 @@ def test_mismatched_devices():
         conv2d(x, w, torch.zeros(6, device="meta"), groups=2)
 
 
-@pytest.mark.parametrize("mode", ["reflect", "circular"])
-def test_padding_too_large_for_mode(mode):
-    x, w = torch.randn(1, 1, 3, 3), torch.randn(1, 1, 1, 1)
-    with pytest.raises(ValueError, match=f"padding.*padding_mode='{mode}'"):
-        conv2d(x, w, padding=4, padding_mode=mode)
+@pytest.mark.parametrize("spatial", [1, 2])
+@pytest.mark.parametrize(("mode", "padding", "fits"), [("reflect", 3, 2), ("circular", 4, 3)])
+def test_padding_too_large_for_mode(spatial, mode, padding, fits):
+    """reflect needs padding < size, circular padding <= size (PyTorch's limits)."""
+    x, w = torch.randn(1, 1, *(3,) * spatial), torch.randn(1, 1, *(1,) * spatial)
+    name = "L" if spatial == 1 else "H"
+    with pytest.raises(ValueError, match=rf"padding.*padding_mode='{mode}'.*for {name} = 3"):
+        CONV[spatial](x, w, padding=padding, padding_mode=mode)
+    assert CONV[spatial](x, w, padding=fits, padding_mode=mode).shape[-1] == 3 + 2 * fits
