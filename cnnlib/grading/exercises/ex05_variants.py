@@ -1,0 +1,205 @@
+"""Exercise 05 — convolution variants: the graded questions of ``exercises/05_variants.ipynb``.
+
+Every expected answer comes from a reference (PyTorch or cnnlib, on real tensors and real
+modules); the fixed cases' hand-written answers are tested against those references in
+``tests/test_grading_questions.py`` and ``tests/test_grading_ex05_variants.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from cnnlib.arithmetic import conv_output_size, conv_transpose_output_size
+from cnnlib.counting import count_parameters
+from cnnlib.receptive_field import receptive_field
+from cnnlib.separable import DepthwiseSeparableConv2d
+
+from ..forbidden import CONVOLUTION, OUTPUT_SIZE
+from ..question import Case, Exercise, FromScratch, Question
+
+__all__ = ["COUNTING", "EXERCISE", "RECEPTIVE_FIELD"]
+
+COUNTING = FromScratch(
+    apis=("cnnlib.counting", "cnnlib.separable", "cnnlib.count_parameters",
+          "cnnlib.count_macs", "cnnlib.count_flops", "cnnlib.layer_summary",
+          "torch.nn.Conv2d", "torch.nn.modules.conv"),
+    modules=("cnnlib.counting", "cnnlib.separable"),
+)
+"""Building the layer and counting its parameters (the question asks for the formula)."""
+
+RECEPTIVE_FIELD = FromScratch(
+    apis=("cnnlib.receptive_field", "cnnlib.empirical_receptive_field"),
+    modules=("cnnlib.receptive_field",),
+)
+"""cnnlib's receptive-field calculator (what the student is asked to write)."""
+
+
+def t(*values: float) -> torch.Tensor:
+    """A float32 1-D tensor (the dtype every question's inputs use)."""
+    return torch.tensor(values, dtype=torch.float32)
+
+
+def _signal(rng: np.random.Generator, n: int) -> torch.Tensor:
+    # Two decimals keep the inputs readable when a check prints them.
+    return torch.tensor(np.round(rng.standard_normal(n), 2), dtype=torch.float32)
+
+
+# --- references -------------------------------------------------------------------------------
+
+def ref_transposed_conv1d(x: torch.Tensor, h: torch.Tensor, stride: int, padding: int):
+    return F.conv_transpose1d(x.view(1, 1, -1), h.view(1, 1, -1), stride=stride,
+                              padding=padding)[0, 0]
+
+
+def ref_transposed_output_length(n: int, m: int, s: int, p: int, output_padding: int) -> int:
+    return conv_transpose_output_size(n, m, stride=s, padding=p, output_padding=output_padding)
+
+
+def ref_output_padding_needed(i: int, m: int, s: int, p: int) -> int:
+    """The output_padding with which the transposed convolution returns to size i: found by
+    trying every allowed value on real tensors, not by the formula."""
+    n = conv_output_size(i, m, stride=s, padding=p)
+    y, w = torch.zeros(1, 1, n), torch.zeros(1, 1, m)
+    found = []
+    for a in range(s):
+        try:
+            size = F.conv_transpose1d(y, w, stride=s, padding=p, output_padding=a).shape[-1]
+        except RuntimeError:  # padding crops everything away: not this one
+            continue
+        if size == i:
+            found.append(a)
+    (a,) = found
+    return a
+
+
+def ref_separable_params(c_in: int, c_out: int, k: int) -> int:
+    return count_parameters(DepthwiseSeparableConv2d(c_in, c_out, k, bias=True))
+
+
+def ref_dilated_receptive_field(k: int, dilations: tuple) -> int:
+    return receptive_field([dict(kernel_size=k, dilation=d) for d in dilations]).final.size
+
+
+# --- random cases -----------------------------------------------------------------------------
+
+def rand_transposed(rng: np.random.Generator):
+    while True:
+        n, m = int(rng.integers(1, 11)), int(rng.integers(1, 6))
+        s, p = int(rng.integers(1, 4)), int(rng.integers(0, 3))
+        if (n - 1) * s + m - 2 * p >= 1:
+            return _signal(rng, n), _signal(rng, m), s, p
+
+
+def rand_transposed_length(rng: np.random.Generator):
+    while True:
+        n, m = int(rng.integers(1, 31)), int(rng.integers(1, 9))
+        s, p = int(rng.integers(1, 5)), int(rng.integers(0, 4))
+        a = int(rng.integers(0, s))
+        if (n - 1) * s - 2 * p + m + a >= 1:
+            return n, m, s, p, a
+
+
+def rand_output_padding(rng: np.random.Generator):
+    m, s, p = int(rng.integers(1, 8)), int(rng.integers(1, 6)), int(rng.integers(0, 4))
+    i = int(rng.integers(max(1, m - 2 * p), 41))
+    return i, m, s, p
+
+
+def rand_separable(rng: np.random.Generator):
+    return int(rng.integers(1, 129)), int(rng.integers(1, 129)), int(rng.integers(1, 8))
+
+
+def rand_dilations(rng: np.random.Generator):
+    k = int(rng.integers(1, 8))
+    return k, tuple(int(d) for d in rng.integers(1, 9, size=int(rng.integers(1, 7))))
+
+
+# --- the questions ----------------------------------------------------------------------------
+
+EXERCISE = Exercise(
+    name="05_variants",
+    title="Convolution variants",
+    questions=(
+        Question.function(
+            "transposed_conv1d", points=3, reference=ref_transposed_conv1d,
+            args=("x", "h", "stride", "padding"),
+            fixed=(
+                Case((t(1, 2, 3), t(1, -1), 2, 0), t(1, -1, 2, -2, 3, -3),
+                     "stride 2 = kernel size: the copies just touch"),
+                Case((t(1, -1, 2), t(1, 2, 3), 2, 0), t(1, 2, 2, -2, -1, 4, 6),
+                     "the chapter's example: overlapping copies add up"),
+                Case((t(1, 1, 1), t(1, 1, 1), 1, 0), t(1, 2, 3, 2, 1), "stride 1"),
+                Case((t(1, 1, 1), t(1, 1, 1), 2, 1), t(1, 2, 1, 2, 1),
+                     "padding 1 crops one value at each end"),
+                Case((t(1, 1, 1, 1), t(1, 1, 1), 2, 0), t(1, 1, 2, 1, 2, 1, 2, 1, 1),
+                     "uneven overlap (k = 3, s = 2): the checkerboard"),
+                Case((t(2.5,), t(1, -2), 3, 0), t(2.5, -5), "a single input"),
+            ),
+            random_case=rand_transposed, n_public=6, n_hidden=24, from_scratch=CONVOLUTION,
+            hint="each x[i] writes x[i]·h into the output starting at i·stride (add where copies "
+                 "overlap); the uncropped length is (n − 1)·stride + m; then drop `padding` "
+                 "values at each end",
+        ),
+        Question.function(
+            "transposed_output_length", points=1, reference=ref_transposed_output_length,
+            args=("n", "m", "s", "p", "output_padding"),
+            fixed=(
+                Case((3, 3, 2, 1, 0), 5, "back from 3 to 5"),
+                Case((3, 3, 2, 1, 1), 6, "output_padding picks 6 instead"),
+                Case((1, 4, 1, 0, 0), 4, "one input: one copy of the kernel"),
+                Case((4, 4, 2, 1, 0), 8, "bilinear ×2 upsampling"),
+                Case((5, 2, 3, 0, 2), 16, "stride larger than the kernel"),
+            ),
+            random_case=rand_transposed_length, n_public=10, n_hidden=30,
+            from_scratch=OUTPUT_SIZE,
+            hint="(n − 1)·s + m − 2p + output_padding: the first copy of the kernel takes m "
+                 "places, each further input moves it s places on",
+        ),
+        Question.function(
+            "output_padding_needed", points=1, reference=ref_output_padding_needed,
+            args=("i", "m", "s", "p"),
+            fixed=(
+                Case((5, 3, 2, 1), 0, "5 → 3 → 5 needs nothing"),
+                Case((6, 3, 2, 1), 1, "6 → 3 → 6 needs one more"),
+                Case((7, 3, 3, 0), 1, "7 → 2: the floor dropped 1"),
+                Case((10, 4, 4, 2), 2, "10 → 3: the floor dropped 2"),
+                Case((9, 3, 1, 0), 0, "stride 1 never needs it"),
+            ),
+            random_case=rand_output_padding, n_public=10, n_hidden=30,
+            from_scratch=OUTPUT_SIZE,
+            hint="the convolution computes ⌊(i + 2p − m)/s⌋: output_padding is the remainder "
+                 "that the floor threw away, (i + 2p − m) mod s",
+        ),
+        Question.function(
+            "separable_params", points=1, reference=ref_separable_params,
+            args=("c_in", "c_out", "k"),
+            fixed=(
+                Case((32, 64, 3), 2400, "32·9 + 32·64 + 64"),
+                Case((3, 16, 5), 139, "3·25 + 3·16 + 16"),
+                Case((1, 1, 1), 3, "one weight, one weight, one bias"),
+                Case((64, 128, 3), 8896, "64·9 + 64·128 + 128"),
+            ),
+            random_case=rand_separable, n_public=6, n_hidden=20,
+            from_scratch=COUNTING.union(CONVOLUTION),
+            hint="depthwise: one k×k filter per input channel, no bias; pointwise: a 1×1 "
+                 "convolution from c_in to c_out channels, with one bias per output channel",
+        ),
+        Question.function(
+            "dilated_receptive_field", points=1, reference=ref_dilated_receptive_field,
+            args=("k", "dilations"),
+            fixed=(
+                Case((3, (1, 1, 1, 1)), 9, "four plain 3×3 layers"),
+                Case((3, (1, 2, 4, 8)), 31, "exponentially growing dilations"),
+                Case((3, (2, 2, 2)), 13, "the span, holes included"),
+                Case((1, (5, 7)), 1, "1×1 kernels see one pixel, whatever the dilation"),
+                Case((5, (3,)), 13, "one layer: d(k − 1) + 1"),
+            ),
+            random_case=rand_dilations, n_public=6, n_hidden=20,
+            from_scratch=RECEPTIVE_FIELD,
+            hint="each stride-1 layer adds d·(k − 1) pixels to the receptive field, "
+                 "starting from 1",
+        ),
+    ),
+)

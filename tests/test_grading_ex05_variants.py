@@ -1,0 +1,127 @@
+"""Exercise 05 (convolution variants): its references against independent oracles, and the
+grader gives the source notebook full marks and the generated student notebook zero."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from cnnlib.counting import count_parameters
+from cnnlib.grading import load_exercise
+from cnnlib.grading.cli import grade_folder
+from cnnlib.grading.sandbox import Limits
+from cnnlib.receptive_field import empirical_receptive_field
+from cnnlib.transposed import conv_transpose1d
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "exercises" / "sources" / "05_variants.ipynb"
+STUDENT = ROOT / "exercises" / "05_variants.ipynb"
+POINTS = {"transposed_conv1d": 3, "transposed_output_length": 1, "output_padding_needed": 1,
+          "separable_params": 1, "dilated_receptive_field": 1}
+EX = load_exercise("05_variants")
+
+
+def test_the_exercise_has_its_five_questions_all_from_scratch():
+    assert [q.name for q in EX.questions] == list(POINTS)
+    assert {q.name: q.points for q in EX.questions} == POINTS and EX.points == 7
+    assert all(q.from_scratch is not None for q in EX.questions)
+    banned = EX.question("transposed_conv1d").from_scratch
+    for api in ("torch.nn.functional.conv_transpose1d", "torch.nn.functional.fold",
+                "torch.nn.functional.unfold", "torch.nn.ConvTranspose1d", "cnnlib.transposed"):
+        assert banned.match(api) == api
+    assert EX.question("separable_params").from_scratch.match("cnnlib.separable."
+                                                              "DepthwiseSeparableConv2d")
+
+
+def scatter(x, h, s, p):
+    """The definition, written out: every input writes a scaled kernel copy; crop p."""
+    full = np.zeros((len(x) - 1) * s + len(h))
+    for i, xi in enumerate(x.tolist()):
+        full[i * s: i * s + len(h)] += xi * h.double().numpy()
+    return full[p: len(full) - p]
+
+
+def test_transposed_reference_is_the_scatter_and_cnnlibs_conv_transpose():
+    q = EX.question("transposed_conv1d")
+    cases = EX.public_cases(q) + EX.hidden_cases(q, seed=11)
+    for case in cases:
+        x, h, s, p = case.args
+        assert case.expected.dtype == torch.float32
+        assert np.allclose(case.expected.numpy(), scatter(x, h, s, p), atol=1e-5)
+        ours = conv_transpose1d(x[None, None], h[None, None], stride=s, padding=p)[0, 0]
+        torch.testing.assert_close(ours, case.expected)
+
+
+def test_size_references_agree_with_the_formulas():
+    length = EX.question("transposed_output_length")
+    needed = EX.question("output_padding_needed")
+    for n, m, s, p, a in [c.args for c in EX.public_cases(length) + EX.hidden_cases(length, 5)]:
+        assert length.reference(n, m, s, p, a) == (n - 1) * s + m - 2 * p + a
+    for i in range(1, 25):
+        for m in range(1, 6):
+            for s in range(1, 5):
+                for p in range(3):
+                    if m <= i + 2 * p:
+                        assert needed.reference(i, m, s, p) == (i + 2 * p - m) % s
+
+
+def test_separable_reference_counts_the_two_real_layers():
+    q = EX.question("separable_params")
+    for c_in, c_out, k in [(32, 64, 3), (3, 16, 5), (7, 1, 2), (1, 9, 7)]:
+        depthwise = nn.Conv2d(c_in, c_in, k, groups=c_in, bias=False)
+        pointwise = nn.Conv2d(c_in, c_out, 1)
+        expected = count_parameters(nn.Sequential(depthwise, pointwise))
+        assert q.reference(c_in, c_out, k) == expected == c_in * k * k + c_in * c_out + c_out
+
+
+@pytest.mark.parametrize("k, dilations", [(3, (1, 2, 4, 8)), (3, (2, 2, 2)), (5, (1, 3)),
+                                          (2, (4, 1, 2)), (1, (3, 3))])
+def test_receptive_field_reference_is_what_autograd_measures(k, dilations):
+    stack = nn.Sequential(*[nn.Conv1d(1, 1, k, dilation=d) for d in dilations])
+    measured = empirical_receptive_field(stack, (1, 1, 80))
+    assert not measured.touches_border
+    assert EX.question("dilated_receptive_field").reference(k, dilations) == measured.size
+
+
+def test_source_scores_full_marks_and_student_version_zero(tmp_path):
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    shutil.copy(SOURCE, subs / "solution.ipynb")
+    shutil.copy(STUDENT, subs / "student.ipynb")
+    results = grade_folder("05_variants", subs, tmp_path / "out", jobs=2,
+                           limits=Limits(timeout=10, memory_mb=1024), seed=123_456_789,
+                           progress=False)
+    by_student = {r.student: r for r in results}
+    solution, student = by_student["solution"], by_student["student"]
+    assert {q: (r.status, r.score) for q, r in solution.questions.items()} == {
+        q: ("ok", float(p)) for q, p in POINTS.items()}, solution.notes
+    assert {q: (r.status, r.score) for q, r in student.questions.items()} == {
+        q: ("missing", 0.0) for q in POINTS}, student.notes
+    assert solution.total == solution.possible == 7 and student.total == 0
+
+
+@pytest.mark.slow
+def test_the_notebooks_run_in_a_real_kernel(tmp_path):
+    """The source notebook passes every public check in a Jupyter kernel; the student notebook
+    runs top to bottom and reports each question as not written yet."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    source, student = nbformat.read(SOURCE, 4), nbformat.read(STUDENT, 4)
+    for nb in (source, student):
+        NotebookClient(nb, timeout=120, kernel_name="python3",
+                       resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+    def printed(nb):
+        return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                       for o in c.outputs if o.get("name") == "stdout")
+
+    done, todo = printed(source), printed(student)
+    assert done.count("✓ ") == 5 + 5 and "✗" not in done  # five checks and the summary
+    assert "5 of 5 questions pass" in done
+    assert "0 of 5 questions pass" in todo
+    for name in POINTS:
+        assert f"… {name} is not written yet" in todo
