@@ -1,0 +1,366 @@
+"""The networks of chapters 7 and 8: two LeNets, an MLP baseline and a VGG builder.
+
+Every model keeps its convolutional part in ``model.features`` (an ``nn.Sequential`` from
+``(N, C, H, W)`` to feature maps) and its dense part in ``model.classifier``, as torchvision
+does, so :func:`cnnlib.receptive_field` reads ``model.features``, :func:`activations` picks
+any layer by its name (``"features.0"``), and :func:`cnnlib.layer_summary` counts them all.
+
+- :class:`LeNet` — the lecture's LeNet: conv 20@5×5 → max pool → conv 50@5×5 → max pool →
+  fc 500 → fc 10, on 28×28 digits (431,080 parameters).
+- :class:`LeNet5` — the classic LeNet-5 of LeCun et al. (1998): 6@5×5 → pool → 16@5×5 →
+  pool → fc 120 → fc 84 → fc 10 (61,706 parameters with full connections).
+- :class:`MLP` — a multilayer perceptron on the flattened image, the baseline.
+- :class:`VGG`, :func:`vgg_layers` and :func:`vgg` — VGG from a configuration list: an int
+  ``c`` is a 3×3 convolution (padding 1) to ``c`` channels followed by a ReLU, ``"M"`` a 2×2
+  max pool of stride 2. ``VGG_CONFIGS`` holds VGG-11/13/16/19 (configurations A, B, D, E of
+  Simonyan & Zisserman, 2015) and ``SMALL_VGG`` a small VGG for 28×28 digits. The layers,
+  their order, their names and their initialisation are those of ``torchvision.models.vgg``,
+  so a torchvision ``state_dict`` loads into ours unchanged.
+
+:func:`activations` records what chosen layers output for an input (feature maps).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+
+import torch
+from torch import nn
+
+from ._validate import _is_int, check_positive_int
+
+__all__ = [
+    "MLP",
+    "SMALL_VGG",
+    "VGG",
+    "VGG_CONFIGS",
+    "LeNet",
+    "LeNet5",
+    "activations",
+    "vgg",
+    "vgg_layers",
+]
+
+
+class LeNet(nn.Module):
+    """The LeNet of the lecture, for 28×28 single-channel digits.
+
+    ``features``: ``Conv2d(1, 20, 5)`` → ReLU → ``MaxPool2d(2)`` → ``Conv2d(20, 50, 5)`` →
+    ReLU → ``MaxPool2d(2)``; spatial size 28 → 24 → 12 → 8 → 4.
+    ``classifier``: flatten (50·4·4 = 800 values) → ``Linear(800, 500)`` → ReLU →
+    ``Linear(500, num_classes)``.
+
+    Shapes: ``(N, in_channels, 28, 28) → (N, num_classes)`` (logits, no softmax: the loss
+    ``F.cross_entropy`` applies it).
+    """
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 1):
+        super().__init__()
+        check_positive_int("num_classes", num_classes)
+        check_positive_int("in_channels", in_channels)
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, 20, kernel_size=5),  # 28 → 24
+            nn.ReLU(),
+            nn.MaxPool2d(2),                            # 24 → 12
+            nn.Conv2d(20, 50, kernel_size=5),           # 12 → 8
+            nn.ReLU(),
+            nn.MaxPool2d(2),                            # 8 → 4
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(50 * 4 * 4, 500),
+            nn.ReLU(),
+            nn.Linear(500, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+
+_ACTIVATION = {"tanh": nn.Tanh, "relu": nn.ReLU}
+_POOL = {"avg": nn.AvgPool2d, "max": nn.MaxPool2d}
+
+
+class LeNet5(nn.Module):
+    """LeNet-5 (LeCun, Bottou, Bengio & Haffner, 1998) in today's usual form.
+
+    ``features``: ``Conv2d(in_channels, 6, 5, padding=padding)`` → act → pool 2×2 →
+    ``Conv2d(6, 16, 5)`` → act → pool 2×2; ``classifier``: flatten (16·5·5 = 400) →
+    ``Linear(400, 120)`` → act → ``Linear(120, 84)`` → act → ``Linear(84, num_classes)``.
+
+    The paper's input is 32×32 (a 28×28 digit framed by 2 blank pixels); ``padding=2`` (the
+    default) gives 28×28 inputs the same geometry, ``padding=0`` expects 32×32. The paper
+    used tanh-like squashing and average ("subsampling") pools: ``activation="tanh"`` and
+    ``pool="avg"`` are the defaults, ``"relu"`` and ``"max"`` the modern choice. Two details
+    of the paper are simplified, as in most re-implementations: its C3 layer connected each
+    of the 16 maps to a subset of the 6 inputs (we connect all), and its subsampling layers
+    had a trainable scale and bias (ours have none). Hence 61,706 parameters.
+
+    Shapes: ``(N, in_channels, 28, 28) → (N, num_classes)`` (32×32 with ``padding=0``).
+    """
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 1, padding: int = 2,
+                 activation: str = "tanh", pool: str = "avg"):
+        super().__init__()
+        check_positive_int("num_classes", num_classes)
+        check_positive_int("in_channels", in_channels)
+        if not _is_int(padding) or padding < 0:
+            raise ValueError(f"padding must be a non-negative int, got {padding!r}")
+        if activation not in _ACTIVATION:
+            raise ValueError(f"activation must be one of {sorted(_ACTIVATION)}, got "
+                             f"{activation!r}")
+        if pool not in _POOL:
+            raise ValueError(f"pool must be one of {sorted(_POOL)}, got {pool!r}")
+        act, pool_cls = _ACTIVATION[activation], _POOL[pool]
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, 6, kernel_size=5, padding=padding),  # 28 (+2+2) → 28
+            act(),
+            pool_cls(2),                                                # 28 → 14
+            nn.Conv2d(6, 16, kernel_size=5),                            # 14 → 10
+            act(),
+            pool_cls(2),                                                # 10 → 5
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(16 * 5 * 5, 120),
+            act(),
+            nn.Linear(120, 84),
+            act(),
+            nn.Linear(84, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+
+class MLP(nn.Module):
+    """A multilayer perceptron on the flattened image: the baseline that ignores structure.
+
+    ``classifier``: flatten → ``Linear(in_features, hidden[0])`` → ReLU → … →
+    ``Linear(hidden[-1], num_classes)``. ``features`` is empty (an identity), so code that
+    reads ``model.features`` works for every model of this module.
+
+    Shapes: ``(N, *) → (N, num_classes)`` where the trailing dimensions hold
+    ``in_features`` values (``(N, 1, 28, 28)`` for ``in_features=784``).
+    """
+
+    def __init__(self, in_features: int = 784, hidden: Sequence[int] = (800, 800),
+                 num_classes: int = 10):
+        super().__init__()
+        check_positive_int("in_features", in_features)
+        check_positive_int("num_classes", num_classes)
+        if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
+            raise TypeError(f"hidden must be a sequence of positive ints (layer widths), got "
+                            f"{hidden!r}")
+        for i, width in enumerate(hidden):
+            check_positive_int(f"hidden[{i}]", width)
+        self.features = nn.Sequential()
+        layers: list[nn.Module] = [nn.Flatten()]
+        widths = [in_features, *hidden]
+        for a, b in itertools.pairwise(widths):
+            layers += [nn.Linear(a, b), nn.ReLU()]
+        layers.append(nn.Linear(widths[-1], num_classes))
+        self.classifier = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+
+# ----------------------------------------------------------------------------------- VGG
+
+#: VGG configurations of Simonyan & Zisserman (2015), table 1: A (11 weight layers),
+#: B (13), D (16), E (19). An int is a 3×3 conv to that many channels, "M" a 2×2 max pool.
+VGG_CONFIGS: dict[str, list[int | str]] = {
+    "vgg11": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "vgg13": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "vgg16": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M",
+              512, 512, 512, "M"],
+    "vgg19": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
+              512, 512, 512, 512, "M"],
+}
+
+#: A small VGG for 28×28 digits: two blocks of two 3×3 convs (28 → 14 → 7).
+SMALL_VGG: list[int | str] = [32, 32, "M", 64, 64, "M"]
+
+
+def _check_config(config) -> list[int | str]:
+    if isinstance(config, (str, bytes)) or not isinstance(config, Iterable):
+        raise TypeError(
+            "config must be a list of ints (3×3 conv output channels) and 'M' (2×2 max pool), "
+            f"e.g. [64, 'M', 128, 'M'], got {config!r}"
+        )
+    config = list(config)
+    if not config:
+        raise ValueError("config must hold at least one entry, got an empty list")
+    for i, entry in enumerate(config):
+        if entry == "M" and isinstance(entry, str):
+            continue
+        if not _is_int(entry) or entry < 1:
+            raise ValueError(
+                f"config[{i}] must be a positive int (the channels of a 3×3 conv) or 'M' (a "
+                f"2×2 max pool), got {entry!r}"
+            )
+    if not any(_is_int(entry) for entry in config):
+        raise ValueError(f"config must hold at least one convolution (an int), got {config!r}")
+    return config
+
+
+def vgg_layers(config: Sequence[int | str], in_channels: int = 3,
+               batch_norm: bool = False) -> nn.Sequential:
+    """The convolutional part of a VGG, built from a configuration list.
+
+    Each int ``c`` adds ``Conv2d(C, c, kernel_size=3, padding=1)`` (size kept), then
+    ``BatchNorm2d(c)`` when ``batch_norm``, then ``ReLU(inplace=True)``; each ``"M"`` adds
+    ``MaxPool2d(kernel_size=2, stride=2)`` (size halved, rounded down).
+
+    Shapes: ``(N, in_channels, H, W) → (N, c_last, H / 2^m, W / 2^m)`` for ``m`` pools.
+    Bad entries raise a ``ValueError`` that names the entry, e.g. ``config[2]``.
+    """
+    config = _check_config(config)
+    check_positive_int("in_channels", in_channels)
+    if not isinstance(batch_norm, bool):
+        raise TypeError(f"batch_norm must be True or False, got {batch_norm!r}")
+    layers: list[nn.Module] = []
+    channels = in_channels
+    for entry in config:
+        if entry == "M":
+            layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+            continue
+        layers.append(nn.Conv2d(channels, entry, kernel_size=3, padding=1))
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(entry))
+        layers.append(nn.ReLU(inplace=True))
+        channels = entry
+    return nn.Sequential(*layers)
+
+
+class VGG(nn.Module):
+    """A VGG network: :func:`vgg_layers` → optional adaptive average pool → dense classifier.
+
+    Args:
+        config: the list of :func:`vgg_layers` (ints and ``"M"``), e.g. ``VGG_CONFIGS["vgg16"]``.
+        num_classes: outputs of the last linear layer (1000 for ImageNet).
+        in_channels: input channels (3 for RGB, 1 for MNIST).
+        batch_norm: a ``BatchNorm2d`` after each convolution (torchvision's ``vgg16_bn``).
+        pool_size: ``avgpool = AdaptiveAvgPool2d(pool_size)`` between features and
+            classifier (7 for ImageNet VGGs, so any input size ≥ 32 works); ``None`` for no
+            pooling: the classifier then takes the flattened feature maps of ``input_size``.
+        hidden: widths of the hidden dense layers (``(4096, 4096)`` for ImageNet).
+        dropout: dropout probability after each hidden layer (no ``Dropout`` module if 0).
+        input_size: the input's height = width, used only when ``pool_size`` is ``None``.
+
+    ``classifier`` = ``Linear(c·s·s, hidden[0])``, ReLU, Dropout, …, ``Linear(hidden[-1],
+    num_classes)``; with the defaults its layers and names are exactly torchvision's
+    (``classifier.0``, ``.3``, ``.6``). Weights are initialised as torchvision does:
+    convolutions He-normal (fan-out, ReLU gain), linear layers ``N(0, 0.01²)``, biases 0,
+    batch norm weight 1.
+
+    Shapes: ``(N, in_channels, H, W) → (N, num_classes)``.
+    """
+
+    def __init__(self, config: Sequence[int | str], num_classes: int = 1000,
+                 in_channels: int = 3, batch_norm: bool = False, pool_size: int | None = 7,
+                 hidden: Sequence[int] = (4096, 4096), dropout: float = 0.5,
+                 input_size: int = 224):
+        super().__init__()
+        self.features = vgg_layers(config, in_channels, batch_norm)
+        check_positive_int("num_classes", num_classes)
+        if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
+            raise TypeError(f"hidden must be a sequence of positive ints, got {hidden!r}")
+        for i, width in enumerate(hidden):
+            check_positive_int(f"hidden[{i}]", width)
+        if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
+        channels = [e for e in config if e != "M"][-1]
+        if pool_size is None:
+            check_positive_int("input_size", input_size)
+            side = input_size // 2 ** sum(1 for e in config if e == "M")
+            if side < 1:
+                raise ValueError(f"input_size {input_size} is too small for "
+                                 f"{sum(1 for e in config if e == 'M')} max pools")
+            self.avgpool = nn.Identity()
+        else:
+            side = check_positive_int("pool_size", pool_size)
+            self.avgpool = nn.AdaptiveAvgPool2d((side, side))
+        layers: list[nn.Module] = []
+        widths = [channels * side * side, *hidden]
+        for a, b in itertools.pairwise(widths):
+            layers += [nn.Linear(a, b), nn.ReLU(inplace=True)]
+            if dropout > 0:
+                layers.append(nn.Dropout(p=dropout))
+        layers.append(nn.Linear(widths[-1], num_classes))
+        self.classifier = nn.Sequential(*layers)
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                if m.bias is not None:
+                    nn.init.constant_(m.bias, 0)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0, 0.01)
+                nn.init.constant_(m.bias, 0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.avgpool(self.features(x))
+        return self.classifier(torch.flatten(x, 1))
+
+
+def vgg(name: str, **kwargs) -> VGG:
+    """``VGG(VGG_CONFIGS[name], **kwargs)``: ``"vgg11"``, ``"vgg13"``, ``"vgg16"``, ``"vgg19"``.
+
+    With no keyword arguments it has the structure (and parameter count) of
+    ``torchvision.models.<name>(weights=None)``; ``batch_norm=True`` that of ``<name>_bn``.
+    To avoid allocating the 0.5 GB of VGG-16, build it on the meta device:
+    ``with torch.device("meta"): model = vgg("vgg16")``.
+    """
+    if name not in VGG_CONFIGS:
+        raise ValueError(f"name must be one of {sorted(VGG_CONFIGS)}, got {name!r}")
+    return VGG(VGG_CONFIGS[name], **kwargs)
+
+
+# --------------------------------------------------------------------------- activations
+
+def activations(model: nn.Module, x: torch.Tensor,
+                layers: Sequence[str]) -> dict[str, torch.Tensor]:
+    """What the named layers of ``model`` output for the input ``x`` (feature maps).
+
+    ``layers`` are names from ``model.named_modules()``, e.g. ``["features.0",
+    "features.3"]``. One forward pass runs under ``torch.no_grad`` with forward hooks; each
+    output is cloned when recorded (a later in-place ReLU cannot change it) and returned on
+    ``x``'s device, in float32, keyed by name in the order given. The model's train/eval mode
+    is left as it was (call ``model.eval()`` first for a trained model with dropout or batch
+    norm).
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    if isinstance(layers, str) or not isinstance(layers, Sequence) or not layers:
+        raise TypeError(f"layers must be a non-empty list of layer names, got {layers!r}")
+    modules = dict(model.named_modules())
+    unknown = [name for name in layers if name not in modules]
+    if unknown:
+        known = [n for n in modules if n]
+        raise ValueError(f"layers {unknown} are not layers of the model; its layers are: "
+                         f"{known}")
+    recorded: dict[str, torch.Tensor] = {}
+
+    def hook_for(name):
+        def hook(module, inputs, output):
+            recorded[name] = output.detach().float().clone()
+        return hook
+
+    handles = [modules[name].register_forward_hook(hook_for(name)) for name in layers]
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return {name: recorded[name].to(x.device) for name in layers}
