@@ -1,0 +1,133 @@
+"""Browse what a trained CNN computes: its feature maps for a digit, and its filters (ch. 7).
+
+For each convolution of ``model.features`` the explorer offers the convolution's output
+after its activation (what flows on to the next layer) and, for each pooling layer, the
+pooled maps. Controls:
+
+- ``layer``: e.g. ``"conv 1 + ReLU"``, ``"pool 1"``, ``"conv 2 + ReLU"``, ``"pool 2"``;
+- ``digit``: which of the given images goes through the network;
+- ``view``: ``"feature maps"`` (one tile per channel, each scaled to its own range: bright =
+  strong response) or ``"filters"`` (the weights of the layer's convolution — for a pooling
+  layer, of the convolution before it — as a grid: one row per output channel, one column
+  per input channel, red positive, blue negative, one colour scale for the whole layer).
+
+The input digit is drawn in the corner of every panel.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .. import widgets
+from ..models import activations
+from ..plotting import to_numpy_image
+from ..training_plots import montage
+
+__all__ = ["VIEWS", "feature_explorer", "feature_layers", "render_features"]
+
+VIEWS = ("feature maps", "filters")
+_POOLS = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
+
+
+def feature_layers(model: nn.Module) -> dict[str, tuple[str, str]]:
+    """``{label: (recorded layer name, convolution name)}`` for the layers worth seeing.
+
+    Reads ``model.features`` in order: a ``Conv2d`` followed by an activation is recorded
+    after the activation (label ``"conv k + ReLU"``), one without (or followed by batch
+    norm) is recorded itself; pooling layers are recorded as ``"pool k"``.
+    """
+    features = getattr(model, "features", None)
+    if not isinstance(features, nn.Sequential) or len(features) == 0:
+        raise ValueError("model must have a non-empty nn.Sequential `features` (the "
+                         "convolutional part), like cnnlib.models' LeNet and VGG")
+    children = list(features.named_children())
+    found: dict[str, tuple[str, str]] = {}
+    conv_count = pool_count = 0
+    last_conv = ""
+    for i, (name, module) in enumerate(children):
+        if isinstance(module, nn.Conv2d):
+            conv_count += 1
+            last_conv = f"features.{name}"
+            nxt = children[i + 1] if i + 1 < len(children) else None
+            if nxt is not None and not isinstance(nxt[1], (nn.Conv2d, *_POOLS, nn.BatchNorm2d)):
+                found[f"conv {conv_count} + {type(nxt[1]).__name__}"] = (
+                    f"features.{nxt[0]}", last_conv)
+            elif nxt is not None and isinstance(nxt[1], nn.BatchNorm2d) and i + 2 < len(children):
+                after = children[i + 2]
+                found[f"conv {conv_count} + BN + {type(after[1]).__name__}"] = (
+                    f"features.{after[0]}", last_conv)
+            else:
+                found[f"conv {conv_count}"] = (last_conv, last_conv)
+        elif isinstance(module, _POOLS):
+            pool_count += 1
+            found[f"pool {pool_count}"] = (f"features.{name}", last_conv)
+    if not found:
+        raise ValueError("model.features has no convolution or pooling layer to show")
+    return found
+
+
+def _filter_grid(weight: torch.Tensor) -> torch.Tensor:
+    """``(C_out, C_in, k, k)`` → one image: row = output channel, column = input channel."""
+    c_out, c_in = weight.shape[:2]
+    tiles = weight.detach().to("cpu", torch.float32).reshape(c_out * c_in, *weight.shape[2:])
+    return montage(tiles, ncols=c_in, normalize=False)
+
+
+def render_features(ax, maps: dict[str, torch.Tensor], filters: dict[str, torch.Tensor],
+                    images: torch.Tensor, layer: str, digit: int, view: str) -> None:
+    """Draw one state of the explorer into ``ax`` from precomputed ``maps``
+    (``{label: (N, C, h, w)}``) and ``filters`` (``{label: conv weight}``)."""
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
+    if layer not in maps:
+        raise ValueError(f"layer must be one of {list(maps)}, got {layer!r}")
+    if view == "feature maps":
+        m = maps[layer][digit]
+        ax.imshow(montage(m).numpy(), cmap="magma")
+        ax.set_title(f"{layer}: {m.shape[0]} maps {m.shape[1]}×{m.shape[2]}", fontsize=10)
+    else:
+        w = filters[layer]
+        grid = _filter_grid(w).numpy()
+        vmax = float(w.abs().max()) or 1.0
+        ax.imshow(grid, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+        ax.set_title(f"{layer}: filters {tuple(w.shape)}", fontsize=10)
+    ax.axis("off")
+    inset = ax.inset_axes([-0.02, 0.80, 0.2, 0.2])
+    inset.imshow(to_numpy_image(images[digit]), cmap="gray")
+    inset.set_xticks([])
+    inset.set_yticks([])
+
+
+def feature_explorer(model: nn.Module, images: torch.Tensor, *, static: str = "grid",
+                     sweep: str = "layer", defaults: dict | None = None):
+    """An explorer over ``layer`` × ``digit`` × ``view`` for a trained ``model``.
+
+    ``images: (n, C, H, W)`` — a few inputs, already as the model takes them (standardised);
+    they are shown as they are, in gray. Activations of every listed layer are computed
+    once, in eval mode, on the model's device. On the static site: small multiples along
+    ``sweep`` (default: every layer, first digit, feature maps).
+    """
+    if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[0] == 0:
+        raise ValueError("images must be a 4-D tensor (n, C, H, W) with n ≥ 1")
+    layers = feature_layers(model)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        recorded = activations(model, images.to(device), [name for name, _ in layers.values()])
+    finally:
+        model.train(was_training)
+    modules = dict(model.named_modules())
+    maps = {label: recorded[name].cpu() for label, (name, _) in layers.items()}
+    filters = {label: modules[conv].weight.detach().cpu() for label, (_, conv)
+               in layers.items()}
+    shown = images.detach().cpu()
+
+    def render(ax, layer, digit, view):
+        render_features(ax, maps, filters, shown, layer, digit, view)
+
+    controls = {"layer": list(layers), "digit": list(range(images.shape[0])),
+                "view": list(VIEWS)}
+    return widgets.explorer(render, controls, defaults=defaults, sweep=sweep, static=static,
+                            ncols=4, panel_size=(3.4, 3.4))
