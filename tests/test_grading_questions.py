@@ -6,6 +6,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from cnnlib.grading import Exercise, FromScratch, Question, list_exercises, load_exercise
 from cnnlib.grading.codec import MAX_ELEMENTS, CodecError, Unsupported, decode, dumps, encode
@@ -191,3 +193,50 @@ def test_codec_ignores_a_patched_tolist(monkeypatch):
 def test_codec_rejects_malformed_messages(bad):
     with pytest.raises(CodecError):
         decode(bad)
+
+
+# --- properties ----------------------------------------------------------------------------------
+
+def _solution_namespace() -> dict:
+    """The source notebook's solutions, defined as its cells define them (no check() calls)."""
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).resolve().parents[1] / "exercises" / "sources" /
+                     "02_conv1d.ipynb").read_text())
+    namespace: dict = {}
+    for cell in nb["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and not source.startswith(("check", "# Setup")):
+            exec(source, namespace)
+    return namespace
+
+
+SOLUTIONS = _solution_namespace()
+signals = st.lists(st.floats(-10, 10, width=32), min_size=1, max_size=12).map(
+    lambda v: torch.tensor(v, dtype=torch.float32))
+
+
+@given(x=signals, h=signals, stride=st.integers(1, 4), padding=st.integers(0, 4))
+def test_the_model_solutions_agree_with_the_references(x, h, stride, padding):
+    ex = load_exercise("02_conv1d")
+    assume(len(h) <= len(x) + 2 * padding)
+    for name, args in [("conv1d_general", (x, h, stride, padding)),
+                       ("true_convolution", (x, h)),
+                       ("output_length", (len(x), len(h), padding, stride))]:
+        expected = ex.question(name).reference(*args)
+        assert compare(expected, SOLUTIONS[name](*args),
+                       ex.question(name).tolerance).passed, name
+    if len(h) <= len(x):
+        for name, args in [("conv1d_valid", (x, h)), ("moving_average", (x, len(h)))]:
+            expected = ex.question(name).reference(*args)
+            assert compare(expected, SOLUTIONS[name](*args)).passed, name
+
+
+@given(shape=st.lists(st.integers(0, 4), max_size=3),
+       dtype=st.sampled_from([torch.float32, torch.float64, torch.int64, torch.bool]),
+       seed=st.integers(0, 2**16))
+def test_any_tensor_survives_the_channel(shape, dtype, seed):
+    g = torch.Generator().manual_seed(seed)
+    t = (torch.randn(shape, generator=g, dtype=torch.float64) * 100).to(dtype)
+    back = decode(json.loads(dumps(encode(t))))
+    assert back.dtype == t.dtype and back.shape == t.shape and torch.equal(back, t)

@@ -49,6 +49,7 @@ def grade_folder(exercise: str, submissions_dir, out_dir, *, jobs: int = 2, limi
     :class:`~cnnlib.grading.grader.SubmissionResult`.
     """
     from .grader import find_submissions, grade_files
+    from .notebook import MAX_BYTES
     from .question import load_exercise
     from .report import write_reports
 
@@ -56,7 +57,8 @@ def grade_folder(exercise: str, submissions_dir, out_dir, *, jobs: int = 2, limi
     files = []
     for student, path in find_submissions(submissions_dir):
         try:
-            data = path.read_bytes()
+            with path.open("rb") as f:  # read_notebook refuses anything longer than this
+                data = f.read(MAX_BYTES + 1)
         except OSError as err:
             data = f"unreadable file: {err}".encode()
         files.append((student, str(path.relative_to(submissions_dir)), data))
@@ -87,6 +89,7 @@ def _cmd_gradescope(args) -> int:
     import json
 
     from .grader import find_submissions, grade_files
+    from .notebook import MAX_BYTES
     from .question import load_exercise
     from .report import _atomic_write, gradescope_results
 
@@ -100,7 +103,9 @@ def _cmd_gradescope(args) -> int:
         return 0
     # Several notebooks: prefer the one named like the exercise, else the first.
     student, path = next(((s, p) for s, p in found if p.stem == ex.name), found[0])
-    result, = grade_files(ex, [(student, path.name, path.read_bytes())], jobs=1,
+    with path.open("rb") as f:
+        data = f.read(MAX_BYTES + 1)
+    result, = grade_files(ex, [(student, path.name, data)], jobs=1,
                           limits=_limits(args), seed=_seed(args.seed), progress=False,
                           isolation=args.isolation)
     doc = gradescope_results(ex, result)
@@ -142,7 +147,7 @@ def _add_limits(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, default=10.0,
                    help="wall seconds for each cell and each question's checks (default 10)")
     p.add_argument("--memory-mb", type=int, default=2048,
-                   help="memory of a sandbox's process tree, PyTorch included (default 2048)")
+                   help="memory a sandbox's processes may add to PyTorch's own (default 2048)")
     p.add_argument("--submission-timeout", type=float, default=None,
                    help="wall seconds for a whole submission (default max(120, 10×timeout))")
     p.add_argument("--seed", type=int, default=None,
@@ -152,7 +157,9 @@ def _add_limits(p: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="cnnlib-grade", description=__doc__.split("\n\n")[0])
+    top = argparse.ArgumentParser(
+        prog="cnnlib-grade", description="Grade a folder of exercise notebooks in sandboxes, "
+        "make the student notebooks from their sources, or run as a Gradescope autograder.")
     sub = top.add_subparsers(dest="command", required=True)
     g = sub.add_parser("grade", help="grade a folder of submitted notebooks")
     g.add_argument("exercise", help="exercise name, e.g. 02_conv1d")

@@ -533,6 +533,8 @@ def grade_files(exercise: Exercise, files: list[tuple[str, str, bytes]], *, jobs
     from tqdm.auto import tqdm
 
     limits = limits or Limits()
+    if not files:
+        return []
     plan = GradingPlan(exercise, secrets.randbits(63) if seed is None else seed)
     results: dict[int, SubmissionResult] = {}
     with Zygote(isolation) as zygote:

@@ -1,0 +1,25 @@
+"""Every exercise: its reference solution scores full marks, its student version scores zero."""
+
+from pathlib import Path
+
+import pytest
+
+from cnnlib.grading import list_exercises, load_exercise
+from cnnlib.grading.grader import grade_files
+from cnnlib.grading.sandbox import Limits
+
+EXERCISES = Path(__file__).resolve().parents[1] / "exercises"
+
+
+@pytest.mark.parametrize("name", list_exercises())
+def test_solution_scores_full_marks_and_student_version_zero(name):
+    exercise = load_exercise(name)
+    files = [("solution", "solution.ipynb", (EXERCISES / "sources" / f"{name}.ipynb").read_bytes()),
+             ("student", "student.ipynb", (EXERCISES / f"{name}.ipynb").read_bytes())]
+    solution, student = grade_files(exercise, files, jobs=2, limits=Limits(timeout=20),
+                                    progress=False)
+    assert {q: r.status for q, r in solution.questions.items()} == \
+        dict.fromkeys(solution.questions, "ok"), solution.notes
+    assert solution.total == exercise.points
+    assert student.total == 0
+    assert {r.status for r in student.questions.values()} == {"missing"}
