@@ -218,3 +218,35 @@ def test_without_namespaces_the_same_verdicts_hold(tmp_path):
     left = [p.info for p in psutil.process_iter(["pid", "cmdline"])
             if p.info["cmdline"] and SLEEP_MARK in p.info["cmdline"]]
     assert left == []
+
+
+def test_a_root_grader_runs_sandboxes_as_nobody(tmp_path, monkeypatch):
+    """As root, sandboxes become ``nobody`` once their guard is set (where Python is readable
+    by all; here that check is bypassed, as everything a notebook needs is already loaded)."""
+    import os
+    import pwd
+
+    import cnnlib.grading.sandbox as sandbox
+
+    if os.geteuid() != 0:
+        assert sandbox._sandbox_uid() is None  # never switch users when not root
+        return
+    nobody = pwd.getpwnam("nobody").pw_uid
+    monkeypatch.setattr(sandbox, "_sandbox_uid", lambda: nobody)
+    secret = tmp_path / "grader-only"
+    secret.mkdir(mode=0o700)
+    (secret / "key.txt").write_text("hidden")
+    text = ("# %% [solution]\n# %%\nimport os\nprint('uid', os.getuid())\n"
+            f"for path in ({str(secret / 'key.txt')!r}, {str(secret / 'new.txt')!r}):\n"
+            "    try:\n        open(path, 'a').close()\n        print('opened', path)\n"
+            "    except OSError as err:\n        print('refused', type(err).__name__)\n")
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    nb = _fixtures_module().notebook_from_cells(text)
+    (subs / "as_nobody.ipynb").write_text(json.dumps(nb))
+    (result,) = grade_folder("02_conv1d", subs, tmp_path / "out", jobs=1, limits=LIMITS,
+                             progress=False)
+    assert _verdicts(result) == full()
+    assert f"uid {nobody}" in result.output
+    assert result.output.count("refused PermissionError") == 2 and "opened" not in result.output
+    assert not (secret / "new.txt").exists()

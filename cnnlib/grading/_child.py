@@ -221,8 +221,18 @@ def evaluate(request: dict, namespace: dict, guard: Guard, channel: Channel) -> 
     channel.send({"event": "question_done", "question": name, "nonce": nonce})
 
 
-def main(control_fd: int, result_fd: int) -> None:
-    """Serve one submission, then leave without running the submission's ``atexit`` hooks."""
+def _become(uid: int) -> None:
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+
+
+def main(control_fd: int, result_fd: int, uid: int | None = None) -> None:
+    """Serve one submission, then leave without running the submission's ``atexit`` hooks.
+
+    With ``uid``, the process becomes that user once its guard is in place (installing the
+    guard may import modules only the grader's user can read), before any student code.
+    """
     channel = Channel(result_fd)
     control = Control(control_fd)
     code = 0
@@ -241,6 +251,8 @@ def main(control_fd: int, result_fd: int) -> None:
 
         guard = Guard(FromScratch.from_dict(setup["guard"]), report)
         guard.install()
+        if uid is not None:
+            _become(uid)
         channel.send({"event": "hello", "nonce": nonce})
         namespace = run_cells(setup, channel, nonce)
         guard.block()

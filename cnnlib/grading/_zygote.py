@@ -13,7 +13,7 @@ itself. For each request it forks a child that, before running anything of the s
 - where the kernel allows it, enters new PID, mount and network namespaces: it cannot see or
   signal any process outside, has no network, and every process it starts dies with it,
 - where the grader runs as root and the Python installation is world-readable, becomes
-  ``nobody``.
+  ``nobody`` (right after it has put its guard in place, before any student code).
 
 A sandbox does not die with the zygote: whatever kills the zygote, the grader keeps reading
 the sandboxes it already made, and starts a new zygote for the next ones.
@@ -130,16 +130,11 @@ def _become_child(request: dict, fds: list[int], libc) -> None:
         os.environ.update(request["env"])
         _set_limits(request["limits"])
         _split(bool(request.get("isolate")) and libc is not None, libc)
-        uid = request.get("uid")
-        if uid is not None:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
         from ._child import main
 
-        main(control_fd, result_fd)
+        main(control_fd, result_fd, request.get("uid"))  # becomes ``uid`` before student code
     except BaseException as err:  # say why, then leave
         try:
             os.write(2, f"sandbox start failed: {type(err).__name__}: {err}\n".encode())

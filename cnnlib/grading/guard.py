@@ -61,7 +61,7 @@ def _import_path_quietly(dotted: str):
             for attr in parts[cut:-1]:
                 owner = getattr(owner, attr)
             return owner, parts[-1], getattr(owner, parts[-1])
-        except AttributeError:
+        except Exception:  # absent, or a lazy attribute whose import fails: nothing to guard
             return None
     return None
 
