@@ -25,9 +25,6 @@ Both keep the size ``⌈H/s⌉ × ⌈W/s⌉`` (the borders are padded with ``pad
 to circular shifts by multiples of ``s`` — like ``max_pool2d(x, s)`` — and, unlike it, change
 little under the other shifts.
 
-Figure: :func:`show_matrices` draws small matrices side by side with their values written in
-(a pooling example: the input and what each pooling makes of it).
-
 Shifting by a fraction of a sample. After a stride of 2, a 1-pixel shift of the input is half
 a sample of the output. :func:`fractional_shift` moves a sampled signal by any real amount the
 way sampling theory does it — multiply its DFT by the phase ramp ``e^{−2πi k t/n}`` — which is
@@ -41,7 +38,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-import matplotlib.pyplot as plt
 import torch
 
 from ._validate import _is_int, check_float_tensor, check_ndim, check_positive_int
@@ -49,7 +45,6 @@ from .conv import conv2d
 from .equivariance import TRANSLATE_MODES, translate
 from .filters import binomial_kernel
 from .padding import check_padding_mode, pad, same_padding
-from .plotting import show_matrix
 from .pooling import max_pool2d
 
 __all__ = [
@@ -59,7 +54,6 @@ __all__ = [
     "max_blur_pool2d",
     "relative_change",
     "shift_sensitivity",
-    "show_matrices",
     "subsample2d",
 ]
 
@@ -262,31 +256,6 @@ def shift_sensitivity(features_fn: Callable[[torch.Tensor], torch.Tensor],
         ])
         values.append(changes.min(dim=0).values.mean())
     return torch.stack(values)
-
-
-# ------------------------------------------------------------------------------- figure
-def show_matrices(matrices: dict, fmt: str = "{:.3g}", cell: float = 0.42):
-    """Small matrices side by side, each titled by its key, values written in the cells.
-
-    ``matrices``: ``{title: (h, w) tensor}``, e.g. an input and its poolings. Drawn with
-    :func:`cnnlib.plotting.show_matrix` (a colour map centred on 0) on one row, every panel at
-    the same cell size ``cell`` (inches). Returns the closed ``Figure``.
-    """
-    if not isinstance(matrices, dict) or not matrices:
-        raise ValueError("matrices must be a non-empty dict {title: 2-D tensor}")
-    arrays = {title: torch.as_tensor(m).detach().cpu() for title, m in matrices.items()}
-    for title, m in arrays.items():
-        if m.dim() != 2:
-            raise ValueError(f"matrix {title!r} must be 2-D, got shape {tuple(m.shape)}")
-    widths = [m.shape[1] for m in arrays.values()]
-    height = max(m.shape[0] for m in arrays.values())
-    fig, axes = plt.subplots(1, len(arrays), squeeze=False, width_ratios=widths,
-                             figsize=(cell * sum(widths) + 0.6 * len(arrays), cell * height + 0.7))
-    for ax, (title, m) in zip(axes[0], arrays.items(), strict=True):
-        show_matrix(m, title=title, annotate=True, ax=ax, fmt=fmt)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
 
 
 # ------------------------------------------------------------------------------- helpers

@@ -112,22 +112,12 @@ def show_matrices(matrices: Sequence, titles: Sequence[str] | None = None, *,
     for k, (ax, arr) in enumerate(zip(axes, arrays, strict=True)):
         show_matrix(arr, title=titles[k] if titles else None, ax=ax, fmt=fmt,
                     annotate=_annotate(annotate, cell, arr.shape))
-        _readable_values(ax, arr)
         if blocks is not None and blocks[k] is not None:
             _block_lines(ax, arr.shape, blocks[k])
     if suptitle:
         fig.suptitle(suptitle, y=1.0, va="bottom")
     plt.close(fig)
     return fig
-
-
-def _readable_values(ax, arr: np.ndarray) -> None:
-    """White digits on the darkest entries (show_matrix writes black ones everywhere)."""
-    vmax = float(np.abs(arr).max()) or 1.0
-    for text in ax.texts:
-        j, i = (round(v) for v in text.get_position())
-        if abs(arr[i, j]) > 0.6 * vmax:
-            text.set_color("white")
 
 
 def _block_lines(ax, shape: tuple[int, int], block) -> None:
@@ -168,7 +158,6 @@ def show_product(a, x, y, names: Sequence[str] = ("y", "A", "x"), *,
     for ax, arr, name in zip(axes, mats, names, strict=True):
         show_matrix(arr, title=name, ax=ax, fmt=fmt,
                     annotate=_annotate(annotate, cell, arr.shape))
-        _readable_values(ax, arr)
     middle = axes[1].get_position().y0 + axes[1].get_position().height / 2
     for xpos, symbol in zip(gaps, ("=", "·"), strict=True):
         fig.text(xpos, middle, symbol, ha="center", va="center", fontsize=16)

@@ -17,7 +17,6 @@ from cnnlib.invariance_measures import (
     max_blur_pool2d,
     relative_change,
     shift_sensitivity,
-    show_matrices,
     subsample2d,
 )
 from cnnlib.pooling import avg_pool2d, global_avg_pool2d, max_pool2d
@@ -305,22 +304,3 @@ def test_sensitivity_errors():
         shift_sensitivity(lambda t: t.sum(dim=(-2, -1)), x, [1], out_shifts=[1])
     with pytest.raises(ValueError, match="all zeros"):
         shift_sensitivity(lambda t: t * 0, x, [1])
-
-
-# ---------------------------------------------------------------------------- the figure
-def test_show_matrices_writes_every_value_and_closes_the_figure():
-    import matplotlib
-    import matplotlib.pyplot as plt
-
-    matplotlib.use("Agg")
-    x = torch.tensor([[3.0, 5.0, 3.0], [4.0, 0.5, 7.0]])
-    fig = show_matrices({"input": x, "max": max_pool2d(x[None], (2, 3))[0]}, fmt="{:.2g}")
-    assert [ax.get_title() for ax in fig.axes] == ["input", "max"]
-    assert sorted(t.get_text() for t in fig.axes[0].texts) == sorted(
-        ["3", "5", "3", "4", "0.5", "7"])
-    assert [t.get_text() for t in fig.axes[1].texts] == ["7"]
-    assert not plt.fignum_exists(fig.number)
-    with pytest.raises(ValueError, match="non-empty dict"):
-        show_matrices({})
-    with pytest.raises(ValueError, match="must be 2-D"):
-        show_matrices({"cube": torch.ones(2, 2, 2)})
