@@ -10,8 +10,9 @@
     cnnlib-grade list
 
 ``grade`` exits with 0 when the batch completed, however the students did; 2 on a usage
-error (unknown exercise, missing folder). The hidden checks' seed is drawn afresh for every
-run unless ``--seed`` (or ``CNNLIB_GRADE_SEED``) fixes it, e.g. to re-grade identically.
+error (unknown exercise, missing folder); 1 when the sandbox itself cannot start. The hidden
+checks' seed is drawn afresh for every run unless ``--seed`` (or ``CNNLIB_GRADE_SEED``) fixes
+it, e.g. to re-grade identically.
 """
 
 from __future__ import annotations
@@ -189,8 +190,13 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] not in _COMMANDS and not argv[0].startswith("-"):
         argv.insert(0, "grade")
     args = parser().parse_args(argv)
+    from .sandbox import SandboxError
+
     try:
         return args.run(args)
+    except SandboxError as err:  # the machinery failed, not a student
+        print(f"cnnlib-grade: {err}", file=sys.stderr)
+        return 1
     except (ValueError, FileNotFoundError) as err:
         print(f"cnnlib-grade: {err}", file=sys.stderr)
         return 2

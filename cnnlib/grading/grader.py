@@ -276,11 +276,13 @@ class _SubmissionGrader:
         if kind != "event" or event.get("event") != "hello" or event.get("nonce") != self.nonce:
             return False
         current = last = None
+        deadline = self._deadline()
         while True:
-            kind, event = session.next_event(self._deadline())
+            kind, event = session.next_event(deadline)
             if kind == "event":
                 if event.get("nonce") != self.nonce:
-                    continue  # not from the grader's own code: a forgery
+                    continue  # not from the grader's own code: a forgery (keeps the deadline)
+                deadline = self._deadline()  # each cell gets its own time
                 name = event["event"]
                 if name == "cell_start" and type(event.get("cell")) is int:
                     current = last = event["cell"]

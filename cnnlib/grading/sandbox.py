@@ -179,7 +179,8 @@ class Zygote:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         boot = (f"import sys; sys.path.insert(0, {_PACKAGE_ROOT!r}); "
                 f"from cnnlib.grading._zygote import serve; serve({child.fileno()})")
-        log = open(os.path.join(self.workdir, f"zygote-{self.starts}.log"), "wb")
+        log_path = os.path.join(self.workdir, f"zygote-{self.starts}.log")
+        log = open(log_path, "wb")
         self.starts += 1
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-c", boot], pass_fds=[child.fileno()],
@@ -192,10 +193,11 @@ class Zygote:
         message = parent.recv(1 << 16) if ready else b""
         if not message:
             self._kill()
-            raise SandboxError("the grading sandbox did not start; see "
-                               f"{self.workdir}/zygote-*.log")
+            with open(log_path, "rb") as f:
+                tail = f.read()[-2000:].decode("utf-8", "replace")
+            raise SandboxError(f"the grading sandbox did not start:\n{tail}")
         self.zygote_pid = json.loads(message)["pid"]
-        if self.isolation == "auto":
+        if self.isolation == "auto" and self.starts == 1:
             self.isolate = self._probe_isolation()
             self.uid = _sandbox_uid()
         threading.Thread(target=self._dispatch, args=(parent,), daemon=True).start()
@@ -323,6 +325,11 @@ class Session:
         self.output_r, output_w = os.pipe()
         try:
             self.child = zygote.spawn([control_r, result_w, output_w], self.cwd, limits)
+        except BaseException:
+            for fd in (self.control_w, self.result_r, self.output_r):
+                os.close(fd)
+            shutil.rmtree(self.cwd, ignore_errors=True)
+            raise
         finally:
             for fd in (control_r, result_w, output_w):
                 os.close(fd)
