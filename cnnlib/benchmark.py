@@ -8,6 +8,7 @@ Timing rules, so that numbers from one run can be compared with each other:
 
 - **Warm-up** calls first (allocator, caches, lazy initialisation are not measured).
 - **Median** of the repeats, not the mean: one hiccup of a shared machine does not move it.
+  A repeat of a fast function times several calls in a row (as ``timeit`` does).
 - **Interleaved** rounds: every contender is called once per round, so a slow spell of the
   machine slows all of them alike; the ratio to PyTorch is the median of the per-round
   ratios (a paired comparison), which stays meaningful on a busy machine.
@@ -18,6 +19,7 @@ Timing rules, so that numbers from one run can be compared with each other:
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import time
@@ -125,39 +127,47 @@ def _sync(device) -> None:
 
 
 def measure(functions: dict[str, Callable[[], object]], repeats: int = 10, warmup: int = 2,
-            device="cpu", budget_s: float | None = None) -> dict[str, list[float]]:
-    """Seconds of every call of each function, measured in interleaved rounds.
+            device="cpu", budget_s: float | None = None,
+            min_sample_s: float = 0.005) -> dict[str, list[float]]:
+    """Seconds per call of each function, one sample per interleaved round.
 
     ``functions`` maps a name to a zero-argument callable. Each gets ``warmup`` untimed
-    calls (at least one, used to size the run), then ``repeats`` rounds call every function
-    once, in forward order on even rounds and reverse order on odd ones (no contender always
-    runs right after the same neighbour). With ``budget_s``, the number of rounds shrinks (to
-    at least 3) so that the whole measurement takes about that long — for contenders that
-    need seconds per call. Returns ``{name: [seconds of round 0, round 1, …]}``.
+    calls (at least one, used to size the run), then ``repeats`` rounds take one sample of
+    every function, in forward order on even rounds and reverse order on odd ones (no
+    contender always runs right after the same neighbour). As ``timeit`` does, a sample of a
+    fast function times several calls in a row — enough to last ``min_sample_s`` — and
+    divides, so that timer resolution and waking idle threads do not dominate. With
+    ``budget_s``, the number of rounds shrinks (to at least 3) so that the whole measurement
+    takes about that long — for contenders that need seconds per call.
+    Returns ``{name: [seconds per call in round 0, round 1, …]}``.
     """
     check_positive_int("repeats", repeats)
     if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
         raise ValueError(f"warmup must be a non-negative int, got {warmup!r}")
-    first = {name: _timed(fn, device) for name, fn in functions.items()}
+    first = {name: _timed(fn, device, 1) for name, fn in functions.items()}
     for _ in range(warmup - 1):
-        first = {name: _timed(fn, device) for name, fn in functions.items()}
+        first = {name: _timed(fn, device, 1) for name, fn in functions.items()}
+    calls = {name: min(1000, max(1, math.ceil(min_sample_s / max(t, 1e-9))))
+             for name, t in first.items()}
     if budget_s is not None:
-        per_round = sum(first.values())
+        per_round = sum(first[name] * calls[name] for name in functions)
         repeats = max(3, min(repeats, int(budget_s / max(per_round, 1e-9))))
     samples: dict[str, list[float]] = {name: [] for name in functions}
     names = list(functions)
     for r in range(repeats):
         for name in names if r % 2 == 0 else reversed(names):
-            samples[name].append(_timed(functions[name], device))
+            samples[name].append(_timed(functions[name], device, calls[name]))
     return samples
 
 
-def _timed(fn: Callable[[], object], device) -> float:
+def _timed(fn: Callable[[], object], device, calls: int) -> float:
+    """Seconds per call over ``calls`` calls in a row."""
     _sync(device)
     start = time.perf_counter()
-    fn()
+    for _ in range(calls):
+        fn()
     _sync(device)
-    return time.perf_counter() - start
+    return (time.perf_counter() - start) / calls
 
 
 def time_functions(functions: dict[str, Callable[[], object]], repeats: int = 10,

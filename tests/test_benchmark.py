@@ -2,6 +2,7 @@
 timing is asserted: times depend on the machine)."""
 
 import json
+import time
 
 import pytest
 import torch
@@ -21,11 +22,28 @@ from cnnlib.benchmark import (
 def test_measure_interleaves_rounds_and_counts_calls():
     calls = []
     samples = measure({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
-                      repeats=4, warmup=2)
+                      repeats=4, warmup=2, min_sample_s=0)
     assert {k: len(v) for k, v in samples.items()} == {"a": 4, "b": 4}
     assert all(t >= 0 for v in samples.values() for t in v)
     # 2 warm-up rounds, then forward and reverse order in turn
     assert calls == ["a", "b"] * 2 + ["a", "b", "b", "a", "a", "b", "b", "a"]
+
+
+def test_fast_functions_are_called_several_times_per_sample():
+    """timeit's rule: a sample of a fast call lasts at least min_sample_s."""
+    calls = {"fast": 0, "slow": 0}
+
+    def fast():
+        calls["fast"] += 1
+
+    def slow():
+        calls["slow"] += 1
+        time.sleep(0.02)
+
+    samples = measure({"fast": fast, "slow": slow}, repeats=2, warmup=1, min_sample_s=0.01)
+    assert calls["slow"] == 1 + 2  # one warm-up call, one call per sample
+    assert calls["fast"] >= 1 + 2 * 2
+    assert all(t < 0.01 for t in samples["fast"])  # seconds per call, not per sample
 
 
 def test_budget_shrinks_the_number_of_rounds():
