@@ -160,6 +160,18 @@ def test_the_guard_lets_from_scratch_code_run_and_restores_everything(guard):
     assert "unfold" not in vars(torch.Tensor)
 
 
+def test_starting_a_process_is_refused_in_a_from_scratch_answer(guard):
+    import os
+    import posix
+    import subprocess
+
+    for start in (lambda: subprocess.run(["true"], check=False), lambda: os.system("true"),
+                  lambda: posix.system("true")):
+        with guard.watching("q", CONVOLUTION.union(ESCAPES)), pytest.raises(ForbiddenAPIError):
+            start()
+    assert {v["api"] for v in guard.seen} == {"subprocess.Popen", "os.system"}
+
+
 def test_the_guard_blocks_everything_between_questions(guard):
     guard.block()
     with pytest.raises(ForbiddenAPIError):

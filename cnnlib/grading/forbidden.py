@@ -64,6 +64,7 @@ OUTPUT_SIZE = FromScratch(
 
 ESCAPES = FromScratch(
     apis=("subprocess", "multiprocessing", "concurrent.futures.ProcessPoolExecutor", "pty",
+          "posix", "_posixsubprocess",
           "os.system", "os.popen", "os.fork", "os.forkpty", "os.execv", "os.execve",
           "os.execvp", "os.execvpe", "os.execl", "os.execle", "os.execlp", "os.execlpe",
           "os.spawnv", "os.spawnve", "os.spawnvp", "os.spawnvpe", "os.posix_spawn",

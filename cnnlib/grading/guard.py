@@ -35,7 +35,7 @@ from .question import FromScratch
 __all__ = ["ALLOW", "BLOCK", "WATCH", "ForbiddenAPIError", "Guard", "warm_up"]
 
 ALLOW, WATCH, BLOCK = "allow", "watch", "block"
-_ALIAS_ROOTS = ("torch", "numpy", "scipy", "cnnlib")
+_ALIAS_ROOTS = ("torch", "numpy", "scipy", "cnnlib", "posix")  # posix.fork is os.fork
 _HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the cnnlib package
 
 
