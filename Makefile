@@ -27,7 +27,7 @@ help:
 	@echo "make test       every test: lint, unit, property, grading, notebooks (nbval)"
 	@echo "make test-fast  unit, property and grading tests only (no notebook execution)"
 	@echo "make serve      serve _build/html on http://localhost:8000"
-	@echo "make bench      benchmarks: cnnlib's convolutions against PyTorch"
+	@echo "make bench      benchmarks: cnnlib's convolutions against PyTorch; grading 100 notebooks"
 	@echo "make student    regenerate the student exercise notebooks from their sources"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -69,6 +69,10 @@ serve:
 
 bench: setup
 	$(BIN)/python benchmarks/conv.py
+	$(BIN)/python benchmarks/grading.py
+
+student: setup
+	$(BIN)/cnnlib-grade student
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis bench-results
