@@ -356,8 +356,8 @@ def draw_conv_arithmetic(input_size, kernel_size, stride=1, padding=0, dilation=
     cols = [c for _, c, *_ in geo.footprint((i, j))]
     start = (max(cols) + 1, (min(rows) + max(rows) + 1) / 2)
     ax.add_patch(FancyArrowPatch(start, (x0 + j, y0 + i + 0.5), arrowstyle="-|>",
-                                 mutation_scale=10, color="#555555", lw=1.0, zorder=6,
-                                 connectionstyle="arc3,rad=-0.2"))
+                                 mutation_scale=10, color="#555555", lw=1.0, alpha=0.8,
+                                 zorder=3, connectionstyle="arc3,rad=-0.2"))
 
     ax.text(cw / 2, -0.3, f"input {geo.rows.n}×{geo.cols.n}", ha="center", va="bottom",
             fontsize=8)
@@ -435,8 +435,8 @@ def conv_arithmetic_explorer(input_size, kernel_size, stride=1, padding=0, dilat
                              ax=ax, title=title, legend=False)
 
     ch, cw = geo.canvas_shape
-    width = (cw + _GAP + ow + 0.6) * 0.3 + 0.4
-    height = max(ch, oh) * 0.3 + 0.9
+    width = (cw + _GAP + ow + 0.6) * 0.22 + 0.3
+    height = max(ch, oh) * 0.22 + 0.8
     return explorer(render, {"step": list(range(oh * ow))}, static="animation",
                     sweep_values=list(range(oh * ow)), force_static=force_static,
                     panel_size=(max(width, 3.0), max(height, 2.0)))

@@ -12,6 +12,7 @@ from cnnlib.template_matching import (
     cross_correlation_scores,
     normalize_template,
     normalized_cross_correlation,
+    show_matches,
 )
 
 
@@ -82,6 +83,14 @@ def test_hand_made_cases():
     assert t_hat.sum() == pytest.approx(0.0, abs=1e-7)
     assert torch.linalg.vector_norm(t_hat) == pytest.approx(1.0)
     assert normalized_cross_correlation(x, t).dtype == torch.float32
+
+
+def test_show_matches_draws_one_box_per_match_at_its_window():
+    fig = show_matches(torch.rand(20, 30), (4, 6), {"plain": (1, 2), "NCC": (10, 20)})
+    boxes = {p.get_gid(): p for p in fig.axes[0].patches}
+    assert set(boxes) == {"plain", "NCC"}
+    assert boxes["NCC"].get_xy() == (19.5, 9.5)  # pixel centres sit on integers
+    assert (boxes["NCC"].get_width(), boxes["NCC"].get_height()) == (6, 4)
 
 
 def test_errors_speak_to_the_student():

@@ -162,5 +162,5 @@ def filter_explorer(image: torch.Tensor | None = None, *, names=None, ncols: int
     start = {"A": 2.0, **{n: 0.0 for n in _WEIGHT_NAMES}, "w11": 1.0, **defaults}
     draw = render if image is None else functools.partial(render, image=image)
     return explorer(draw, controls, defaults=start, sweep="kernel", sweep_values=names,
-                    static="grid", ncols=ncols, panel_size=(2.9, 3.3),
+                    static="grid", ncols=ncols, panel_size=(2.3, 2.65),
                     force_static=force_static)
