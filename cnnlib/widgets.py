@@ -158,6 +158,8 @@ class StaticExplorer:
 
     def _repr_html_(self) -> str:
         shown = ", ".join(str(v) for v in self.values)
+        if len(self.values) > 8:
+            shown = f"{self.values[0]}, {self.values[1]}, …, {self.values[-1]}"
         caption = (f"Static preview along <code>{html.escape(self.sweep)}</code> = "
                    f"{html.escape(shown)}. Run this notebook (launch button above, or Jupyter) "
                    "to use the live explorer.")
