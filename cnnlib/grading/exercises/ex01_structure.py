@@ -1,0 +1,239 @@
+"""Exercise 01 — structure, invariance and equivariance: the graded questions of
+``exercises/01_structure.ipynb``.
+
+Every expected answer comes from a reference (cnnlib's translation operator, real PyTorch
+modules counted parameter by parameter); the fixed cases' hand-written answers are tested
+against those references in ``tests/test_grading_questions.py`` and
+``tests/test_grading_ex01_structure.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from cnnlib.counting import count_parameters
+from cnnlib.equivariance import equivariance_gap, permute_input_weights, translate
+from cnnlib.matrices import circulant_matrix
+
+from ..question import Case, Exercise, FromScratch, Question
+
+__all__ = ["DENSE_COUNTING", "EQUIVARIANCE", "EXERCISE", "TRANSLATION"]
+
+# Whole modules are forbidden by prefix in ``apis`` (what the static scan reads), and their
+# functions one by one for the runtime guard. They are not listed as ``modules``: the guard would
+# then also wrap what those modules import (``dataclasses.dataclass``), and torch calls that.
+_EQUIVARIANCE_FUNCTIONS = ("translate", "equivariance_gap", "equivariance_error",
+                           "invariance_error", "interior", "pixel_permutation", "permute_pixels",
+                           "permute_input_weights")
+
+EQUIVARIANCE = FromScratch(
+    apis=("cnnlib.equivariance",
+          *(f"cnnlib.equivariance.{name}" for name in _EQUIVARIANCE_FUNCTIONS),
+          *(f"cnnlib.{name}" for name in _EQUIVARIANCE_FUNCTIONS)),
+)
+"""cnnlib's translation operator, equivariance measures and pixel permutations."""
+
+TRANSLATION = FromScratch(
+    apis=("torch.roll", "torch.Tensor.roll", "numpy.roll", "cnnlib.matrices",
+          "cnnlib.shift_matrix", "cnnlib.circulant_matrix"),
+    modules=("cnnlib.matrices",),
+    aten=("roll",),
+).union(EQUIVARIANCE)
+"""Everything that translates a tensor for you (``torch.roll``, cnnlib's ``translate`` and
+shift matrices)."""
+
+DENSE_COUNTING = FromScratch(
+    apis=("torch.nn.Linear", "torch.nn.LazyLinear", "torch.nn.Bilinear",
+          "torch.nn.modules.linear", "cnnlib.counting",
+          *(f"{where}.{name}" for where in ("cnnlib", "cnnlib.counting")
+            for name in ("count_parameters", "layer_summary", "count_macs", "count_flops"))),
+)
+"""Building the dense layer and counting its parameters (the question asks for the formula)."""
+
+
+def t(*values: float) -> torch.Tensor:
+    """A float32 1-D tensor (the dtype every question's inputs use)."""
+    return torch.tensor(values, dtype=torch.float32)
+
+
+def m(*rows) -> torch.Tensor:
+    """A float32 matrix from its rows."""
+    return torch.tensor(rows, dtype=torch.float32)
+
+
+def _values(rng: np.random.Generator, shape) -> torch.Tensor:
+    # Two decimals keep the inputs readable when a check prints them.
+    return torch.tensor(np.round(rng.standard_normal(shape), 2), dtype=torch.float32)
+
+
+# --- references -------------------------------------------------------------------------------
+
+def ref_translate(x: torch.Tensor, k: int) -> torch.Tensor:
+    return translate(x, k)
+
+
+def ref_translate_image(img: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    return translate(img, (dy, dx), mode="zeros")
+
+
+def ref_dense_params(c: int, h: int, w: int, units: int) -> int:
+    # The meta device records shapes without allocating the weights.
+    return count_parameters(nn.Linear(c * h * w, units, device="meta"))
+
+
+def ref_dense_as_conv_params() -> int:
+    conv = nn.Conv2d(3, 16, kernel_size=3, padding=1)
+    x = torch.zeros(1, 3, 32, 32)
+    n_out = conv(x).numel()
+    return count_parameters(nn.Linear(x.numel(), n_out, device="meta"))
+
+
+def ref_scramble_weights(weight: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+    units, n = weight.shape
+    layer = nn.Linear(n, units, bias=False)
+    with torch.no_grad():
+        layer.weight.copy_(weight)
+    # A row of pixels (height 1) permuted like the inputs.
+    return permute_input_weights(layer, perm, (1, 1, n)).weight.detach().clone()
+
+
+def ref_equivariance_error(a: torch.Tensor, x: torch.Tensor, k: int) -> float:
+    def f(v):
+        return a @ v
+
+    gap = equivariance_gap(f, x, lambda v: translate(v, k))
+    return float(gap.norm() / f(x).norm())
+
+
+# --- random cases -----------------------------------------------------------------------------
+
+def rand_translate(rng: np.random.Generator):
+    n = int(rng.integers(1, 13))
+    return _values(rng, n), int(rng.integers(-2 * n, 2 * n + 1))
+
+
+def rand_translate_image(rng: np.random.Generator):
+    h, w = int(rng.integers(1, 7)), int(rng.integers(1, 7))
+    return _values(rng, (h, w)), int(rng.integers(-h - 1, h + 2)), int(rng.integers(-w - 1, w + 2))
+
+
+def rand_dense_params(rng: np.random.Generator):
+    return (int(rng.integers(1, 5)), int(rng.integers(1, 65)), int(rng.integers(1, 65)),
+            int(rng.integers(1, 2001)))
+
+
+def rand_scramble(rng: np.random.Generator):
+    units, n = int(rng.integers(1, 5)), int(rng.integers(1, 10))
+    return _values(rng, (units, n)), torch.from_numpy(rng.permutation(n)).to(torch.int64)
+
+
+def rand_equivariance(rng: np.random.Generator):
+    n = int(rng.integers(2, 11))
+    kind = int(rng.integers(0, 3))
+    if kind == 0:    # a convolution (circulant): equivariant
+        a = circulant_matrix(_values(rng, int(rng.integers(1, n + 1))), n)
+    elif kind == 1:  # a dense layer
+        a = _values(rng, (n, n))
+    else:            # a position-dependent gain, diag(r)
+        a = torch.diag(_values(rng, n).abs() + 0.5)
+    x = _values(rng, n)
+    while float((a @ x).norm()) < 0.1:  # ‖f(x)‖ divides: keep it away from 0
+        x = _values(rng, n)
+    return a, x, int(rng.integers(-n, n + 1))
+
+
+# --- the questions ----------------------------------------------------------------------------
+
+IMG3 = m([1, 2, 3], [4, 5, 6], [7, 8, 9])
+
+EXERCISE = Exercise(
+    name="01_structure",
+    title="Structure, invariance and equivariance",
+    questions=(
+        Question.function(
+            "translate", points=2, reference=ref_translate, args=("x", "k"),
+            fixed=(
+                Case((t(1, 2, 3, 4, 5, 6), 2), t(5, 6, 1, 2, 3, 4),
+                     "the content moves 2 places right; what falls off comes back at the start"),
+                Case((t(1, 2, 3, 4, 5, 6), -2), t(3, 4, 5, 6, 1, 2), "a negative k moves left"),
+                Case((t(1, 2, 3), 0), t(1, 2, 3), "k = 0 changes nothing"),
+                Case((t(1, 2, 3, 4), 6), t(3, 4, 1, 2),
+                     "a shift longer than the signal: 6 places = 2 places"),
+                Case((t(1, 2, 3, 4), -5), t(2, 3, 4, 1), "−5 places = −1 place"),
+                Case((t(7.5), 3), t(7.5), "a signal of length 1"),
+            ),
+            random_case=rand_translate, n_public=6, n_hidden=24, from_scratch=TRANSLATION,
+            hint="(T_k x)[i] = x[(i − k) mod n]; Python's % is always ≥ 0 for a positive n, "
+                 "and torch.cat of two slices does the rest",
+        ),
+        Question.function(
+            "translate_image", points=2, reference=ref_translate_image, args=("img", "dy", "dx"),
+            fixed=(
+                Case((IMG3, 1, 0), m([0, 0, 0], [1, 2, 3], [4, 5, 6]), "one row down"),
+                Case((IMG3, 0, -1), m([2, 3, 0], [5, 6, 0], [8, 9, 0]), "one column left"),
+                Case((IMG3, -1, 2), m([0, 0, 4], [0, 0, 7], [0, 0, 0]),
+                     "up 1 and right 2: only one column survives"),
+                Case((m([1, 2], [3, 4]), 0, 0), m([1, 2], [3, 4]), "no shift"),
+                Case((m([1, 2], [3, 4]), 5, 0), m([0, 0], [0, 0]),
+                     "shifted further than the image is tall: all zeros"),
+            ),
+            random_case=rand_translate_image, n_public=6, n_hidden=24, from_scratch=TRANSLATION,
+            hint="out[a, b] = img[a − dy, b − dx] where that index is inside the image, else 0; "
+                 "start from torch.zeros_like(img) and copy one rectangle (mind dy or dx = 0 "
+                 "and shifts larger than the image)",
+        ),
+        Question.function(
+            "dense_params", points=1, reference=ref_dense_params,
+            args=("c", "h", "w", "units"),
+            fixed=(
+                Case((3, 224, 224, 1000), 150_529_000, "the chapter's 224×224 RGB image"),
+                Case((1, 28, 28, 100), 78_500, "an MNIST digit into 100 units"),
+                Case((3, 32, 32, 10), 30_730, "a CIFAR image straight into 10 classes"),
+                Case((1, 1, 1, 1), 2, "one input, one unit: a weight and a bias"),
+            ),
+            random_case=rand_dense_params, n_public=6, n_hidden=20, from_scratch=DENSE_COUNTING,
+            hint="the image is flattened into c·h·w inputs; every unit has one weight per input "
+                 "and one bias",
+        ),
+        Question.value(
+            "dense_as_conv_params", points=1, reference=ref_dense_as_conv_params,
+            hint="the convolution's output has 16·32·32 values; a dense layer from the 3·32·32 "
+                 "inputs to that many outputs has a weight per (input, output) pair and a bias "
+                 "per output",
+        ),
+        Question.function(
+            "scramble_weights", points=1, reference=ref_scramble_weights,
+            args=("weight", "perm"),
+            fixed=(
+                Case((m([1, 2, 3]), torch.tensor([2, 0, 1])), m([3, 1, 2]),
+                     "x' = (x2, x0, x1): the weight of x2 must come first"),
+                Case((m([10, 20, 30]), torch.tensor([1, 2, 0])), m([20, 30, 10]),
+                     "the other 3-cycle (so perm and its inverse differ)"),
+                Case((m([1, 2], [3, 4]), torch.tensor([1, 0])), m([2, 1], [4, 3]),
+                     "two units, two pixels swapped"),
+                Case((m([5, -1, 2]), torch.tensor([0, 1, 2])), m([5, -1, 2]),
+                     "the identity permutation changes nothing"),
+            ),
+            random_case=rand_scramble, n_public=6, n_hidden=20, from_scratch=EQUIVARIANCE,
+            hint="x'[j] = x[perm[j]], so the weight that multiplied x[perm[j]] must now sit in "
+                 "column j: new[:, j] = weight[:, perm[j]]",
+        ),
+        Question.function(
+            "equivariance_error", points=2, reference=ref_equivariance_error,
+            args=("A", "x", "k"),
+            fixed=(
+                Case((torch.eye(3), t(1, 2, 3), 1), 0.0, "the identity commutes with every shift"),
+                Case((m([0, 1], [1, 0]), t(3, 4), 1), 0.0, "swapping two samples is a shift"),
+                Case((torch.diag(t(1, 2)), t(1, 0), 1), 1.0,
+                     "a position-dependent gain is not equivariant"),
+                Case((torch.diag(t(3, 1)), t(0, 1), 1), 2.0,
+                     "‖A T x − T A x‖ = ‖(2, 0)‖ = 2, ‖A x‖ = 1"),
+            ),
+            random_case=rand_equivariance, n_public=6, n_hidden=20, from_scratch=EQUIVARIANCE,
+            hint="f(v) = A @ v and g = your translate(·, k): return "
+                 "float(‖f(g(x)) − g(f(x))‖ / ‖f(x)‖), with torch.linalg.norm or .norm()",
+        ),
+    ),
+)
