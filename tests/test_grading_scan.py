@@ -237,3 +237,25 @@ def test_magics_become_python():
         {"cell_type": "code", "source": "y = 2"}]}).encode())
     cells, notes = runnable_cells(nb)
     assert cells == [(2, "y = 2")] and "cell 1" in notes[0]
+
+
+def test_a_forbidden_module_does_not_trip_on_what_it_only_imports():
+    """cnnlib.counting imports dataclasses.dataclass; forbidding the module must not make
+    every later @dataclass (inside torch, say) look like a violation."""
+    import torch.utils._config_module as torch_module  # imports dataclass, as cnnlib does
+
+    import cnnlib.counting
+    from cnnlib.grading.guard import Guard
+    from cnnlib.grading.question import FromScratch
+
+    seen = []
+    guard = Guard(FromScratch((), modules=("cnnlib.counting",)), seen.append).install()
+    try:
+        with guard.watching("q", FromScratch((), modules=("cnnlib.counting",))):
+            torch_module.dataclass(type("Point", (), {"__annotations__": {"x": int}}))
+            assert not seen
+            with pytest.raises(Exception):  # noqa: B017 (ForbiddenAPIError or its subclass)
+                cnnlib.counting.count_parameters(torch.nn.Linear(2, 2))
+        assert seen and "count_parameters" in str(seen[0])
+    finally:
+        guard.uninstall()

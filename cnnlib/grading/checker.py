@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from .compare import compare, describe_type, format_value
 from .forbidden import runtime_rules, static_rules
-from .guard import ForbiddenAPIError, Guard
+from .guard import ForbiddenAPIError, Guard, warm_up
 from .question import Exercise, Question, _clone, load_exercise
 from .scan import code_of_function, forbidden_objects, scan
 
@@ -113,12 +113,13 @@ class Checker:
             return []
         results = []
         print(f"Exercise {self.exercise.name} — {self.exercise.title}")
+        width = max(len(q.name) for q in self.exercise.questions)
         for q in self.exercise.questions:
             r = self._check(q.name, _MISSING, namespace)
             results.append(r)
             mark = {"ok": "✓", "missing": "…"}.get(r.status, "✗")
             hidden = f" (+{r.n_hidden} hidden at grading)" if r.n_hidden else ""
-            print(f"  {mark} {q.name:<20} {q.points:>4g} pts  {r.status:<9} "
+            print(f"  {mark} {q.name:<{width}} {q.points:>4g} pts  {r.status:<9} "
                   f"{r.n_passed}/{r.n_public} public{hidden}")
         done = sum(r.passed for r in results)
         print(f"  {done} of {len(results)} questions pass their public checks; "
@@ -177,6 +178,8 @@ class Checker:
         cases = self.exercise.public_cases(q)
         violations: list[dict] = []
         rules = runtime_rules(q)
+        if rules:
+            warm_up()  # torch's first-use imports must not run under the tripwires
         guard = Guard(rules, violations.append).install() if rules else None
         passed, first = 0, None
         try:

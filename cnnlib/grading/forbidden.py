@@ -42,13 +42,16 @@ _NUMPY_CONV = (
 
 _CNNLIB_CONV = tuple(f"cnnlib.{name}" for name in (
     "conv", "loop_conv", "fft_conv", "im2col", "toeplitz", "matrices", "transposed", "sliding",
+    "convolve", "template_matching", "separable", "winograd",
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "toeplitz_matrix",
     "circulant_matrix"))
 
 CONVOLUTION = FromScratch(
     apis=_TORCH_CONV + _BACK_DOORS + _NUMPY_CONV + _CNNLIB_CONV,
     modules=("scipy.signal", "scipy.ndimage", "cnnlib.conv", "cnnlib.loop_conv",
-             "cnnlib.fft_conv", "cnnlib.im2col", "cnnlib.toeplitz", "cnnlib.sliding"),
+             "cnnlib.fft_conv", "cnnlib.im2col", "cnnlib.toeplitz", "cnnlib.sliding",
+             "cnnlib.convolve", "cnnlib.template_matching", "cnnlib.separable",
+             "cnnlib.winograd"),
     aten=("conv*", "_conv*", "cudnn_conv*", "miopen_conv*", "mkldnn_conv*", "slow_conv*",
           "thnn_conv*", "_nnpack_spatial_convolution", "_slow_conv*", "im2col", "col2im",
           "unfold"),

@@ -188,9 +188,12 @@ class Guard:
         self._patches.append((owner, attr, original, own))
 
     def _wrap_module(self, module: types.ModuleType) -> None:
+        """Tripwires on the functions a forbidden module defines — not on what it merely
+        imports (``dataclass``, shared helpers): those are used legitimately elsewhere."""
         for name, value in list(vars(module).items()):
             if not name.startswith("_") and isinstance(
                     value, types.FunctionType | types.BuiltinFunctionType) and \
+                    getattr(value, "__module__", None) == module.__name__ and \
                     id(value) not in self._wrapper_ids():
                 self._patch(module, name, value, f"{module.__name__}.{name}")
 
