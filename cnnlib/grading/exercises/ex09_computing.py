@@ -1,0 +1,179 @@
+"""Exercise 09 — how convolution is computed: the graded questions of
+``exercises/09_computing.ipynb``.
+
+Every expected answer comes from a reference (PyTorch or cnnlib); the fixed cases' hand-written
+answers are tested against those references in ``tests/test_grading_questions.py`` and
+``tests/test_grading_ex09_computing.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnlib.counting import count_flops
+from cnnlib.winograd import f23_matrices
+
+from ..forbidden import CONVOLUTION, OUTPUT_SIZE
+from ..question import Case, Exercise, FromScratch, Question
+
+__all__ = ["COUNTING", "EXERCISE", "WINOGRAD"]
+
+COUNTING = FromScratch(
+    apis=("cnnlib.counting", "cnnlib.count_flops", "cnnlib.count_macs", "cnnlib.layer_summary",
+          "cnnlib.perf_plots", "cnnlib.explorers", "cnnlib.benchmark",
+          "torch.utils.flop_counter"),
+    modules=("cnnlib.counting", "cnnlib.perf_plots", "cnnlib.explorers.computing",
+             "cnnlib.benchmark", "torch.utils.flop_counter", "thop", "fvcore", "ptflops"),
+).union(OUTPUT_SIZE).union(CONVOLUTION)
+"""cnnlib's and PyTorch's counters and output-size formulas, and every convolution (a
+convolution run on meta tensors would tell the output size)."""
+
+WINOGRAD = FromScratch(apis=("cnnlib.winograd",), modules=("cnnlib.winograd",))
+"""cnnlib's Winograd transforms (what the student is asked to write)."""
+
+
+def t(*values: float) -> torch.Tensor:
+    """A float32 1-D tensor (the dtype every question's inputs use)."""
+    return torch.tensor(values, dtype=torch.float32)
+
+
+def m(*rows) -> torch.Tensor:
+    """A float32 matrix from its rows."""
+    return torch.tensor(rows, dtype=torch.float32)
+
+
+def _values(rng: np.random.Generator, shape) -> torch.Tensor:
+    # Two decimals keep the inputs readable when a check prints them.
+    return torch.tensor(np.round(rng.standard_normal(shape), 2), dtype=torch.float32)
+
+
+# --- references -------------------------------------------------------------------------------
+
+def ref_im2col_matrix(x: torch.Tensor, k: int) -> torch.Tensor:
+    return F.unfold(x[None], k)[0]
+
+
+def ref_conv_flops(c_in: int, c_out: int, h: int, w: int, k: int, stride: int,
+                   padding: int) -> int:
+    layer = nn.Conv2d(c_in, c_out, k, stride, padding, device="meta")
+    return int(count_flops(layer, (1, c_in, h, w)))
+
+
+def ref_im2col_bytes(c: int, h: int, w: int, k: int, stride: int, padding: int,
+                     element_size: int) -> int:
+    cols = F.unfold(torch.empty(1, c, h, w, device="meta"), k, padding=padding, stride=stride)
+    return int(cols.numel()) * element_size
+
+
+def ref_winograd_products(d: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    bt, gm, _ = f23_matrices(torch.float64)
+    return ((gm @ g.double()) * (bt @ d.double())).to(d.dtype)
+
+
+# --- random cases -----------------------------------------------------------------------------
+
+def rand_im2col_matrix(rng: np.random.Generator):
+    c = int(rng.integers(1, 4))
+    h, w = (int(rng.integers(1, 8)) for _ in range(2))
+    k = int(rng.integers(1, min(h, w) + 1))
+    return _values(rng, (c, h, w)), k
+
+
+def _layer(rng: np.random.Generator) -> tuple[int, int, int, int, int]:
+    k = int(rng.integers(1, 8))
+    padding = int(rng.integers(0, k // 2 + 2))
+    stride = int(rng.integers(1, 4))
+    low = max(1, k - 2 * padding)
+    h, w = (int(rng.integers(low, 65)) for _ in range(2))
+    return h, w, k, stride, padding
+
+
+def rand_conv_flops(rng: np.random.Generator):
+    c_in, c_out = (int(rng.integers(1, 129)) for _ in range(2))
+    h, w, k, stride, padding = _layer(rng)
+    return c_in, c_out, h, w, k, stride, padding
+
+
+def rand_im2col_bytes(rng: np.random.Generator):
+    c = int(rng.integers(1, 129))
+    h, w, k, stride, padding = _layer(rng)
+    return c, h, w, k, stride, padding, int(rng.choice([2, 4, 8]))
+
+
+def rand_winograd_products(rng: np.random.Generator):
+    return _values(rng, 4), _values(rng, 3)
+
+
+# --- the questions ----------------------------------------------------------------------------
+
+EXERCISE = Exercise(
+    name="09_computing",
+    title="How convolution is computed",
+    questions=(
+        Question.function(
+            "im2col_matrix", points=3, reference=ref_im2col_matrix, args=("x", "k"),
+            fixed=(
+                Case((torch.arange(1.0, 10).view(1, 3, 3), 2),
+                     m([1, 2, 4, 5], [2, 3, 5, 6], [4, 5, 7, 8], [5, 6, 8, 9]),
+                     "one channel, 3×3 image, 2×2 kernel: four patches, one per column"),
+                Case((torch.arange(6.0).view(1, 2, 3), 2), m([0, 1], [1, 2], [3, 4], [4, 5]),
+                     "a 2×3 image: the columns go along the row of outputs"),
+                Case((torch.arange(1.0, 9).view(2, 2, 2), 2),
+                     m([1], [2], [3], [4], [5], [6], [7], [8]),
+                     "two channels: channel 0's taps first, then channel 1's"),
+                Case((torch.arange(1.0, 7).view(1, 2, 3), 1), m([1, 2, 3, 4, 5, 6]),
+                     "a 1×1 kernel: the image, flattened row by row"),
+            ),
+            random_case=rand_im2col_matrix, n_public=6, n_hidden=24, from_scratch=CONVOLUTION,
+            hint="out has C·k·k rows and H_out·W_out columns (H_out = H − k + 1); "
+                 "out[c·k·k + i·k + j, a·W_out + b] = x[c, a + i, b + j]",
+        ),
+        Question.function(
+            "conv_flops", points=1, reference=ref_conv_flops,
+            args=("c_in", "c_out", "h", "w", "k", "stride", "padding"),
+            fixed=(
+                Case((1, 20, 28, 28, 5, 1, 0), 576_000, "LeNet's first layer"),
+                Case((64, 64, 56, 56, 3, 1, 1), 231_211_008, "a VGG-16 layer of block 2"),
+                Case((3, 96, 227, 227, 11, 4, 0), 210_830_400,
+                     "AlexNet's first layer: stride 4"),
+                Case((256, 64, 14, 14, 1, 1, 0), 6_422_528, "a 1×1 convolution"),
+                Case((3, 64, 224, 224, 7, 2, 3), 236_027_904, "ResNet's first layer"),
+            ),
+            random_case=rand_conv_flops, n_public=6, n_hidden=24, from_scratch=COUNTING,
+            hint="2 · C_out · H_out · W_out · C_in · k², with H_out = ⌊(h + 2p − k)/s⌋ + 1 "
+                 "(likewise W_out); return an int",
+        ),
+        Question.function(
+            "im2col_bytes", points=2, reference=ref_im2col_bytes,
+            args=("c", "h", "w", "k", "stride", "padding", "element_size"),
+            fixed=(
+                Case((64, 56, 56, 3, 1, 1, 4), 7_225_344,
+                     "VGG block 2: nine copies of the input"),
+                Case((1, 28, 28, 5, 1, 0, 4), 57_600, "LeNet's first layer"),
+                Case((3, 227, 227, 11, 4, 0, 4), 4_392_300, "AlexNet's first layer: stride 4"),
+                Case((16, 10, 9, 3, 2, 1, 4), 14_400, "stride 2 on a non-square image"),
+                Case((3, 32, 32, 3, 1, 1, 8), 221_184, "float64: 8 bytes a value"),
+            ),
+            random_case=rand_im2col_bytes, n_public=6, n_hidden=24, from_scratch=COUNTING,
+            hint="C·k² rows × H_out·W_out columns, times element_size bytes; "
+                 "H_out = ⌊(h + 2p − k)/s⌋ + 1 (likewise W_out); return an int",
+        ),
+        Question.function(
+            "winograd_products", points=2, reference=ref_winograd_products, args=("d", "g"),
+            fixed=(
+                Case((t(1, 2, 3, 4), t(1, 0, -1)), t(-2, 0, 0, 2), "a difference filter"),
+                Case((t(1, 1, 1, 1), t(1, 1, 1)), t(0, 3, 0, 0), "all ones"),
+                Case((t(0, 1, 0, 0), t(1, 2, 3)), t(0, 3, -1, 3), "an impulse at d1"),
+                Case((t(2, 0, 0, 0), t(3, 5, 7)), t(6, 0, 0, 0), "an impulse at d0"),
+            ),
+            random_case=rand_winograd_products, n_public=6, n_hidden=24,
+            from_scratch=WINOGRAD,
+            hint="m1 = (d0 − d2)·g0, m2 = (d1 + d2)·(g0 + g1 + g2)/2, "
+                 "m3 = (d2 − d1)·(g0 − g1 + g2)/2, m4 = (d1 − d3)·g2; "
+                 "return torch.stack([m1, m2, m3, m4])",
+        ),
+    ),
+)
