@@ -6,8 +6,14 @@
 - Jupyter Book adds sphinx-thebe's inline configuration script twice, which makes every
   page log "Identifier 'THEBE_JS_URL' has already been declared": keep one copy.
 - The theme logs "Got invalid theme mode" on a first visit unless a default mode is set.
+- The landing page's reading times are computed from the chapters themselves: substitutions
+  ``{{ minutes_NN }}`` (prose words at 200 a minute plus half a minute a code cell, rounded
+  up to 5 minutes) for every ``chapters/NN_*.ipynb``.
 """
 
+import json
+import math
+import re
 import shutil
 from importlib.util import find_spec
 from pathlib import Path
@@ -28,8 +34,26 @@ def _mathjax_source() -> Path:
     return es5
 
 
+WORDS_PER_MINUTE = 200
+MINUTES_PER_CODE_CELL = 0.5
+
+
+def reading_minutes(notebook: Path) -> int:
+    """Estimated study time of a chapter: its prose read at 200 words a minute, plus half a
+    minute to read and run each code cell, rounded up to a multiple of 5 minutes."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    words = sum(len(re.findall(r"\w+", "".join(c["source"])))
+                for c in cells if c["cell_type"] == "markdown")
+    code = sum(1 for c in cells if c["cell_type"] == "code")
+    minutes = words / WORDS_PER_MINUTE + MINUTES_PER_CODE_CELL * code
+    return max(5, 5 * math.ceil(minutes / 5))
+
+
 def _configure(app, config):
     _mathjax_source()  # fail early, with a clear message
+    for notebook in sorted((Path(app.srcdir) / "chapters").glob("[0-9][0-9]_*.ipynb")):
+        key = f"minutes_{notebook.name[:2]}"
+        config.myst_substitutions[key] = f"{reading_minutes(notebook)} min"
     config.mathjax_path = MATHJAX_ENTRY
     app.add_js_file(None, body=_THEME_MODE_DEFAULT, priority=100)
 
