@@ -38,6 +38,7 @@ __all__ = [
     "ConvCase",
     "OtherLoad",
     "compare_methods",
+    "conv_calls",
     "fft_crossover",
     "kernel_size_sweep",
     "measure",
@@ -230,7 +231,7 @@ def compare_methods(cases: Iterable[ConvCase], methods: Sequence[str] = ("im2col
         with torch.no_grad():
             expected = F.conv2d(x, w, b, **args)
             with OtherLoad() as load:
-                samples = measure(_contenders(x, w, b, args, methods), repeats, warmup, device,
+                samples = measure(conv_calls(x, w, b, methods, **args), repeats, warmup, device,
                                   budget_s)
             for m in methods:
                 error = (conv2d(x, w, b, method=m, **args) - expected).abs().max().item()
@@ -239,12 +240,14 @@ def compare_methods(cases: Iterable[ConvCase], methods: Sequence[str] = ("im2col
     return records
 
 
-def _contenders(x, w, b, args: dict, methods: Sequence[str]) -> dict[str, Callable]:
-    """``{"torch": F.conv2d call, method: conv2d(method=...) call, …}`` on the same tensors."""
-    functions = {"torch": lambda: F.conv2d(x, w, b, **args)}
+def conv_calls(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+               methods: Sequence[str], **args) -> dict[str, Callable[[], torch.Tensor]]:
+    """``{"torch": F.conv2d call, method: conv2d(method=…) call, …}`` on the same tensors,
+    ready for :func:`measure`. ``args`` are conv2d's keyword arguments (stride, padding, …)."""
+    calls = {"torch": lambda: F.conv2d(x, weight, bias, **args)}
     for m in methods:
-        functions[m] = lambda m=m: conv2d(x, w, b, method=m, **args)
-    return functions
+        calls[m] = lambda m=m: conv2d(x, weight, bias, method=m, **args)
+    return calls
 
 
 def kernel_size_sweep(kernel_sizes: Sequence[int], batch: int = 1, channels: int = 3,

@@ -29,18 +29,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .benchmark import ConvCase, OtherLoad, measure
-from .conv import conv2d
+from .benchmark import ConvCase, OtherLoad, conv_calls, measure
 from .counting import count_flops
 from .fft_conv import fast_fft_size
 
 __all__ = [
     "METHOD_COLORS",
     "conv_backend",
-    "conv_calls",
     "crossover",
     "describe_device",
     "draw_memory",
@@ -208,15 +205,6 @@ def layer_flops(case: ConvCase) -> int:
     layer = nn.Conv2d(case.in_channels, case.out_channels, case.kernel_size, case.stride,
                       case.padding, device="meta")
     return count_flops(layer, (case.batch, case.in_channels, case.size, case.size))
-
-
-def conv_calls(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
-               methods: Sequence[str], **args) -> dict[str, Callable[[], torch.Tensor]]:
-    """``{"torch": F.conv2d call, method: conv2d(method=…) call, …}`` on the same tensors."""
-    calls = {"torch": lambda: F.conv2d(x, weight, bias, **args)}
-    for m in methods:
-        calls[m] = lambda m=m: conv2d(x, weight, bias, method=m, **args)
-    return calls
 
 
 def measure_rates(case: ConvCase, methods: Sequence[str] = ("im2col", "fft"), device="cpu",

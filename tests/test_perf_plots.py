@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from cnnlib import perf_plots as pp
-from cnnlib.benchmark import LENET_LAYER, ConvCase
+from cnnlib.benchmark import LENET_LAYER, ConvCase, conv_calls
 from cnnlib.counting import count_flops
 from cnnlib.fft_conv import fast_fft_size
 from cnnlib.im2col import im2col
@@ -158,7 +158,7 @@ def test_memory_costs_argument_checks():
 
 def test_conv_calls_are_the_convolution_by_each_method():
     x, w, b = ConvCase("c", 2, 3, 4, 9, 3, stride=2, padding=1).tensors()
-    calls = pp.conv_calls(x, w, b, ("loop", "im2col", "fft", "toeplitz"), stride=2, padding=1)
+    calls = conv_calls(x, w, b, ("loop", "im2col", "fft", "toeplitz"), stride=2, padding=1)
     assert list(calls) == ["torch", "loop", "im2col", "fft", "toeplitz"]
     expected = F.conv2d(x, w, b, stride=2, padding=1)
     for call in calls.values():
