@@ -53,8 +53,7 @@ def test_notebook_starts_with_the_setup_cell(path):
     assert first["cell_type"] == "code"
     tags = first.get("metadata", {}).get("tags", [])
     assert "setup" in tags
-    if path.parent.name == "chapters":  # the website shows the chapter, not its plumbing
-        assert "remove-cell" in tags
+    assert "remove-cell" in tags  # the website shows the page, not its plumbing
     assert "import cnnlib" in source and "except ImportError" in source
     # Colab installs cnnlib from the one repository URL the book's config names.
     url = CONFIG["repository"]["url"]
@@ -66,9 +65,10 @@ def test_toc_lists_existing_files_and_every_chapter():
     for entry in listed:
         matches = [p for ext in (".ipynb", ".md") if (p := ROOT / f"{entry}{ext}").exists()]
         assert matches, f"_toc.yml lists {entry}, which does not exist"
-    chapters = {f"chapters/{p.stem}" for p in (ROOT / "chapters").glob("*.ipynb")}
-    missing = chapters - set(listed)
-    assert not missing, f"chapters not in _toc.yml: {sorted(missing)}"
+    pages = {f"{d}/{p.stem}" for d in ("chapters", "exercises")
+             for p in (ROOT / d).glob("*.ipynb")}
+    missing = pages - set(listed)
+    assert not missing, f"chapters or exercises not in _toc.yml: {sorted(missing)}"
 
 
 def test_chapter_file_names_follow_the_convention():
