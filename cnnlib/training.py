@@ -42,9 +42,11 @@ from torch import nn
 
 from ._validate import check_positive_int
 from .datasets import MNIST_MEAN, MNIST_STD
+from .equivariance import translate
 from .widgets import is_static
 
 __all__ = [
+    "DIRECTIONS",
     "OPTIMIZERS",
     "PRECISIONS",
     "SCHEDULES",
@@ -53,8 +55,12 @@ __all__ = [
     "evaluate",
     "fit",
     "resolve_precision",
+    "shift_accuracy",
     "standardize",
 ]
+
+#: Right, left, down, up, as ``(dy, dx)`` steps of one pixel.
+DIRECTIONS = ((0, 1), (0, -1), (1, 0), (-1, 0))
 
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("onecycle", "constant")
@@ -150,7 +156,7 @@ def _memory_format(x: torch.Tensor, channels_last: bool) -> torch.Tensor:
     return x
 
 
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000,
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 500,
              precision: str = "fp32") -> Score:
     """Mean cross-entropy and accuracy of ``model`` on images ``x`` with labels ``y``.
 
@@ -184,6 +190,35 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     n = x.shape[0]
     hits = int(correct.item())
     return Score(loss=float(loss_sum.item()) / n, accuracy=hits / n, correct=hits, total=n)
+
+
+def shift_accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                   shifts: Sequence[int], directions: Sequence[tuple[int, int]] = DIRECTIONS,
+                   prepare=standardize, batch_size: int = 500,
+                   precision: str = "fp32") -> list[float]:
+    """Accuracy on images moved by ``s`` pixels, for each ``s`` in ``shifts``.
+
+    ``images: (N, C, H, W)`` as stored (MNIST: in [0, 1], background 0) are translated by
+    ``(s·dy, s·dx)`` for each direction ``(dy, dx)`` (default: right, left, down, up) with
+    zeros shifted in (:func:`cnnlib.equivariance.translate`, ``mode="zeros"``: what leaves
+    the frame is lost), then passed through ``prepare`` (default :func:`standardize`) and
+    scored by :func:`evaluate`. Returns one accuracy per shift, the mean over directions
+    (shift 0 is the plain accuracy).
+    """
+    if isinstance(shifts, (str, bytes)) or not isinstance(shifts, Sequence) or not shifts:
+        raise TypeError(f"shifts must be a non-empty list of ints, got {shifts!r}")
+    if not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shifts):
+        raise ValueError(f"shifts must be non-negative ints (pixels), got {list(shifts)}")
+    if not directions:
+        raise ValueError("directions must hold at least one (dy, dx) step")
+    result = []
+    for s in shifts:
+        moves = [(0, 0)] if s == 0 else [(s * dy, s * dx) for dy, dx in directions]
+        scores = [evaluate(model, prepare(translate(images, move, mode="zeros")), labels,
+                           batch_size=batch_size, precision=precision).accuracy
+                  for move in moves]
+        result.append(sum(scores) / len(scores))
+    return result
 
 
 # ------------------------------------------------------------------------------- history
@@ -289,7 +324,7 @@ def _check_number(name: str, value, low: float, high: float | None = None,
 
 
 class _Progress:
-    """A tqdm bar on stderr in a live session; one printed line per point on the static site
+    """A tqdm bar on stderr in a live session; one printed line per epoch on the static site
     (where a bar redrawn with carriage returns would show every state at once)."""
 
     def __init__(self, enabled: bool, total: int, desc: str):
@@ -313,7 +348,7 @@ class _Progress:
             info["val_acc"] = f"{100 * history.val_acc[-1]:.2f}%"
         if self.bar is not None:
             self.bar.set_postfix(info, refresh=True)
-        else:
+        elif history.epoch[-1] == round(history.epoch[-1]):
             shown = ", ".join(f"{k} {v}" for k, v in info.items())
             print(f"{self.desc}: epoch {history.epoch[-1]:.2f}, {shown}", flush=True)
 
@@ -358,7 +393,7 @@ def fit(model: nn.Module, train_data: Sequence[torch.Tensor],
         evals_per_epoch: history points per epoch (a point costs one validation pass).
         device: where to train; default: where the model's parameters are.
         seed: seeds the shuffling and dropout.
-        progress: show a progress bar (a line per point when building the static site).
+        progress: show a progress bar (a line per epoch when building the static site).
         desc: the bar's label (default: the model's class name).
     """
     if not isinstance(model, nn.Module):
@@ -457,7 +492,7 @@ def fit(model: nn.Module, train_data: Sequence[torch.Tensor],
                     seen = 0
                     if val is not None:
                         t0 = time.perf_counter()
-                        score = evaluate(model, *val, batch_size=1000, precision=precision)
+                        score = evaluate(model, *val, batch_size=500, precision=precision)
                         eval_seconds += time.perf_counter() - t0
                         history.val_loss.append(score.loss)
                         history.val_acc.append(score.accuracy)

@@ -153,6 +153,8 @@ def plot_curves(x: Sequence[float], curves: Mapping[str, Sequence[float]], xlabe
         if len(y) != len(x):
             raise ValueError(f"curves[{label!r}] has {len(y)} values for {len(x)} x values")
         ax.plot(list(x), list(y), "o-", label=label)
+    if all(float(v).is_integer() for v in x) and len(x) <= 20:
+        ax.set_xticks(list(x))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)

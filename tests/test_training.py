@@ -15,6 +15,7 @@ from cnnlib.training import (
     evaluate,
     fit,
     resolve_precision,
+    shift_accuracy,
     standardize,
 )
 
@@ -202,7 +203,7 @@ def test_progress_bar_and_static_lines(capsys, monkeypatch):
     fit(_toy_model(), train, train, epochs=1, batch_size=16, progress=True, desc="toy",
         evals_per_epoch=2)
     captured = capsys.readouterr()
-    assert captured.out.count("toy: epoch") == 2 and "\r" not in captured.out
+    assert captured.out.count("toy: epoch") == 1 and "\r" not in captured.out  # per epoch
     assert captured.err == ""
 
 
@@ -243,6 +244,45 @@ def test_fit_data_errors():
         fit(_toy_model(), (x, y), (x, y[:3]), progress=False)
     with pytest.raises(TypeError, match="images"):
         fit(_toy_model(), ((x > 0).long(), y), progress=False)
+
+
+class _TopLeft(nn.Module):
+    """Class 0 if the image's top-left 2×2 quadrant holds more than the rest, else class 1."""
+
+    def __init__(self):
+        super().__init__()
+        self.dummy = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        corner = x[..., :2, :2].sum(dim=(1, 2, 3))
+        rest = x.sum(dim=(1, 2, 3)) - corner
+        return torch.stack([corner, rest], dim=1) + 0 * self.dummy
+
+
+def test_shift_accuracy_by_hand(device):
+    image = torch.zeros(1, 1, 4, 4)
+    image[0, 0, 1, 1] = 1.0  # in the top-left quadrant: class 0
+    labels = torch.tensor([0])
+    model = _TopLeft().to(device)
+    acc = shift_accuracy(model, image, labels, [0, 1, 2, 4], prepare=lambda x: x)
+    # shift 1: right → (1, 2) wrong, left → (1, 0) right, down → (2, 1) wrong, up → (0, 1)
+    # right. Shift 2: right (1, 3) wrong, left: the pixel leaves, logits tie at 0 and argmax
+    # picks class 0 (right), down (3, 1) wrong, up: leaves (right). Shift 4: all leave.
+    assert acc == [1.0, 0.5, 0.5, 1.0]
+    only_right = shift_accuracy(model, image, labels, [1], directions=[(0, 1)],
+                                prepare=lambda x: x)
+    assert only_right == [0.0]
+
+
+def test_shift_accuracy_standardises_after_shifting():
+    x, y = _toy_data(40)
+    x = x.clamp(0, 1)
+    model = _toy_model()
+    assert shift_accuracy(model, x, y, [0]) == [evaluate(model, standardize(x), y).accuracy]
+    with pytest.raises(ValueError, match="shifts"):
+        shift_accuracy(model, x, y, [-1])
+    with pytest.raises(TypeError, match="shifts"):
+        shift_accuracy(model, x, y, 2)
 
 
 def test_score_error_property():

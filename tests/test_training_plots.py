@@ -147,10 +147,22 @@ def test_feature_explorer_draws_the_recorded_maps(monkeypatch):
     fig, ax = plt.subplots()
     render_features(ax, maps, {"conv 1 + ReLU": conv.weight}, x, "conv 1 + ReLU", 1,
                     "feature maps")
-    shown = ax.images[0].get_array()
+    picture = ax.child_axes[0]  # the montage; child_axes[1] holds the small digit
+    shown = picture.images[0].get_array()
     np.testing.assert_allclose(np.ma.filled(shown, np.nan), montage(expected).numpy(),
                                equal_nan=True)
     assert math.isclose(float(np.nanmax(shown)), 1.0)
     plt.close(fig)
     with pytest.raises(ValueError, match="view"):
         render_features(ax, maps, {}, x, "conv 1 + ReLU", 0, "weights")
+
+
+def test_filter_grid_columns_are_filters_rows_are_input_channels():
+    from cnnlib.explorers.features import _filter_grid
+
+    weight = torch.randn(4, 3, 5, 5)  # 4 filters over 3 input channels
+    grid = _filter_grid(weight)
+    assert grid.shape == (3 * 6 - 1, 4 * 6 - 1)
+    for o in range(4):
+        for c in range(3):
+            assert torch.equal(grid[6 * c:6 * c + 5, 6 * o:6 * o + 5], weight[o, c])

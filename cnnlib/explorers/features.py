@@ -8,10 +8,10 @@ pooled maps. Controls:
 - ``digit``: which of the given images goes through the network;
 - ``view``: ``"feature maps"`` (one tile per channel, each scaled to its own range: bright =
   strong response) or ``"filters"`` (the weights of the layer's convolution — for a pooling
-  layer, of the convolution before it — as a grid: one row per output channel, one column
-  per input channel, red positive, blue negative, one colour scale for the whole layer).
+  layer, of the convolution before it — as a grid: one column per output channel (filter),
+  one row per input channel, red positive, blue negative, one colour scale for the layer).
 
-The input digit is drawn in the corner of every panel.
+The input digit is drawn small beside every panel.
 """
 
 from __future__ import annotations
@@ -68,35 +68,39 @@ def feature_layers(model: nn.Module) -> dict[str, tuple[str, str]]:
 
 
 def _filter_grid(weight: torch.Tensor) -> torch.Tensor:
-    """``(C_out, C_in, k, k)`` → one image: row = output channel, column = input channel."""
+    """``(C_out, C_in, k, k)`` → one image: column = output channel, row = input channel."""
     c_out, c_in = weight.shape[:2]
-    tiles = weight.detach().to("cpu", torch.float32).reshape(c_out * c_in, *weight.shape[2:])
-    return montage(tiles, ncols=c_in, normalize=False)
+    tiles = weight.detach().to("cpu", torch.float32).transpose(0, 1)
+    return montage(tiles.reshape(c_in * c_out, *weight.shape[2:]), ncols=c_out,
+                   normalize=False)
 
 
 def render_features(ax, maps: dict[str, torch.Tensor], filters: dict[str, torch.Tensor],
                     images: torch.Tensor, layer: str, digit: int, view: str) -> None:
     """Draw one state of the explorer into ``ax`` from precomputed ``maps``
-    (``{label: (N, C, h, w)}``) and ``filters`` (``{label: conv weight}``)."""
+    (``{label: (N, C, h, w)}``) and ``filters`` (``{label: conv weight}``): the input digit
+    small on the left, the montage on the right."""
     if view not in VIEWS:
         raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
     if layer not in maps:
         raise ValueError(f"layer must be one of {list(maps)}, got {layer!r}")
+    ax.axis("off")
+    picture = ax.inset_axes([0.24, 0.0, 0.76, 0.92])
     if view == "feature maps":
         m = maps[layer][digit]
-        ax.imshow(montage(m).numpy(), cmap="magma")
+        picture.imshow(montage(m).numpy(), cmap="magma")
         ax.set_title(f"{layer}: {m.shape[0]} maps {m.shape[1]}×{m.shape[2]}", fontsize=10)
     else:
         w = filters[layer]
-        grid = _filter_grid(w).numpy()
         vmax = float(w.abs().max()) or 1.0
-        ax.imshow(grid, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
-        ax.set_title(f"{layer}: filters {tuple(w.shape)}", fontsize=10)
-    ax.axis("off")
-    inset = ax.inset_axes([-0.02, 0.80, 0.2, 0.2])
-    inset.imshow(to_numpy_image(images[digit]), cmap="gray")
-    inset.set_xticks([])
-    inset.set_yticks([])
+        picture.imshow(_filter_grid(w).numpy(), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+        ax.set_title(f"{layer}: filters {'×'.join(map(str, w.shape))}", fontsize=10)
+    picture.axis("off")
+    digit_ax = ax.inset_axes([0.0, 0.66, 0.2, 0.26])
+    digit_ax.imshow(to_numpy_image(images[digit]), cmap="gray")
+    digit_ax.set_xticks([])
+    digit_ax.set_yticks([])
+    digit_ax.set_xlabel(f"digit {digit}", fontsize=8)
 
 
 def feature_explorer(model: nn.Module, images: torch.Tensor, *, static: str = "grid",
