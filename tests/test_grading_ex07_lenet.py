@@ -1,0 +1,286 @@
+"""Exercise 07 (LeNet): its references against independent oracles (the layer formulas,
+cnnlib.models' LeNet, LeNet-5 and MLP, a functional forward pass written out); the grader gives
+the source notebook full marks, the student notebook zero, answers that run or count a real
+network (or inherit cnnlib's LeNet-5) 0, and a LeNet-5 with max pooling partial credit."""
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cnnlib.counting import count_parameters, layer_summary
+from cnnlib.grading import load_exercise
+from cnnlib.grading.cli import grade_folder
+from cnnlib.grading.compare import compare
+from cnnlib.grading.exercises.ex07_lenet import (
+    LENET,
+    LENET5,
+    MLP,
+    constant_params,
+    lenet5_constant_logit,
+    rand_lenet5,
+    rand_network,
+)
+from cnnlib.grading.sandbox import Limits
+from cnnlib.models import MLP as MLPModel
+from cnnlib.models import LeNet, LeNet5
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "exercises" / "sources" / "07_lenet.ipynb"
+STUDENT = ROOT / "exercises" / "07_lenet.ipynb"
+POINTS = {"feature_shapes": 2.0, "network_cost": 2.0, "lenet5_logits": 3.0}
+EX = load_exercise("07_lenet")
+
+# Each replaces the body of one solution with what the question forbids.
+CHEATS = {
+    # Run the network on the meta device and read the shapes.
+    "feature_shapes": (
+        "    x, shapes = torch.zeros(input_shape, device='meta'), []\n"
+        "    for layer in layers:\n"
+        "        if layer[0] == 'conv':\n"
+        "            w = torch.zeros(layer[1], x.shape[1], layer[2], layer[2], device='meta')\n"
+        "            x = torch.nn.functional.conv2d(x, w, stride=layer[3], padding=layer[4])\n"
+        "        elif layer[0] in ('maxpool', 'avgpool'):\n"
+        "            x = torch.nn.functional.max_pool2d(x, layer[1])\n"
+        "        elif layer[0] == 'flatten':\n"
+        "            x = x.flatten(1)\n"
+        "        elif layer[0] == 'linear':\n"
+        "            x = x[:, :1].expand(-1, layer[1])\n"
+        "        shapes.append(tuple(x.shape))\n"
+        "    return shapes"),
+    # Build each real layer and count what it holds.
+    "network_cost": (
+        "    shapes = [tuple(input_shape), *feature_shapes(input_shape, layers)]\n"
+        "    params = macs = 0\n"
+        "    for layer, before, after in zip(layers, shapes, shapes[1:]):\n"
+        "        if layer[0] == 'conv':\n"
+        "            conv = nn.Conv2d(before[1], layer[1], layer[2], device='meta')\n"
+        "            params += sum(p.numel() for p in conv.parameters())\n"
+        "            macs += math.prod(after) * before[1] * layer[2] ** 2\n"
+        "        elif layer[0] == 'linear':\n"
+        "            dense = nn.Linear(before[1], layer[1], device='meta')\n"
+        "            params += sum(p.numel() for p in dense.parameters())\n"
+        "            macs += before[0] * before[1] * layer[1]\n"
+        "    return params, macs"),
+}
+# Inheriting the ready-made network instead of writing one.
+READY_MADE = ("from cnnlib.models import LeNet5 as ReadyMade\n\n\n"
+              "class LeNet5(ReadyMade):\n"
+              "    pass\n")
+# Max pooling where LeNet-5 averages: constant maps cannot tell them apart, random ones can.
+SLIP = ("nn.AvgPool2d(2)", "nn.MaxPool2d(2)")
+
+
+def _cells(nb: dict):
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def _replace_solution(nb: dict, name: str, body: str) -> None:
+    """Swap the solution block of function ``name`` for ``body``."""
+    for cell in _cells(nb):
+        text = "".join(cell["source"])
+        if text.startswith(f"def {name}("):
+            head, rest = text.split("    ### BEGIN SOLUTION\n")
+            _, tail = rest.split("    ### END SOLUTION")
+            cell["source"] = head + body + "\n" + tail
+            return
+    raise AssertionError(f"no cell defines {name}")
+
+
+def _variant(edit) -> str:
+    nb = json.loads(SOURCE.read_text(encoding="utf-8"))
+    edit(nb)
+    return json.dumps(nb)
+
+
+def _cheat(nb):
+    for name, body in CHEATS.items():
+        _replace_solution(nb, name, body)
+    (cell,) = [c for c in _cells(nb) if "".join(c["source"]).startswith("class LeNet5(")]
+    cell["source"] = READY_MADE
+
+
+def _slip(nb):
+    (cell,) = [c for c in _cells(nb) if SLIP[0] in "".join(c["source"])]
+    cell["source"] = "".join(cell["source"]).replace(SLIP[0], SLIP[1])
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ex07")
+    subs = tmp / "submissions"
+    subs.mkdir()
+    shutil.copy(SOURCE, subs / "solution.ipynb")
+    shutil.copy(STUDENT, subs / "student.ipynb")
+    (subs / "cheat.ipynb").write_text(_variant(_cheat), encoding="utf-8")
+    (subs / "slip.ipynb").write_text(_variant(_slip), encoding="utf-8")
+    results = grade_folder("07_lenet", subs, tmp / "out", jobs=2,
+                           limits=Limits(timeout=20, memory_mb=1024), seed=2024, progress=False)
+    return {r.student: r for r in results}
+
+
+def _verdicts(result):
+    return {q: (r.status, r.score) for q, r in result.questions.items()}
+
+
+# --- the grader ----------------------------------------------------------------------------
+
+def test_the_exercise_has_three_questions_worth_seven_points():
+    assert [q.name for q in EX.questions] == list(POINTS)
+    assert {q.name: q.points for q in EX.questions} == POINTS and EX.points == 7
+    assert all(q.from_scratch is not None for q in EX.questions)
+    shapes = EX.question("feature_shapes").from_scratch
+    for api in ("torch.nn.Conv2d", "torch.nn.MaxPool2d", "torch.nn.AvgPool2d",
+                "torch.nn.functional.conv2d", "torch.nn.functional.max_pool2d", "torch.nn.Linear",
+                "cnnlib.arithmetic.conv_output_size", "cnnlib.counting.layer_summary",
+                "cnnlib.models.LeNet"):
+        assert shapes.match(api), api
+    models = EX.question("lenet5_logits").from_scratch
+    assert models.match("cnnlib.models.LeNet5") and models.match("torchvision.models.vgg16")
+    assert not models.match("torch.nn.Conv2d")  # building it from torch.nn layers is the task
+
+
+def test_the_reference_solution_scores_full_marks(graded):
+    assert _verdicts(graded["solution"]) == {q: ("ok", p) for q, p in POINTS.items()}, \
+        graded["solution"].notes
+
+
+def test_the_student_notebook_scores_zero(graded):
+    assert _verdicts(graded["student"]) == {q: ("missing", 0.0) for q in POINTS}
+    assert graded["student"].total == 0
+
+
+def test_running_counting_or_inheriting_a_real_network_scores_zero(graded):
+    assert _verdicts(graded["cheat"]) == {q: ("forbidden", 0.0) for q in POINTS}
+
+
+def test_max_pooling_in_lenet5_loses_points_but_not_all(graded):
+    verdicts = _verdicts(graded["slip"])
+    status, score = verdicts.pop("lenet5_logits")
+    assert status == "fail" and 0 < score < POINTS["lenet5_logits"]
+    assert verdicts == {q: ("ok", p) for q, p in POINTS.items() if q != "lenet5_logits"}
+
+
+# --- the references against independent oracles -------------------------------------------
+
+def shapes_by_formula(input_shape, layers):
+    """The notebook's formulas, written out again: what every check's answer must be."""
+    n, c, h, w = input_shape
+    flat, out = None, []
+    for layer in layers:
+        if layer[0] == "conv":
+            _, c, k, s, p = layer
+            h, w = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+        elif layer[0] in ("maxpool", "avgpool"):
+            h, w = h // layer[1], w // layer[1]
+        elif layer[0] == "flatten":
+            flat = c * h * w
+        elif layer[0] == "linear":
+            flat = layer[1]
+        out.append((n, flat) if flat is not None else (n, c, h, w))
+    return out
+
+
+def test_shape_and_cost_references_agree_with_the_formulas():
+    shapes, cost = EX.question("feature_shapes"), EX.question("network_cost")
+    for case in EX.public_cases(shapes) + EX.hidden_cases(shapes, seed=7):
+        assert case.expected == shapes_by_formula(*case.args)
+    for case in EX.public_cases(cost) + EX.hidden_cases(cost, seed=7):
+        input_shape, layers = case.args
+        outs = [tuple(input_shape), *shapes_by_formula(input_shape, layers)]
+        params = macs = 0
+        for layer, before, after in zip(layers, outs, outs[1:], strict=False):
+            if layer[0] == "conv":
+                fan_in = before[1] * layer[2] ** 2
+                params += layer[1] * fan_in + layer[1]
+                macs += math.prod(after) * fan_in
+            elif layer[0] == "linear":
+                params += before[1] * layer[1] + layer[1]
+                macs += before[0] * before[1] * layer[1]
+        assert case.expected == (params, macs)
+
+
+@pytest.mark.parametrize(("layers", "model"), [(LENET, LeNet), (LENET5, LeNet5),
+                                               (MLP, MLPModel)])
+def test_the_layer_lists_are_chapter_sevens_networks(layers, model):
+    """LENET, LENET5 and MLP describe cnnlib.models' networks: same parameters, same MACs,
+    and (for the LeNets, whose layers map one to one) the same output shapes."""
+    net = model()
+    summary = layer_summary(net, (2, 1, 28, 28))
+    assert EX.question("network_cost").reference((2, 1, 28, 28), layers) == \
+        (count_parameters(net), summary.total_macs)
+    if model is not MLPModel:  # the MLP's empty `features` is a row of its own
+        assert EX.question("feature_shapes").reference((2, 1, 28, 28), layers) == \
+            [row.output_shape for row in summary]
+
+
+def lenet5_by_hand(x, params, pool=F.avg_pool2d):
+    """LeNet-5's forward pass written with torch.nn.functional, layer by layer."""
+    c1, b1, c2, b2, f1, g1, f2, g2, f3, g3 = params
+    y = pool(torch.tanh(F.conv2d(x, c1, b1, padding=2)), 2)
+    y = pool(torch.tanh(F.conv2d(y, c2, b2)), 2)
+    y = torch.tanh(F.linear(y.flatten(1), f1, g1))
+    return F.linear(torch.tanh(F.linear(y, f2, g2)), f3, g3)
+
+
+def test_lenet5_reference_is_the_forward_pass_written_out():
+    q = EX.question("lenet5_logits")
+    for case in EX.public_cases(q) + EX.hidden_cases(q, seed=7):
+        x, params = case.args
+        assert case.expected.shape == (x.shape[0], 10) and case.expected.dtype == torch.float32
+        torch.testing.assert_close(case.expected, lenet5_by_hand(x, params))
+
+
+@pytest.mark.parametrize(("weight", "bias"), [(1 / 128, 1 / 8), (-1 / 64, 1 / 4), (0.01, -0.3)])
+def test_the_hand_derivation_of_constant_logits(weight, bias):
+    logits = lenet5_by_hand(torch.zeros(3, 1, 28, 28), constant_params(weight, bias))
+    torch.testing.assert_close(logits, torch.full((3, 10), lenet5_constant_logit(weight, bias)))
+
+
+def test_only_the_random_lenet5_cases_tell_average_from_max_pooling():
+    """The slip of the grading test: invisible on constant maps, caught by random weights."""
+    q = EX.question("lenet5_logits")
+    for case in EX.public_cases(q) + EX.hidden_cases(q, seed=7):
+        slip = lenet5_by_hand(*case.args, pool=F.max_pool2d)
+        assert compare(case.expected, slip).passed == case.label.startswith("fixed")
+
+
+# --- the model solutions, on many random networks -------------------------------------------
+
+def _solution_namespace() -> dict:
+    """The source notebook's definitions, as its cells define them (no check() calls)."""
+    namespace: dict = {}
+    for cell in _cells(json.loads(SOURCE.read_text(encoding="utf-8"))):
+        source = "".join(cell["source"])
+        if not source.startswith(("check", "# Setup")):
+            exec(source, namespace)
+    return namespace
+
+
+SOLUTIONS = _solution_namespace()
+
+
+@given(seed=st.integers(0, 2**32 - 1))
+def test_the_model_solutions_agree_with_the_references_on_random_networks(seed):
+    args = rand_network(np.random.default_rng(seed))
+    for name in ("feature_shapes", "network_cost"):
+        q = EX.question(name)
+        assert compare(q.reference(*args), SOLUTIONS[name](*args)).passed, (name, args)
+
+
+def test_the_model_lenet5_passes_and_its_loader_explains_a_wrong_order():
+    x, params = rand_lenet5(np.random.default_rng(1))
+    q = EX.question("lenet5_logits")
+    torch.testing.assert_close(SOLUTIONS["lenet5_logits"](x, params), q.reference(x, params))
+    swapped = [params[2], params[3], params[0], params[1], *params[4:]]
+    with pytest.raises(ValueError, match="parameter 0 has shape"):
+        SOLUTIONS["lenet5_logits"](x, swapped)
+    with pytest.raises(ValueError, match="10 parameter tensors, the check brings 9"):
+        SOLUTIONS["lenet5_logits"](x, params[:9])
