@@ -139,6 +139,9 @@ def test_format_value_is_short_and_readable():
     long = format_value(torch.arange(100.0))
     assert "…" in long and len(long) < 120
     assert format_value((3, 1.5)) == "(3, 1.5)"
+    image = torch.zeros(1, 1, 28, 28)
+    image[0, 0, 3, 4] = 0.5
+    assert format_value(image) == "tensor(shape=(1, 1, 28, 28), min=0, max=0.5)"
 
 
 # --- the JSON channel --------------------------------------------------------------------------

@@ -79,8 +79,13 @@ def format_value(value, max_items: int = 12) -> str:
     """A short, readable rendering: ``tensor([1., 2.5, …])`` style, at most ``max_items``."""
     if isinstance(value, torch.Tensor):
         data = value.detach().cpu()
-        body = _fmt_nested(data.tolist(), max_items)
         extra = "" if data.dtype == torch.float32 else f", dtype={data.dtype}"
+        if data.dim() >= 2 and data.numel() > 4 * max_items:  # an image or a weight
+            if data.is_floating_point():
+                extra = (f", min={_fmt_number(data.min().item())}, "
+                         f"max={_fmt_number(data.max().item())}{extra}")
+            return f"tensor(shape={tuple(data.shape)}{extra})"
+        body = _fmt_nested(data.tolist(), max_items)
         return f"tensor({body}{extra})"
     if isinstance(value, np.ndarray):
         return f"array({_fmt_nested(value.tolist(), max_items)}, dtype={value.dtype})"
