@@ -141,7 +141,7 @@ def test_format_value_is_short_and_readable():
     assert format_value((3, 1.5)) == "(3, 1.5)"
     image = torch.zeros(1, 1, 28, 28)
     image[0, 0, 3, 4] = 0.5
-    assert format_value(image) == "tensor(shape=(1, 1, 28, 28), min=0, max=0.5)"
+    assert format_value(image) == "tensor(shape=(1, 1, 28, 28), min=0., max=0.5)"
 
 
 # --- the JSON channel --------------------------------------------------------------------------
