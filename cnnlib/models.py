@@ -13,7 +13,8 @@ any layer by its name (``"features.0"``), and :func:`cnnlib.layer_summary` count
 - :class:`VGG`, :func:`vgg_layers` and :func:`vgg` — VGG from a configuration list: an int
   ``c`` is a 3×3 convolution (padding 1) to ``c`` channels followed by a ReLU, ``"M"`` a 2×2
   max pool of stride 2. ``VGG_CONFIGS`` holds VGG-11/13/16/19 (configurations A, B, D, E of
-  Simonyan & Zisserman, 2015) and ``SMALL_VGG`` a small VGG for 28×28 digits. The layers,
+  Simonyan & Zisserman, 2015) and ``SMALL_VGG`` a small VGG for 28×28 digits
+  (:func:`small_vgg`). The layers,
   their order, their names and their initialisation are those of ``torchvision.models.vgg``,
   so a torchvision ``state_dict`` loads into ours unchanged.
 
@@ -38,6 +39,7 @@ __all__ = [
     "LeNet",
     "LeNet5",
     "activations",
+    "small_vgg",
     "vgg",
     "vgg_layers",
 ]
@@ -180,8 +182,9 @@ VGG_CONFIGS: dict[str, list[int | str]] = {
               512, 512, 512, 512, "M"],
 }
 
-#: A small VGG for 28×28 digits: two blocks of two 3×3 convs (28 → 14 → 7).
-SMALL_VGG: list[int | str] = [32, 32, "M", 64, 64, "M"]
+#: A small VGG for 28×28 digits: two blocks of two 3×3 convs (28 → 14 → 7), 16 then 32
+#: channels (see :func:`small_vgg`).
+SMALL_VGG: list[int | str] = [16, 16, "M", 32, 32, "M"]
 
 
 def _check_config(config) -> list[int | str]:
@@ -322,6 +325,23 @@ def vgg(name: str, **kwargs) -> VGG:
     if name not in VGG_CONFIGS:
         raise ValueError(f"name must be one of {sorted(VGG_CONFIGS)}, got {name!r}")
     return VGG(VGG_CONFIGS[name], **kwargs)
+
+
+def small_vgg(num_classes: int = 10, in_channels: int = 1, batch_norm: bool = True,
+              hidden: Sequence[int] = (128,), config: Sequence[int | str] = SMALL_VGG,
+              input_size: int = 28) -> VGG:
+    """The small VGG of chapter 8 for 28×28 digits.
+
+    ``VGG(config, …, pool_size=None, dropout=0)``: :data:`SMALL_VGG` (conv 16, conv 16,
+    pool, conv 32, conv 32, pool; each conv 3×3 with padding 1, followed by batch norm when
+    ``batch_norm`` and a ReLU), then flatten (32·7·7 = 1568 values) → ``Linear(1568, 128)``
+    → ReLU → ``Linear(128, num_classes)``.
+
+    Shapes: ``(N, in_channels, 28, 28) → (N, num_classes)``.
+    """
+    return VGG(config, num_classes=num_classes, in_channels=in_channels,
+               batch_norm=batch_norm, pool_size=None, hidden=hidden, dropout=0.0,
+               input_size=input_size)
 
 
 # --------------------------------------------------------------------------- activations

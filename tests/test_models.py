@@ -17,6 +17,7 @@ from cnnlib.models import (
     LeNet,
     LeNet5,
     activations,
+    small_vgg,
     vgg,
     vgg_layers,
 )
@@ -197,14 +198,19 @@ def test_vgg_init_is_torchvisions():
 
 
 def test_small_vgg_without_pooling_flattens_the_maps():
-    model = VGG(SMALL_VGG, num_classes=10, in_channels=1, pool_size=None, hidden=(128,),
-                dropout=0.0, input_size=28)
+    model = small_vgg(batch_norm=False)
     assert isinstance(model.avgpool, nn.Identity)
-    assert model.classifier[0].in_features == 64 * 7 * 7
+    assert model.classifier[0].in_features == 32 * 7 * 7
     assert not any(isinstance(m, nn.Dropout) for m in model.modules())
+    # convs 1→16, 16→16, 16→32, 32→32 (3×3 + bias), then 1568 → 128 → 10
     assert count_parameters(model) == (
-        9 * 1 * 32 + 32 + 9 * 32 * 32 + 32 + 9 * 32 * 64 + 64 + 9 * 64 * 64 + 64
-        + 64 * 49 * 128 + 128 + 128 * 10 + 10)
+        9 * 1 * 16 + 16 + 9 * 16 * 16 + 16 + 9 * 16 * 32 + 32 + 9 * 32 * 32 + 32
+        + 32 * 49 * 128 + 128 + 128 * 10 + 10) == 218_490
+    with_bn = small_vgg()
+    assert count_parameters(with_bn) == 218_490 + 2 * (16 + 16 + 32 + 32)  # BN: γ and β
+    assert [type(m).__name__ for m in with_bn.features][:3] == ["Conv2d", "BatchNorm2d",
+                                                                 "ReLU"]
+    assert with_bn(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
 
 
 def test_vgg_layers_builds_convs_pools_and_batch_norm():
