@@ -359,13 +359,17 @@ class _Progress:
 
 def fit(model: nn.Module, train_data: Sequence[torch.Tensor],
         val_data: Sequence[torch.Tensor] | None = None, *, epochs: int = 2,
-        batch_size: int = 256, optimizer: str = "adamw", lr: float = 3e-3,
+        batch_size: int = 256, optimizer: str = "adamw", lr: float = 5e-3,
         weight_decay: float = 5e-4, momentum: float = 0.9, schedule: str = "onecycle",
-        warmup: float = 0.25, label_smoothing: float = 0.0, precision: str = "auto",
+        warmup: float = 0.25, label_smoothing: float = 0.1, precision: str = "auto",
         channels_last: bool = True, evals_per_epoch: int = 1,
         device: torch.device | str | None = None, seed: int = 0, progress: bool = True,
         desc: str | None = None) -> History:
     """Train ``model`` for classification with cross-entropy; returns a :class:`History`.
+
+    The defaults are chapter 7's recipe, which trains LeNet past 99 % test accuracy on MNIST
+    in two epochs: AdamW, peak rate 5·10⁻³, one cycle with a 25 % warm-up, batches of 256,
+    weight decay 5·10⁻⁴, label smoothing 0.1, bfloat16 where native, channels-last.
 
     Args:
         model: any ``nn.Module`` mapping a batch of ``train_data`` images to logits
