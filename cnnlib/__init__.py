@@ -11,7 +11,13 @@ equal to ``torch.nn.functional`` by the test suite. Modules, one concept each:
 - ``matrices``: circulant, shift and DFT matrices; impulse responses
 - ``arithmetic``, ``receptive_field``, ``counting``: output sizes, receptive fields,
   parameter and FLOP counts
+- ``separable``, ``winograd``: depthwise/spatially separable convolutions, Winograd F(2,3)
 - ``filters``: handcrafted kernels (box, Gaussian, Sobel, Laplacian, sharpen, ...)
+- ``models``, ``training``: LeNet, LeNet-5, an MLP, VGG from a configuration; a fast
+  seeded training loop
+- ``equivariance``, ``invariance_measures``: translations, (in)variance measurements,
+  anti-aliased pooling
+- ``benchmark``: timing helpers shared by ``make bench`` and chapter 9
 - ``env``: device choice and seeding shared by every notebook
 - ``datasets``: MNIST (torchvision, root from ``CNNLIB_DATA``), a photo and real signals
 - ``plotting``, ``widgets``, ``explorers``: the book's figures and interactive explorers
@@ -38,8 +44,10 @@ from .datasets import (
 from .doctor import check_setup
 from .env import describe_environment, get_device, seed_everything
 from .filters import gaussian_kernel
-from .im2col import im2col
+from .im2col import im2col, patches
 from .matrices import circulant_matrix, circular_flip, dft_matrix, impulse_response, shift_matrix
+from .models import MLP, VGG, LeNet, LeNet5, small_vgg, vgg, vgg_layers
+from .padding import pad, same_padding
 from .plotting import show_images, show_matrix
 from .pooling import (
     avg_pool1d,
@@ -52,12 +60,21 @@ from .pooling import (
     max_pool2d,
 )
 from .receptive_field import Layer, empirical_receptive_field, receptive_field
+from .separable import DepthwiseSeparableConv2d, kernel_rank, separable_approximation
 from .toeplitz import toeplitz_matrix
+from .training import History, evaluate, fit, standardize
 from .transposed import conv_transpose1d, conv_transpose2d
+from .winograd import winograd_conv2d, winograd_f23
 
 __all__ = [
+    "MLP",
+    "VGG",
     "DataNotFoundError",
+    "DepthwiseSeparableConv2d",
+    "History",
     "Layer",
+    "LeNet",
+    "LeNet5",
     "avg_pool1d",
     "avg_pool2d",
     "check_setup",
@@ -79,13 +96,16 @@ __all__ = [
     "dft_matrix",
     "eeg",
     "empirical_receptive_field",
+    "evaluate",
     "filters",
+    "fit",
     "gaussian_kernel",
     "get_device",
     "global_avg_pool2d",
     "global_max_pool2d",
     "im2col",
     "impulse_response",
+    "kernel_rank",
     "layer_summary",
     "load_mnist",
     "lp_pool1d",
@@ -93,13 +113,23 @@ __all__ = [
     "max_pool1d",
     "max_pool2d",
     "mnist_tensors",
+    "pad",
+    "patches",
     "photo",
     "pool_output_size",
     "receptive_field",
+    "same_padding",
     "seed_everything",
+    "separable_approximation",
     "shift_matrix",
     "show_images",
     "show_matrix",
+    "small_vgg",
+    "standardize",
     "stock_prices",
     "toeplitz_matrix",
+    "vgg",
+    "vgg_layers",
+    "winograd_conv2d",
+    "winograd_f23",
 ]
