@@ -17,6 +17,7 @@ from cnnlib.counting import count_parameters
 from cnnlib.equivariance import equivariance_gap, permute_input_weights, translate
 from cnnlib.matrices import circulant_matrix
 
+from ..cases import m, rounded_normal, t
 from ..question import Case, Exercise, FromScratch, Question
 
 __all__ = ["DENSE_COUNTING", "EQUIVARIANCE", "EXERCISE", "TRANSLATION"]
@@ -51,21 +52,6 @@ DENSE_COUNTING = FromScratch(
             for name in ("count_parameters", "layer_summary", "count_macs", "count_flops"))),
 )
 """Building the dense layer and counting its parameters (the question asks for the formula)."""
-
-
-def t(*values: float) -> torch.Tensor:
-    """A float32 1-D tensor (the dtype every question's inputs use)."""
-    return torch.tensor(values, dtype=torch.float32)
-
-
-def m(*rows) -> torch.Tensor:
-    """A float32 matrix from its rows."""
-    return torch.tensor(rows, dtype=torch.float32)
-
-
-def _values(rng: np.random.Generator, shape) -> torch.Tensor:
-    # Two decimals keep the inputs readable when a check prints them.
-    return torch.tensor(np.round(rng.standard_normal(shape), 2), dtype=torch.float32)
 
 
 # --- references -------------------------------------------------------------------------------
@@ -111,12 +97,13 @@ def ref_equivariance_error(a: torch.Tensor, x: torch.Tensor, k: int) -> float:
 
 def rand_translate(rng: np.random.Generator):
     n = int(rng.integers(1, 13))
-    return _values(rng, n), int(rng.integers(-2 * n, 2 * n + 1))
+    return rounded_normal(rng, n), int(rng.integers(-2 * n, 2 * n + 1))
 
 
 def rand_translate_image(rng: np.random.Generator):
     h, w = int(rng.integers(1, 7)), int(rng.integers(1, 7))
-    return _values(rng, (h, w)), int(rng.integers(-h - 1, h + 2)), int(rng.integers(-w - 1, w + 2))
+    return (rounded_normal(rng, (h, w)), int(rng.integers(-h - 1, h + 2)),
+            int(rng.integers(-w - 1, w + 2)))
 
 
 def rand_dense_params(rng: np.random.Generator):
@@ -126,21 +113,21 @@ def rand_dense_params(rng: np.random.Generator):
 
 def rand_scramble(rng: np.random.Generator):
     units, n = int(rng.integers(1, 5)), int(rng.integers(1, 10))
-    return _values(rng, (units, n)), torch.from_numpy(rng.permutation(n)).to(torch.int64)
+    return rounded_normal(rng, (units, n)), torch.from_numpy(rng.permutation(n)).to(torch.int64)
 
 
 def rand_equivariance(rng: np.random.Generator):
     n = int(rng.integers(2, 11))
     kind = int(rng.integers(0, 3))
     if kind == 0:    # a convolution (circulant): equivariant
-        a = circulant_matrix(_values(rng, int(rng.integers(1, n + 1))), n)
+        a = circulant_matrix(rounded_normal(rng, int(rng.integers(1, n + 1))), n)
     elif kind == 1:  # a dense layer
-        a = _values(rng, (n, n))
+        a = rounded_normal(rng, (n, n))
     else:            # a position-dependent gain, diag(r)
-        a = torch.diag(_values(rng, n).abs() + 0.5)
-    x = _values(rng, n)
+        a = torch.diag(rounded_normal(rng, n).abs() + 0.5)
+    x = rounded_normal(rng, n)
     while float((a @ x).norm()) < 0.1:  # ‖f(x)‖ divides: keep it away from 0
-        x = _values(rng, n)
+        x = rounded_normal(rng, n)
     return a, x, int(rng.integers(-n, n + 1))
 
 

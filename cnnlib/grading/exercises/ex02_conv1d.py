@@ -12,20 +12,11 @@ import torch.nn.functional as F
 
 from cnnlib.arithmetic import conv_output_size
 
+from ..cases import rounded_normal, t
 from ..forbidden import CONVOLUTION, OUTPUT_SIZE
 from ..question import Case, Exercise, Question
 
 __all__ = ["EXERCISE"]
-
-
-def t(*values: float) -> torch.Tensor:
-    """A float32 1-D tensor (the dtype every question's inputs use)."""
-    return torch.tensor(values, dtype=torch.float32)
-
-
-def _signal(rng: np.random.Generator, n: int) -> torch.Tensor:
-    # Two decimals keep the inputs readable when a check prints them.
-    return torch.tensor(np.round(rng.standard_normal(n), 2), dtype=torch.float32)
 
 
 # --- references -------------------------------------------------------------------------------
@@ -60,7 +51,7 @@ def ref_conv1d_params() -> int:
 def rand_valid(rng: np.random.Generator):
     n = int(rng.integers(1, 17))
     m = int(rng.integers(1, n + 1))
-    return _signal(rng, n), _signal(rng, m)
+    return rounded_normal(rng, n), rounded_normal(rng, m)
 
 
 def rand_output_length(rng: np.random.Generator):
@@ -76,16 +67,17 @@ def rand_general(rng: np.random.Generator):
     s = int(rng.integers(1, 4))
     n = int(rng.integers(1, 17))
     m = int(rng.integers(1, n + 2 * p + 1))
-    return _signal(rng, n), _signal(rng, m), s, p
+    return rounded_normal(rng, n), rounded_normal(rng, m), s, p
 
 
 def rand_true(rng: np.random.Generator):
-    return _signal(rng, int(rng.integers(1, 13))), _signal(rng, int(rng.integers(1, 13)))
+    return (rounded_normal(rng, int(rng.integers(1, 13))),
+            rounded_normal(rng, int(rng.integers(1, 13))))
 
 
 def rand_moving(rng: np.random.Generator):
     n = int(rng.integers(1, 21))
-    return _signal(rng, n), int(rng.integers(1, n + 1))
+    return rounded_normal(rng, n), int(rng.integers(1, n + 1))
 
 
 # --- the questions ----------------------------------------------------------------------------

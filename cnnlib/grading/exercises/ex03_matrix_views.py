@@ -14,6 +14,7 @@ import torch
 from cnnlib.matrices import circulant_matrix, circular_flip, shift_matrix
 from cnnlib.toeplitz import toeplitz_matrix
 
+from ..cases import m, rounded_normal, t
 from ..forbidden import CONVOLUTION
 from ..question import Case, Exercise, FromScratch, Question
 
@@ -27,21 +28,6 @@ MATRICES = FromScratch(
 ).union(CONVOLUTION)
 """Everything that builds these matrices for you (cnnlib's, ``scipy.linalg.toeplitz`` and
 ``circulant``), and every convolution."""
-
-
-def t(*values: float) -> torch.Tensor:
-    """A float32 1-D tensor (the dtype every question's inputs use)."""
-    return torch.tensor(values, dtype=torch.float32)
-
-
-def m(*rows) -> torch.Tensor:
-    """A float32 matrix from its rows."""
-    return torch.tensor(rows, dtype=torch.float32)
-
-
-def _values(rng: np.random.Generator, shape) -> torch.Tensor:
-    # Two decimals keep the inputs readable when a check prints them.
-    return torch.tensor(np.round(rng.standard_normal(shape), 2), dtype=torch.float32)
 
 
 # --- references -------------------------------------------------------------------------------
@@ -75,12 +61,12 @@ def rand_toeplitz(rng: np.random.Generator):
     p = int(rng.integers(0, m_))
     s = int(rng.integers(1, 4))
     n = int(rng.integers(max(1, m_ - 2 * p), 11))
-    return _values(rng, m_), n, s, p
+    return rounded_normal(rng, m_), n, s, p
 
 
 def rand_circulant(rng: np.random.Generator):
     m_ = int(rng.integers(1, 7))
-    return _values(rng, m_), int(rng.integers(m_, 10))
+    return rounded_normal(rng, m_), int(rng.integers(m_, 10))
 
 
 def rand_nonzeros(rng: np.random.Generator):
@@ -92,19 +78,19 @@ def rand_equivariant(rng: np.random.Generator):
     n = int(rng.integers(1, 8))
     kind = int(rng.integers(0, 4))
     if kind <= 1:    # a circulant, perhaps with one entry changed
-        a = circulant_matrix(_values(rng, int(rng.integers(1, n + 1))), n)
+        a = circulant_matrix(rounded_normal(rng, int(rng.integers(1, n + 1))), n)
         if kind == 1:
             i, j = (int(v) for v in rng.integers(0, n, size=2))
             a[i, j] += float(rng.choice([-1, 1]) * rng.uniform(0.5, 2.0))
     elif kind == 2:  # a dense matrix
-        a = _values(rng, (n, n))
+        a = rounded_normal(rng, (n, n))
     else:            # a position-dependent gain, diag(r)
-        a = torch.diag(_values(rng, n))
+        a = torch.diag(rounded_normal(rng, n))
     return (a,)
 
 
 def rand_impulse(rng: np.random.Generator):
-    return (_values(rng, int(rng.integers(1, 11))),)
+    return (rounded_normal(rng, int(rng.integers(1, 11))),)
 
 
 # --- the questions ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from cnnlib.convolve import convolve2d
 from cnnlib.equivariance import translate
 
+from ..cases import m, rounded_normal, t
 from ..forbidden import CONVOLUTION, OUTPUT_SIZE
 from ..question import Case, Exercise, FromScratch, Question
 
@@ -30,21 +31,6 @@ CONV2D = CONVOLUTION.union(FromScratch(
 ))
 """Every convolution, including cnnlib's true convolution (``convolve2d``), its template
 matching scores and its separable convolutions."""
-
-
-def t(*values: float) -> torch.Tensor:
-    """A float32 1-D tensor (the dtype every question's inputs use)."""
-    return torch.tensor(values, dtype=torch.float32)
-
-
-def m(*rows) -> torch.Tensor:
-    """A float32 matrix from its rows."""
-    return torch.tensor(rows, dtype=torch.float32)
-
-
-def _values(rng: np.random.Generator, shape) -> torch.Tensor:
-    # Two decimals keep the inputs readable when a check prints them.
-    return torch.tensor(np.round(rng.standard_normal(shape), 2), dtype=torch.float32)
 
 
 LECTURE_IMAGE = m([2, 0, 1, 3], [7, 1, 1, 0], [0, 2, 5, 0], [0, 5, 1, 4])
@@ -96,7 +82,7 @@ def ref_shift_right_kernel() -> torch.Tensor:
 def rand_single(rng: np.random.Generator):
     h, w = int(rng.integers(1, 9)), int(rng.integers(1, 9))
     kh, kw = int(rng.integers(1, h + 1)), int(rng.integers(1, w + 1))
-    return _values(rng, (h, w)), _values(rng, (kh, kw))
+    return rounded_normal(rng, (h, w)), rounded_normal(rng, (kh, kw))
 
 
 def rand_layer(rng: np.random.Generator):
@@ -105,8 +91,8 @@ def rand_layer(rng: np.random.Generator):
     stride, padding = int(rng.integers(1, 4)), int(rng.integers(0, 3))
     h = int(rng.integers(max(1, kh - 2 * padding), 8))
     w = int(rng.integers(max(1, kw - 2 * padding), 8))
-    return (_values(rng, (c_in, h, w)), _values(rng, (c_out, c_in, kh, kw)), _values(rng, c_out),
-            stride, padding)
+    return (rounded_normal(rng, (c_in, h, w)), rounded_normal(rng, (c_out, c_in, kh, kw)),
+            rounded_normal(rng, c_out), stride, padding)
 
 
 def rand_output_shape(rng: np.random.Generator):
@@ -117,8 +103,8 @@ def rand_output_shape(rng: np.random.Generator):
 
 
 def rand_combine(rng: np.random.Generator):
-    return (_values(rng, tuple(int(v) for v in rng.integers(1, 5, size=2))),
-            _values(rng, tuple(int(v) for v in rng.integers(1, 5, size=2))))
+    return (rounded_normal(rng, tuple(int(v) for v in rng.integers(1, 5, size=2))),
+            rounded_normal(rng, tuple(int(v) for v in rng.integers(1, 5, size=2))))
 
 
 # --- the questions ----------------------------------------------------------------------------

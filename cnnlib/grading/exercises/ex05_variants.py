@@ -16,6 +16,7 @@ from cnnlib.counting import count_parameters
 from cnnlib.receptive_field import receptive_field
 from cnnlib.separable import DepthwiseSeparableConv2d
 
+from ..cases import rounded_normal, t
 from ..forbidden import CONVOLUTION, OUTPUT_SIZE
 from ..question import Case, Exercise, FromScratch, Question
 
@@ -34,16 +35,6 @@ RECEPTIVE_FIELD = FromScratch(
     modules=("cnnlib.receptive_field",),
 )
 """cnnlib's receptive-field calculator (what the student is asked to write)."""
-
-
-def t(*values: float) -> torch.Tensor:
-    """A float32 1-D tensor (the dtype every question's inputs use)."""
-    return torch.tensor(values, dtype=torch.float32)
-
-
-def _signal(rng: np.random.Generator, n: int) -> torch.Tensor:
-    # Two decimals keep the inputs readable when a check prints them.
-    return torch.tensor(np.round(rng.standard_normal(n), 2), dtype=torch.float32)
 
 
 # --- references -------------------------------------------------------------------------------
@@ -89,7 +80,7 @@ def rand_transposed(rng: np.random.Generator):
         n, m = int(rng.integers(1, 11)), int(rng.integers(1, 6))
         s, p = int(rng.integers(1, 4)), int(rng.integers(0, 3))
         if (n - 1) * s + m - 2 * p >= 1:
-            return _signal(rng, n), _signal(rng, m), s, p
+            return rounded_normal(rng, n), rounded_normal(rng, m), s, p
 
 
 def rand_transposed_length(rng: np.random.Generator):

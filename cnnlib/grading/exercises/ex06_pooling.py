@@ -15,8 +15,10 @@ import torch.nn.functional as F
 
 from cnnlib.receptive_field import Layer, receptive_field
 
+from ..cases import m, rounded_normal, t
 from ..forbidden import CONVOLUTION, OUTPUT_SIZE
 from ..question import Case, Exercise, FromScratch, Question
+from .ex05_variants import RECEPTIVE_FIELD
 
 __all__ = ["EXERCISE", "POOLING", "RECEPTIVE_FIELD"]
 
@@ -51,28 +53,6 @@ POOLING = FromScratch(
 ).union(CONVOLUTION)
 """Everything that pools (or convolves, or cuts sliding windows) for you."""
 
-RECEPTIVE_FIELD = FromScratch(
-    apis=("cnnlib.receptive_field", "cnnlib.empirical_receptive_field"),
-    modules=("cnnlib.receptive_field",),
-)
-"""cnnlib's receptive-field calculator (what the student is asked to write)."""
-
-
-def t(*values: float) -> torch.Tensor:
-    """A float32 1-D tensor (the dtype every question's inputs use)."""
-    return torch.tensor(values, dtype=torch.float32)
-
-
-def m(*rows) -> torch.Tensor:
-    """A float32 matrix from its rows."""
-    return torch.tensor(rows, dtype=torch.float32)
-
-
-def _values(rng: np.random.Generator, shape, non_negative: bool = False) -> torch.Tensor:
-    # Two decimals keep the inputs readable when a check prints them.
-    values = np.round(rng.standard_normal(shape), 2)
-    return torch.tensor(np.abs(values) if non_negative else values, dtype=torch.float32)
-
 
 # --- references -------------------------------------------------------------------------------
 
@@ -103,7 +83,7 @@ def rand_max_pool(rng: np.random.Generator):
     stride = int(rng.integers(1, 4))
     low = max(1, k - 2 * padding)
     h, w = (int(rng.integers(low, 9)) for _ in range(2))
-    return _values(rng, (h, w)), k, stride, padding
+    return rounded_normal(rng, (h, w)), k, stride, padding
 
 
 def rand_pool_output_shape(rng: np.random.Generator):
@@ -124,7 +104,7 @@ def rand_lp_pool(rng: np.random.Generator):
     n = int(rng.integers(1, 13))
     k = int(rng.integers(1, n + 1))
     p = [1.0, 2.0, 3.0, 4.0, 1.5, math.inf][int(rng.integers(0, 6))]
-    return _values(rng, n, non_negative=True), p, k
+    return rounded_normal(rng, n).abs(), p, k
 
 
 # --- the questions ----------------------------------------------------------------------------

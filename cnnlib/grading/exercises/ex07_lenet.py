@@ -26,6 +26,7 @@ from torch import nn
 from cnnlib.counting import count_parameters, layer_summary
 from cnnlib.models import LeNet5
 
+from ..cases import random_parameters
 from ..forbidden import CONVOLUTION, OUTPUT_SIZE
 from ..question import Case, Exercise, FromScratch, Question
 from .ex05_variants import COUNTING
@@ -111,10 +112,6 @@ def lenet5_constant_logit(weight: float, bias: float) -> float:
     return 84 * weight * a + bias            # linear 84 → 10: the logits
 
 
-def _values(rng: np.random.Generator, shape, scale: float = 1.0) -> torch.Tensor:
-    return torch.tensor(rng.standard_normal(shape) * scale, dtype=torch.float32)
-
-
 # --- references -------------------------------------------------------------------------------
 
 def ref_feature_shapes(input_shape, layers) -> list[tuple[int, ...]]:
@@ -170,12 +167,7 @@ def rand_network(rng: np.random.Generator):
 def rand_lenet5(rng: np.random.Generator):
     n = int(rng.integers(1, 3))
     x = torch.tensor(np.round(rng.random((n, 1, 28, 28)), 2), dtype=torch.float32)
-    params = []
-    for p in LeNet5().parameters():
-        fan_in = p[0].numel() if p.dim() > 1 else 1
-        params.append(_values(rng, tuple(p.shape), 1 / math.sqrt(fan_in) if p.dim() > 1
-                              else 0.1))
-    return x, params
+    return x, random_parameters(rng, LeNet5())
 
 
 # --- the questions ----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from cnnlib.counting import count_parameters, layer_summary
 from cnnlib.models import VGG, VGG_CONFIGS, vgg_layers
 from cnnlib.receptive_field import Layer, receptive_field
 
+from ..cases import m, random_parameters, rounded_normal
 from ..forbidden import CONVOLUTION
 from ..question import Case, Exercise, Question
 from .ex05_variants import COUNTING
@@ -31,11 +32,6 @@ __all__ = ["EXERCISE", "STACK"]
 
 STACK = RECEPTIVE_FIELD.union(COUNTING).union(CONVOLUTION).union(MODELS)
 """Measuring the stack for you: cnnlib's receptive field and counting, real conv layers."""
-
-
-def m(*rows) -> torch.Tensor:
-    """A float32 matrix from its rows."""
-    return torch.tensor(rows, dtype=torch.float32)
 
 
 def image(matrix: torch.Tensor) -> torch.Tensor:
@@ -99,13 +95,8 @@ def rand_vgg_features(rng: np.random.Generator):
     c = int(rng.integers(1, 4))
     n = int(rng.integers(1, 3))
     h, w = (int(rng.integers(2**pools, 11)) for _ in range(2))
-    x = torch.tensor(np.round(rng.standard_normal((n, c, h, w)), 2), dtype=torch.float32)
-    params = []
-    for p in vgg_layers(config, in_channels=c).parameters():
-        scale = 1 / math.sqrt(p[0].numel()) if p.dim() > 1 else 0.1
-        params.append(torch.tensor(rng.standard_normal(tuple(p.shape)) * scale,
-                                   dtype=torch.float32))
-    return x, config, params
+    x = rounded_normal(rng, (n, c, h, w))
+    return x, config, random_parameters(rng, vgg_layers(config, in_channels=c))
 
 
 def rand_vgg_parameters(rng: np.random.Generator):

@@ -16,6 +16,7 @@ from torch import nn
 from cnnlib.counting import count_flops
 from cnnlib.winograd import f23_matrices
 
+from ..cases import m, rounded_normal, t
 from ..forbidden import CONVOLUTION, OUTPUT_SIZE
 from ..question import Case, Exercise, FromScratch, Question
 
@@ -33,21 +34,6 @@ convolution run on meta tensors would tell the output size)."""
 
 WINOGRAD = FromScratch(apis=("cnnlib.winograd",), modules=("cnnlib.winograd",))
 """cnnlib's Winograd transforms (what the student is asked to write)."""
-
-
-def t(*values: float) -> torch.Tensor:
-    """A float32 1-D tensor (the dtype every question's inputs use)."""
-    return torch.tensor(values, dtype=torch.float32)
-
-
-def m(*rows) -> torch.Tensor:
-    """A float32 matrix from its rows."""
-    return torch.tensor(rows, dtype=torch.float32)
-
-
-def _values(rng: np.random.Generator, shape) -> torch.Tensor:
-    # Two decimals keep the inputs readable when a check prints them.
-    return torch.tensor(np.round(rng.standard_normal(shape), 2), dtype=torch.float32)
 
 
 # --- references -------------------------------------------------------------------------------
@@ -79,7 +65,7 @@ def rand_im2col_matrix(rng: np.random.Generator):
     c = int(rng.integers(1, 4))
     h, w = (int(rng.integers(1, 8)) for _ in range(2))
     k = int(rng.integers(1, min(h, w) + 1))
-    return _values(rng, (c, h, w)), k
+    return rounded_normal(rng, (c, h, w)), k
 
 
 def _layer(rng: np.random.Generator) -> tuple[int, int, int, int, int]:
@@ -104,7 +90,7 @@ def rand_im2col_bytes(rng: np.random.Generator):
 
 
 def rand_winograd_products(rng: np.random.Generator):
-    return _values(rng, 4), _values(rng, 3)
+    return rounded_normal(rng, 4), rounded_normal(rng, 3)
 
 
 # --- the questions ----------------------------------------------------------------------------
