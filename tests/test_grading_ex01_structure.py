@@ -2,22 +2,20 @@
 oracles; the grader gives the source notebook full marks, the student notebook zero, answers
 that call what a question forbids 0, and a translation without the modulo partial credit."""
 
-import json
-import shutil
-from pathlib import Path
-
 import pytest
 import torch
+from exercise_grading import (
+    checked_cases,
+    grade_notebooks,
+    replace_solutions,
+    replace_text,
+    verdicts_of,
+)
 from torch import nn
 
 from cnnlib.grading import load_exercise
-from cnnlib.grading.cli import grade_folder
-from cnnlib.grading.sandbox import Limits
 from cnnlib.matrices import circulant_matrix
 
-ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "exercises" / "sources" / "01_structure.ipynb"
-STUDENT = ROOT / "exercises" / "01_structure.ipynb"
 POINTS = {"translate": 2.0, "translate_image": 2.0, "dense_params": 1.0,
           "dense_as_conv_params": 1.0, "scramble_weights": 1.0, "equivariance_error": 2.0}
 EX = load_exercise("01_structure")
@@ -45,43 +43,6 @@ CHEATS = {
 SLIP = ("    k = k % n\n", "")
 
 
-def _replace_solution(nb: dict, name: str, body: str) -> None:
-    """Swap the solution block of function ``name`` for ``body``."""
-    for cell in nb["cells"]:
-        text = "".join(cell["source"])
-        if cell["cell_type"] == "code" and text.startswith(f"def {name}("):
-            head, rest = text.split("    ### BEGIN SOLUTION\n")
-            _, tail = rest.split("    ### END SOLUTION")
-            cell["source"] = head + body + "\n" + tail
-            return
-    raise AssertionError(f"no cell defines {name}")
-
-
-def _variant(edit) -> str:
-    nb = json.loads(SOURCE.read_text(encoding="utf-8"))
-    edit(nb)
-    return json.dumps(nb)
-
-
-def _cheat(nb):
-    for name, body in CHEATS.items():
-        _replace_solution(nb, name, body)
-
-
-def _slip(nb):
-    for cell in nb["cells"]:
-        text = "".join(cell["source"])
-        if text.startswith("def translate(") and SLIP[0] in text:
-            cell["source"] = text.replace(SLIP[0], SLIP[1])
-            return
-    raise AssertionError("the solution's modulo line is gone")
-
-
-def _cases(name: str, seed: int = 7):
-    q = EX.question(name)
-    return EX.public_cases(q) + EX.hidden_cases(q, seed)
-
-
 # --- the declarations and the references ------------------------------------------------------
 
 def test_the_exercise_has_six_questions_worth_nine_points():
@@ -99,17 +60,17 @@ def test_the_exercise_has_six_questions_worth_nine_points():
 
 
 def test_translate_reference_is_the_definition_and_torch_roll():
-    for case in _cases("translate"):
+    for case in checked_cases(EX, "translate"):
         x, k = case.args
         n = len(x)
         by_definition = torch.stack([x[(i - k) % n] for i in range(n)])
         assert torch.equal(case.expected, by_definition)
         assert torch.equal(case.expected, torch.roll(x, k))
-    assert any(abs(c.args[1]) > len(c.args[0]) for c in _cases("translate"))
+    assert any(abs(c.args[1]) > len(c.args[0]) for c in checked_cases(EX, "translate"))
 
 
 def test_translate_image_reference_is_the_definition():
-    for case in _cases("translate_image"):
+    for case in checked_cases(EX, "translate_image"):
         img, dy, dx = case.args
         h, w = img.shape
         by_definition = torch.zeros_like(img)
@@ -121,7 +82,7 @@ def test_translate_image_reference_is_the_definition():
 
 
 def test_dense_params_reference_counts_a_real_layer():
-    for case in _cases("dense_params"):
+    for case in checked_cases(EX, "dense_params"):
         c, h, w, units = case.args
         assert case.expected == c * h * w * units + units
     for c, h, w, units in [(1, 5, 5, 3), (3, 4, 2, 7)]:
@@ -139,7 +100,7 @@ def test_dense_as_conv_params_is_a_dense_layer_with_the_convs_input_and_output()
 
 def test_scrambled_weights_see_scrambled_inputs_as_the_originals():
     gen = torch.Generator().manual_seed(0)
-    for case in _cases("scramble_weights"):
+    for case in checked_cases(EX, "scramble_weights"):
         weight, perm = case.args
         assert perm.dtype == torch.int64 and torch.equal(perm.sort().values,
                                                          torch.arange(len(perm)))
@@ -149,7 +110,7 @@ def test_scrambled_weights_see_scrambled_inputs_as_the_originals():
 
 def test_equivariance_error_reference_is_the_formula_and_zero_for_convolutions():
     kinds = set()
-    for case in _cases("equivariance_error"):
+    for case in checked_cases(EX, "equivariance_error"):
         a, x, k = (v.double() if isinstance(v, torch.Tensor) else v for v in case.args)
         gap = a @ torch.roll(x, k) - torch.roll(a @ x, k)
         relative = float(gap.norm() / (a @ x).norm())
@@ -164,40 +125,31 @@ def test_equivariance_error_reference_is_the_formula_and_zero_for_convolutions()
 
 # --- grading the notebooks --------------------------------------------------------------------
 
+VARIANTS = {"cheat": lambda nb: replace_solutions(nb, CHEATS),
+            "slip": lambda nb: replace_text(nb, *SLIP, function="translate")}
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("ex01")
-    subs = tmp / "submissions"
-    subs.mkdir()
-    shutil.copy(SOURCE, subs / "solution.ipynb")
-    shutil.copy(STUDENT, subs / "student.ipynb")
-    (subs / "cheat.ipynb").write_text(_variant(_cheat), encoding="utf-8")
-    (subs / "slip.ipynb").write_text(_variant(_slip), encoding="utf-8")
-    results = grade_folder("01_structure", subs, tmp / "out", jobs=2,
-                           limits=Limits(timeout=20, memory_mb=1024), seed=2024, progress=False)
-    return {r.student: r for r in results}
-
-
-def _verdicts(result):
-    return {q: (r.status, r.score) for q, r in result.questions.items()}
+    return grade_notebooks("01_structure", tmp_path_factory.mktemp("ex01"), VARIANTS)
 
 
 def test_the_reference_solution_scores_full_marks(graded):
-    assert _verdicts(graded["solution"]) == {q: ("ok", p) for q, p in POINTS.items()}
+    assert verdicts_of(graded["solution"]) == {q: ("ok", p) for q, p in POINTS.items()}
 
 
 def test_the_student_notebook_scores_zero(graded):
-    assert _verdicts(graded["student"]) == {q: ("missing", 0.0) for q in POINTS}
+    assert verdicts_of(graded["student"]) == {q: ("missing", 0.0) for q in POINTS}
 
 
 def test_calling_what_a_question_forbids_scores_zero(graded):
-    verdicts = _verdicts(graded["cheat"])
+    verdicts = verdicts_of(graded["cheat"])
     assert verdicts == {q: ("forbidden", 0.0) if q in CHEATS else ("ok", p)
                         for q, p in POINTS.items()}
 
 
 def test_a_translation_without_the_modulo_loses_points(graded):
-    verdicts = _verdicts(graded["slip"])
+    verdicts = verdicts_of(graded["slip"])
     status, score = verdicts.pop("translate")
     assert status == "fail" and 0 < score < POINTS["translate"]
     # equivariance_error calls that translate: its negative shifts now fail too

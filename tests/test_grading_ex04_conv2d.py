@@ -3,26 +3,24 @@ cnnlib's loop convolution, the chapter's worked example); the grader gives the s
 full marks, the student notebook zero, answers that call what a question forbids 0, and a layer
 that forgets the stride inside its windows partial credit."""
 
-import json
-import shutil
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from exercise_grading import (
+    checked_cases,
+    grade_notebooks,
+    replace_solutions,
+    replace_text,
+    verdicts_of,
+)
 
 from cnnlib.arithmetic import conv_output_size
 from cnnlib.conv import conv2d
 from cnnlib.equivariance import translate
 from cnnlib.grading import load_exercise
-from cnnlib.grading.cli import grade_folder
 from cnnlib.grading.exercises.ex04_conv2d import LECTURE_IMAGE, LECTURE_KERNEL
-from cnnlib.grading.sandbox import Limits
 
-ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "exercises" / "sources" / "04_conv2d.ipynb"
-STUDENT = ROOT / "exercises" / "04_conv2d.ipynb"
 POINTS = {"conv2d_single": 3.0, "conv2d_layer": 3.0, "conv_output_shape": 1.0,
           "lecture_same": 1.0, "combine_kernels": 2.0, "shift_right_kernel": 1.0}
 EX = load_exercise("04_conv2d")
@@ -43,43 +41,6 @@ CHEATS = {
 # Forgetting the stride inside the window: the right shape, the wrong windows when s > 1.
 SLIP = ("window = padded[:, a * stride:a * stride + kh, b * stride:b * stride + kw]",
         "window = padded[:, a:a + kh, b:b + kw]")
-
-
-def _replace_solution(nb: dict, name: str, body: str) -> None:
-    """Swap the solution block of function ``name`` for ``body``."""
-    for cell in nb["cells"]:
-        text = "".join(cell["source"])
-        if cell["cell_type"] == "code" and text.startswith(f"def {name}("):
-            head, rest = text.split("    ### BEGIN SOLUTION\n")
-            _, tail = rest.split("    ### END SOLUTION")
-            cell["source"] = head + body + "\n" + tail
-            return
-    raise AssertionError(f"no cell defines {name}")
-
-
-def _variant(edit) -> str:
-    nb = json.loads(SOURCE.read_text(encoding="utf-8"))
-    edit(nb)
-    return json.dumps(nb)
-
-
-def _cheat(nb):
-    for name, body in CHEATS.items():
-        _replace_solution(nb, name, body)
-
-
-def _slip(nb):
-    for cell in nb["cells"]:
-        text = "".join(cell["source"])
-        if SLIP[0] in text:
-            cell["source"] = text.replace(SLIP[0], SLIP[1])
-            return
-    raise AssertionError("the solution's strided window line is gone")
-
-
-def _cases(name: str, seed: int = 7):
-    q = EX.question(name)
-    return EX.public_cases(q) + EX.hidden_cases(q, seed)
 
 
 def _correlate(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -108,14 +69,14 @@ def test_the_exercise_has_six_questions_worth_eleven_points():
 
 
 def test_single_channel_reference_is_the_formula():
-    for case in _cases("conv2d_single"):
+    for case in checked_cases(EX, "conv2d_single"):
         x, w = case.args
         expected = _correlate(x.double().numpy(), w.double().numpy())
         np.testing.assert_allclose(case.expected.numpy(), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_layer_reference_is_cnnlibs_loop_and_a_sum_over_channels():
-    for case in _cases("conv2d_layer"):
+    for case in checked_cases(EX, "conv2d_layer"):
         x, weight, bias, stride, padding = case.args
         loop = conv2d(x, weight, bias, stride=stride, padding=padding, method="loop")
         torch.testing.assert_close(case.expected, loop)
@@ -128,7 +89,7 @@ def test_layer_reference_is_cnnlibs_loop_and_a_sum_over_channels():
 
 
 def test_output_shape_reference_is_the_formula():
-    for case in _cases("conv_output_shape"):
+    for case in checked_cases(EX, "conv_output_shape"):
         h, w, k, s, p, d = case.args
         expected = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1 for n in (h, w))
         assert case.expected == expected
@@ -147,7 +108,7 @@ def test_lecture_same_holds_the_valid_output_in_its_centre():
 
 def test_combined_kernel_filters_like_the_two_in_a_row():
     gen = torch.Generator().manual_seed(0)
-    for case in _cases("combine_kernels"):
+    for case in checked_cases(EX, "combine_kernels"):
         g, h = case.args
         k = case.expected
         assert k.shape == (g.shape[0] + h.shape[0] - 1, g.shape[1] + h.shape[1] - 1)
@@ -167,34 +128,25 @@ def test_the_shift_kernel_moves_images_right_with_zero_fill():
 
 # --- grading the notebooks --------------------------------------------------------------------
 
+VARIANTS = {"cheat": lambda nb: replace_solutions(nb, CHEATS),
+            "slip": lambda nb: replace_text(nb, *SLIP)}
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("ex04")
-    subs = tmp / "submissions"
-    subs.mkdir()
-    shutil.copy(SOURCE, subs / "solution.ipynb")
-    shutil.copy(STUDENT, subs / "student.ipynb")
-    (subs / "cheat.ipynb").write_text(_variant(_cheat), encoding="utf-8")
-    (subs / "slip.ipynb").write_text(_variant(_slip), encoding="utf-8")
-    results = grade_folder("04_conv2d", subs, tmp / "out", jobs=2,
-                           limits=Limits(timeout=20, memory_mb=1024), seed=2024, progress=False)
-    return {r.student: r for r in results}
-
-
-def _verdicts(result):
-    return {q: (r.status, r.score) for q, r in result.questions.items()}
+    return grade_notebooks("04_conv2d", tmp_path_factory.mktemp("ex04"), VARIANTS)
 
 
 def test_the_reference_solution_scores_full_marks(graded):
-    assert _verdicts(graded["solution"]) == {q: ("ok", p) for q, p in POINTS.items()}
+    assert verdicts_of(graded["solution"]) == {q: ("ok", p) for q, p in POINTS.items()}
 
 
 def test_the_student_notebook_scores_zero(graded):
-    assert _verdicts(graded["student"]) == {q: ("missing", 0.0) for q in POINTS}
+    assert verdicts_of(graded["student"]) == {q: ("missing", 0.0) for q in POINTS}
 
 
 def test_calling_what_a_question_forbids_scores_zero(graded):
-    verdicts = _verdicts(graded["cheat"])
+    verdicts = verdicts_of(graded["cheat"])
     # lecture_same is computed with conv2d_layer, which now calls a convolution: a value
     # question is not from scratch, so it keeps its point
     assert verdicts == {q: ("forbidden", 0.0) if q in CHEATS else ("ok", p)
@@ -202,7 +154,7 @@ def test_calling_what_a_question_forbids_scores_zero(graded):
 
 
 def test_a_layer_that_forgets_the_stride_in_its_windows_loses_points(graded):
-    verdicts = _verdicts(graded["slip"])
+    verdicts = verdicts_of(graded["slip"])
     status, score = verdicts.pop("conv2d_layer")
     assert status == "fail" and 0 < score < POINTS["conv2d_layer"]
     assert verdicts == {q: ("ok", p) for q, p in POINTS.items() if q != "conv2d_layer"}

@@ -1,24 +1,24 @@
 """Exercise 05 (convolution variants): its references against independent oracles, and the
 grader gives the source notebook full marks and the generated student notebook zero."""
 
-import shutil
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from exercise_grading import (
+    checked_cases,
+    grade_notebooks,
+    source_notebook,
+    student_notebook,
+    verdicts_of,
+)
 from torch import nn
 
 from cnnlib.counting import count_parameters
 from cnnlib.grading import load_exercise
-from cnnlib.grading.cli import grade_folder
-from cnnlib.grading.sandbox import Limits
 from cnnlib.receptive_field import empirical_receptive_field
 from cnnlib.transposed import conv_transpose1d
 
-ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "exercises" / "sources" / "05_variants.ipynb"
-STUDENT = ROOT / "exercises" / "05_variants.ipynb"
+SOURCE, STUDENT = source_notebook("05_variants"), student_notebook("05_variants")
 POINTS = {"transposed_conv1d": 3, "transposed_output_length": 1, "output_padding_needed": 1,
           "separable_params": 1, "dilated_receptive_field": 1}
 EX = load_exercise("05_variants")
@@ -45,9 +45,7 @@ def scatter(x, h, s, p):
 
 
 def test_transposed_reference_is_the_scatter_and_cnnlibs_conv_transpose():
-    q = EX.question("transposed_conv1d")
-    cases = EX.public_cases(q) + EX.hidden_cases(q, seed=11)
-    for case in cases:
+    for case in checked_cases(EX, "transposed_conv1d", seed=11):
         x, h, s, p = case.args
         assert case.expected.dtype == torch.float32
         assert np.allclose(case.expected.numpy(), scatter(x, h, s, p), atol=1e-5)
@@ -58,7 +56,7 @@ def test_transposed_reference_is_the_scatter_and_cnnlibs_conv_transpose():
 def test_size_references_agree_with_the_formulas():
     length = EX.question("transposed_output_length")
     needed = EX.question("output_padding_needed")
-    for n, m, s, p, a in [c.args for c in EX.public_cases(length) + EX.hidden_cases(length, 5)]:
+    for n, m, s, p, a in [c.args for c in checked_cases(EX, "transposed_output_length", seed=5)]:
         assert length.reference(n, m, s, p, a) == (n - 1) * s + m - 2 * p + a
     for i in range(1, 25):
         for m in range(1, 6):
@@ -87,19 +85,11 @@ def test_receptive_field_reference_is_what_autograd_measures(k, dilations):
 
 
 def test_source_scores_full_marks_and_student_version_zero(tmp_path):
-    subs = tmp_path / "submissions"
-    subs.mkdir()
-    shutil.copy(SOURCE, subs / "solution.ipynb")
-    shutil.copy(STUDENT, subs / "student.ipynb")
-    results = grade_folder("05_variants", subs, tmp_path / "out", jobs=2,
-                           limits=Limits(timeout=10, memory_mb=1024), seed=123_456_789,
-                           progress=False)
-    by_student = {r.student: r for r in results}
-    solution, student = by_student["solution"], by_student["student"]
-    assert {q: (r.status, r.score) for q, r in solution.questions.items()} == {
-        q: ("ok", float(p)) for q, p in POINTS.items()}, solution.notes
-    assert {q: (r.status, r.score) for q, r in student.questions.items()} == {
-        q: ("missing", 0.0) for q in POINTS}, student.notes
+    graded = grade_notebooks("05_variants", tmp_path, timeout=10, seed=123_456_789)
+    solution, student = graded["solution"], graded["student"]
+    assert verdicts_of(solution) == {q: ("ok", float(p)) for q, p in POINTS.items()}, \
+        solution.notes
+    assert verdicts_of(student) == {q: ("missing", 0.0) for q in POINTS}, student.notes
     assert solution.total == solution.possible == 7 and student.total == 0
 
 

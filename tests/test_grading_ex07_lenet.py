@@ -3,21 +3,26 @@ cnnlib.models' LeNet, LeNet-5 and MLP, a functional forward pass written out); t
 the source notebook full marks, the student notebook zero, answers that run or count a real
 network (or inherit cnnlib's LeNet-5) 0, and a LeNet-5 with max pooling partial credit."""
 
-import json
 import math
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from exercise_grading import (
+    checked_cases,
+    code_cells,
+    grade_notebooks,
+    replace_solutions,
+    replace_text,
+    solution_namespace,
+    verdicts_of,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cnnlib.counting import count_parameters, layer_summary
 from cnnlib.grading import load_exercise
-from cnnlib.grading.cli import grade_folder
 from cnnlib.grading.compare import compare
 from cnnlib.grading.exercises.ex07_lenet import (
     LENET,
@@ -28,13 +33,9 @@ from cnnlib.grading.exercises.ex07_lenet import (
     rand_lenet5,
     rand_network,
 )
-from cnnlib.grading.sandbox import Limits
 from cnnlib.models import MLP as MLPModel
 from cnnlib.models import LeNet, LeNet5
 
-ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "exercises" / "sources" / "07_lenet.ipynb"
-STUDENT = ROOT / "exercises" / "07_lenet.ipynb"
 POINTS = {"feature_shapes": 2.0, "network_cost": 2.0, "lenet5_logits": 3.0}
 EX = load_exercise("07_lenet")
 
@@ -78,56 +79,18 @@ READY_MADE = ("from cnnlib.models import LeNet5 as ReadyMade\n\n\n"
 SLIP = ("nn.AvgPool2d(2)", "nn.MaxPool2d(2)")
 
 
-def _cells(nb: dict):
-    return [c for c in nb["cells"] if c["cell_type"] == "code"]
-
-
-def _replace_solution(nb: dict, name: str, body: str) -> None:
-    """Swap the solution block of function ``name`` for ``body``."""
-    for cell in _cells(nb):
-        text = "".join(cell["source"])
-        if text.startswith(f"def {name}("):
-            head, rest = text.split("    ### BEGIN SOLUTION\n")
-            _, tail = rest.split("    ### END SOLUTION")
-            cell["source"] = head + body + "\n" + tail
-            return
-    raise AssertionError(f"no cell defines {name}")
-
-
-def _variant(edit) -> str:
-    nb = json.loads(SOURCE.read_text(encoding="utf-8"))
-    edit(nb)
-    return json.dumps(nb)
-
-
 def _cheat(nb):
-    for name, body in CHEATS.items():
-        _replace_solution(nb, name, body)
-    (cell,) = [c for c in _cells(nb) if "".join(c["source"]).startswith("class LeNet5(")]
+    replace_solutions(nb, CHEATS)
+    (cell,) = [c for c in code_cells(nb) if "".join(c["source"]).startswith("class LeNet5(")]
     cell["source"] = READY_MADE
 
 
-def _slip(nb):
-    (cell,) = [c for c in _cells(nb) if SLIP[0] in "".join(c["source"])]
-    cell["source"] = "".join(cell["source"]).replace(SLIP[0], SLIP[1])
+VARIANTS = {"cheat": _cheat, "slip": lambda nb: replace_text(nb, *SLIP)}
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("ex07")
-    subs = tmp / "submissions"
-    subs.mkdir()
-    shutil.copy(SOURCE, subs / "solution.ipynb")
-    shutil.copy(STUDENT, subs / "student.ipynb")
-    (subs / "cheat.ipynb").write_text(_variant(_cheat), encoding="utf-8")
-    (subs / "slip.ipynb").write_text(_variant(_slip), encoding="utf-8")
-    results = grade_folder("07_lenet", subs, tmp / "out", jobs=2,
-                           limits=Limits(timeout=20, memory_mb=1024), seed=2024, progress=False)
-    return {r.student: r for r in results}
-
-
-def _verdicts(result):
-    return {q: (r.status, r.score) for q, r in result.questions.items()}
+    return grade_notebooks("07_lenet", tmp_path_factory.mktemp("ex07"), VARIANTS)
 
 
 # --- the grader ----------------------------------------------------------------------------
@@ -148,21 +111,21 @@ def test_the_exercise_has_three_questions_worth_seven_points():
 
 
 def test_the_reference_solution_scores_full_marks(graded):
-    assert _verdicts(graded["solution"]) == {q: ("ok", p) for q, p in POINTS.items()}, \
+    assert verdicts_of(graded["solution"]) == {q: ("ok", p) for q, p in POINTS.items()}, \
         graded["solution"].notes
 
 
 def test_the_student_notebook_scores_zero(graded):
-    assert _verdicts(graded["student"]) == {q: ("missing", 0.0) for q in POINTS}
+    assert verdicts_of(graded["student"]) == {q: ("missing", 0.0) for q in POINTS}
     assert graded["student"].total == 0
 
 
 def test_running_counting_or_inheriting_a_real_network_scores_zero(graded):
-    assert _verdicts(graded["cheat"]) == {q: ("forbidden", 0.0) for q in POINTS}
+    assert verdicts_of(graded["cheat"]) == {q: ("forbidden", 0.0) for q in POINTS}
 
 
 def test_max_pooling_in_lenet5_loses_points_but_not_all(graded):
-    verdicts = _verdicts(graded["slip"])
+    verdicts = verdicts_of(graded["slip"])
     status, score = verdicts.pop("lenet5_logits")
     assert status == "fail" and 0 < score < POINTS["lenet5_logits"]
     assert verdicts == {q: ("ok", p) for q, p in POINTS.items() if q != "lenet5_logits"}
@@ -189,10 +152,9 @@ def shapes_by_formula(input_shape, layers):
 
 
 def test_shape_and_cost_references_agree_with_the_formulas():
-    shapes, cost = EX.question("feature_shapes"), EX.question("network_cost")
-    for case in EX.public_cases(shapes) + EX.hidden_cases(shapes, seed=7):
+    for case in checked_cases(EX, "feature_shapes"):
         assert case.expected == shapes_by_formula(*case.args)
-    for case in EX.public_cases(cost) + EX.hidden_cases(cost, seed=7):
+    for case in checked_cases(EX, "network_cost"):
         input_shape, layers = case.args
         outs = [tuple(input_shape), *shapes_by_formula(input_shape, layers)]
         params = macs = 0
@@ -231,8 +193,7 @@ def lenet5_by_hand(x, params, pool=F.avg_pool2d):
 
 
 def test_lenet5_reference_is_the_forward_pass_written_out():
-    q = EX.question("lenet5_logits")
-    for case in EX.public_cases(q) + EX.hidden_cases(q, seed=7):
+    for case in checked_cases(EX, "lenet5_logits"):
         x, params = case.args
         assert case.expected.shape == (x.shape[0], 10) and case.expected.dtype == torch.float32
         torch.testing.assert_close(case.expected, lenet5_by_hand(x, params))
@@ -246,25 +207,14 @@ def test_the_hand_derivation_of_constant_logits(weight, bias):
 
 def test_only_the_random_lenet5_cases_tell_average_from_max_pooling():
     """The slip of the grading test: invisible on constant maps, caught by random weights."""
-    q = EX.question("lenet5_logits")
-    for case in EX.public_cases(q) + EX.hidden_cases(q, seed=7):
+    for case in checked_cases(EX, "lenet5_logits"):
         slip = lenet5_by_hand(*case.args, pool=F.max_pool2d)
         assert compare(case.expected, slip).passed == case.label.startswith("fixed")
 
 
 # --- the model solutions, on many random networks -------------------------------------------
 
-def _solution_namespace() -> dict:
-    """The source notebook's definitions, as its cells define them (no check() calls)."""
-    namespace: dict = {}
-    for cell in _cells(json.loads(SOURCE.read_text(encoding="utf-8"))):
-        source = "".join(cell["source"])
-        if not source.startswith(("check", "# Setup")):
-            exec(source, namespace)
-    return namespace
-
-
-SOLUTIONS = _solution_namespace()
+SOLUTIONS = solution_namespace("07_lenet")
 
 
 @given(seed=st.integers(0, 2**32 - 1))

@@ -4,36 +4,36 @@ the source notebook full marks, the student notebook zero, answers that measure,
 real network (or take torchvision's) 0, and a builder that forgets the ReLU partial credit."""
 
 import itertools
-import json
 import math
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 import torchvision
+from exercise_grading import (
+    checked_cases,
+    grade_notebooks,
+    replace_solutions,
+    replace_text,
+    solution_namespace,
+    verdicts_of,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
 from cnnlib.counting import count_macs, count_parameters
 from cnnlib.grading import load_exercise
-from cnnlib.grading.cli import grade_folder
 from cnnlib.grading.compare import compare
 from cnnlib.grading.exercises.ex08_vgg import (
     rand_vgg_features,
     rand_vgg_layer_costs,
     rand_vgg_parameters,
 )
-from cnnlib.grading.sandbox import Limits
 from cnnlib.models import VGG_CONFIGS
 from cnnlib.receptive_field import empirical_receptive_field
 
-ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "exercises" / "sources" / "08_vgg.ipynb"
-STUDENT = ROOT / "exercises" / "08_vgg.ipynb"
 POINTS = {"stack_versus_single": 2.0, "vgg_features": 3.0, "vgg_parameters": 2.0,
           "vgg_layer_costs": 2.0}
 EX = load_exercise("08_vgg")
@@ -68,54 +68,13 @@ CHEATS = {
 SLIP = "            layers.append(nn.ReLU())\n"
 
 
-def _cells(nb: dict):
-    return [c for c in nb["cells"] if c["cell_type"] == "code"]
-
-
-def _replace_solution(nb: dict, name: str, body: str) -> None:
-    """Swap the solution block of function ``name`` for ``body``."""
-    for cell in _cells(nb):
-        text = "".join(cell["source"])
-        if text.startswith(f"def {name}("):
-            head, rest = text.split("    ### BEGIN SOLUTION\n")
-            _, tail = rest.split("    ### END SOLUTION")
-            cell["source"] = head + body + "\n" + tail
-            return
-    raise AssertionError(f"no cell defines {name}")
-
-
-def _variant(edit) -> str:
-    nb = json.loads(SOURCE.read_text(encoding="utf-8"))
-    edit(nb)
-    return json.dumps(nb)
-
-
-def _cheat(nb):
-    for name, body in CHEATS.items():
-        _replace_solution(nb, name, body)
-
-
-def _slip(nb):
-    (cell,) = [c for c in _cells(nb) if SLIP in "".join(c["source"])]
-    cell["source"] = "".join(cell["source"]).replace(SLIP, "")
+VARIANTS = {"cheat": lambda nb: replace_solutions(nb, CHEATS),
+            "slip": lambda nb: replace_text(nb, SLIP, "")}
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("ex08")
-    subs = tmp / "submissions"
-    subs.mkdir()
-    shutil.copy(SOURCE, subs / "solution.ipynb")
-    shutil.copy(STUDENT, subs / "student.ipynb")
-    (subs / "cheat.ipynb").write_text(_variant(_cheat), encoding="utf-8")
-    (subs / "slip.ipynb").write_text(_variant(_slip), encoding="utf-8")
-    results = grade_folder("08_vgg", subs, tmp / "out", jobs=2,
-                           limits=Limits(timeout=20, memory_mb=1024), seed=2024, progress=False)
-    return {r.student: r for r in results}
-
-
-def _verdicts(result):
-    return {q: (r.status, r.score) for q, r in result.questions.items()}
+    return grade_notebooks("08_vgg", tmp_path_factory.mktemp("ex08"), VARIANTS)
 
 
 # --- the grader ----------------------------------------------------------------------------
@@ -135,24 +94,24 @@ def test_the_exercise_has_four_questions_worth_nine_points():
 
 
 def test_the_reference_solution_scores_full_marks(graded):
-    assert _verdicts(graded["solution"]) == {q: ("ok", p) for q, p in POINTS.items()}, \
+    assert verdicts_of(graded["solution"]) == {q: ("ok", p) for q, p in POINTS.items()}, \
         graded["solution"].notes
 
 
 def test_the_student_notebook_scores_zero(graded):
-    assert _verdicts(graded["student"]) == {q: ("missing", 0.0) for q in POINTS}
+    assert verdicts_of(graded["student"]) == {q: ("missing", 0.0) for q in POINTS}
     assert graded["student"].total == 0
 
 
 def test_measuring_building_or_counting_a_real_network_scores_zero(graded):
     verdicts = graded["cheat"].questions
-    assert _verdicts(graded["cheat"]) == {q: ("forbidden", 0.0) for q in POINTS}
+    assert verdicts_of(graded["cheat"]) == {q: ("forbidden", 0.0) for q in POINTS}
     assert "torchvision.models" in verdicts["vgg_features"].feedback
     assert "torch.nn.Conv2d" in verdicts["vgg_parameters"].feedback
 
 
 def test_a_builder_without_relus_loses_points_but_not_all(graded):
-    verdicts = _verdicts(graded["slip"])
+    verdicts = verdicts_of(graded["slip"])
     status, score = verdicts.pop("vgg_features")
     assert status == "fail" and 0 < score < POINTS["vgg_features"]
     assert verdicts == {q: ("ok", p) for q, p in POINTS.items() if q != "vgg_features"}
@@ -184,8 +143,7 @@ def vgg_by_hand(x, config, params, relu=True):
 
 
 def test_the_builder_reference_is_the_forward_pass_written_out_and_torchvisions():
-    q = EX.question("vgg_features")
-    cases = EX.public_cases(q) + EX.hidden_cases(q, seed=7)
+    cases = checked_cases(EX, "vgg_features")
     for case in cases:
         x, config, params = case.args
         torch.testing.assert_close(case.expected, vgg_by_hand(x, config, params))
@@ -227,8 +185,7 @@ def conv_costs_by_formula(config, in_channels, size):
 
 
 def test_the_parameter_and_cost_references_agree_with_the_formulas():
-    params, costs = EX.question("vgg_parameters"), EX.question("vgg_layer_costs")
-    for case in EX.public_cases(params) + EX.hidden_cases(params, seed=7):
+    for case in checked_cases(EX, "vgg_parameters"):
         config, c_in, classes = case.args
         convs = [e for e in config if e != "M"]
         widths = [c_in, *convs]
@@ -236,7 +193,7 @@ def test_the_parameter_and_cost_references_agree_with_the_formulas():
         assert case.expected == (
             sum(a * b * 9 + b for a, b in itertools.pairwise(widths)),
             sum(a * b + b for a, b in itertools.pairwise(dense)))
-    for case in EX.public_cases(costs) + EX.hidden_cases(costs, seed=7):
+    for case in checked_cases(EX, "vgg_layer_costs"):
         assert case.expected == conv_costs_by_formula(*case.args)
 
 
@@ -251,17 +208,7 @@ def test_vgg16_costs_add_up_to_torchvisions_convolutional_macs():
 
 # --- the model solutions, on many random configurations -------------------------------------
 
-def _solution_namespace() -> dict:
-    """The source notebook's definitions, as its cells define them (no check() calls)."""
-    namespace: dict = {}
-    for cell in _cells(json.loads(SOURCE.read_text(encoding="utf-8"))):
-        source = "".join(cell["source"])
-        if not source.startswith(("check", "# Setup")):
-            exec(source, namespace)
-    return namespace
-
-
-SOLUTIONS = _solution_namespace()
+SOLUTIONS = solution_namespace("08_vgg")
 
 
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 8), k=st.integers(1, 9),

@@ -1,0 +1,115 @@
+"""What the exercise-grading tests (``test_grading_exNN_*.py``) share: variants of an exercise's
+source notebook (a solution swapped for a cheat, a slip typed into one line) and grading them
+beside the source and the student notebook.
+
+Test modules import it as ``from exercise_grading import ...``: pytest's default ("prepend")
+import mode puts ``tests/`` on ``sys.path`` before it imports a test module, in the main process
+and in every pytest-xdist worker alike.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from cnnlib.grading.cli import grade_folder
+from cnnlib.grading.grader import SubmissionResult
+from cnnlib.grading.question import CheckCase, Exercise
+from cnnlib.grading.sandbox import Limits
+
+ROOT = Path(__file__).resolve().parents[1]
+
+Edit = Callable[[dict], None]
+"""An edit of a notebook's JSON, in place."""
+
+
+def source_notebook(exercise: str) -> Path:
+    """The exercise's source notebook: questions, model solutions and checks."""
+    return ROOT / "exercises" / "sources" / f"{exercise}.ipynb"
+
+
+def student_notebook(exercise: str) -> Path:
+    """The notebook students get: the solutions replaced by stubs."""
+    return ROOT / "exercises" / f"{exercise}.ipynb"
+
+
+def code_cells(nb: dict) -> list[dict]:
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def replace_solution(nb: dict, name: str, body: str) -> None:
+    """Swap the solution block (``### BEGIN SOLUTION`` … ``### END SOLUTION``) of function
+    ``name`` for ``body``."""
+    for cell in code_cells(nb):
+        text = "".join(cell["source"])
+        if text.startswith(f"def {name}("):
+            head, rest = text.split("    ### BEGIN SOLUTION\n")
+            _, tail = rest.split("    ### END SOLUTION")
+            cell["source"] = head + body + "\n" + tail
+            return
+    raise AssertionError(f"no cell defines {name}")
+
+
+def replace_solutions(nb: dict, bodies: Mapping[str, str]) -> None:
+    """:func:`replace_solution` for every ``name: body`` of ``bodies``."""
+    for name, body in bodies.items():
+        replace_solution(nb, name, body)
+
+
+def replace_text(nb: dict, old: str, new: str, *, function: str | None = None) -> None:
+    """Replace ``old`` by ``new`` in the one code cell that holds ``old`` (the one that defines
+    ``function``, when given): a slip typed into a solution."""
+    cells = [c for c in code_cells(nb) if old in "".join(c["source"])
+             and (function is None or "".join(c["source"]).startswith(f"def {function}("))]
+    where = f" of {function}" if function else ""
+    assert len(cells) == 1, f"{len(cells)} solution cells{where} hold {old!r}, not one"
+    cells[0]["source"] = "".join(cells[0]["source"]).replace(old, new)
+
+
+def notebook_variant(source: Path, edit: Edit) -> str:
+    """The notebook at ``source`` after ``edit``, as JSON text."""
+    nb = json.loads(source.read_text(encoding="utf-8"))
+    edit(nb)
+    return json.dumps(nb)
+
+
+def grade_notebooks(exercise: str, folder: Path, variants: Mapping[str, Edit] | None = None, *,
+                    timeout: float = 20, seed: int = 2024) -> dict[str, SubmissionResult]:
+    """Grade, in ``folder``, the exercise's source notebook (as student ``"solution"``), its
+    student notebook (``"student"``) and one variant of the source per ``name: edit`` of
+    ``variants``; the results by student."""
+    subs = folder / "submissions"
+    subs.mkdir()
+    shutil.copy(source_notebook(exercise), subs / "solution.ipynb")
+    shutil.copy(student_notebook(exercise), subs / "student.ipynb")
+    for name, edit in (variants or {}).items():
+        (subs / f"{name}.ipynb").write_text(notebook_variant(source_notebook(exercise), edit),
+                                            encoding="utf-8")
+    results = grade_folder(exercise, subs, folder / "out", jobs=2,
+                           limits=Limits(timeout=timeout, memory_mb=1024), seed=seed,
+                           progress=False)
+    return {r.student: r for r in results}
+
+
+def verdicts_of(result: SubmissionResult) -> dict[str, tuple[str, float]]:
+    """``{question: (status, score)}`` of one graded submission."""
+    return {q: (r.status, r.score) for q, r in result.questions.items()}
+
+
+def checked_cases(ex: Exercise, name: str, seed: int = 7) -> list[CheckCase]:
+    """The checks of question ``name``: its public cases and its hidden ones for the grading
+    seed ``seed``."""
+    q = ex.question(name)
+    return ex.public_cases(q) + ex.hidden_cases(q, seed)
+
+
+def solution_namespace(exercise: str) -> dict:
+    """The source notebook's definitions, as its cells define them (no check() calls)."""
+    namespace: dict = {}
+    for cell in code_cells(json.loads(source_notebook(exercise).read_text(encoding="utf-8"))):
+        source = "".join(cell["source"])
+        if not source.startswith(("check", "# Setup")):
+            exec(source, namespace)
+    return namespace
