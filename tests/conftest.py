@@ -33,7 +33,14 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 
-@pytest.fixture(params=DEVICES)
-def device(request):
-    """Runs a test once per available device (CPU always, CUDA where present)."""
-    return torch.device(request.param)
+@pytest.fixture(scope="module")
+def one_thread():
+    """One torch thread while a module runs, the previous count restored after it. For modules
+    of tiny tensors, which opt in with ``pytestmark = pytest.mark.usefixtures("one_thread")``:
+    a second thread only adds synchronisation, and tiny float64 convolutions on two busy
+    threads run up to 1000× slower. (Under pytest-xdist every worker already has one thread.)"""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+

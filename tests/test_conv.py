@@ -17,14 +17,7 @@ TORCH_CONV = {1: F.conv1d, 2: F.conv2d}
 TORCH_MODULE = {1: nn.Conv1d, 2: nn.Conv2d}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tensors here are tiny: a second thread only adds synchronisation, and the test suite
-    already runs one worker per core."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest.py
 
 
 def tolerance(dtype, method):

@@ -14,13 +14,7 @@ from cnnlib.convolve import convolve1d, convolve2d
 MODES = ["full", "same", "valid"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: a second thread only adds synchronisation."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest.py
 
 
 signals = st.lists(st.integers(-5, 5), min_size=1, max_size=12)

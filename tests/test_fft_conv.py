@@ -10,14 +10,7 @@ from hypothesis import strategies as st
 from cnnlib.conv import conv1d, conv2d
 from cnnlib.fft_conv import dilate_kernel, fast_fft_size
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small tensors: a second thread only adds synchronisation."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest.py
 
 
 def is_5_smooth(m):

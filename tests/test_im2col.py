@@ -9,14 +9,7 @@ from hypothesis import strategies as st
 
 from cnnlib.im2col import im2col, patches
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: a second thread only adds synchronisation."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest.py
 
 
 pairs = st.tuples(st.integers(1, 3), st.integers(1, 3))

@@ -10,14 +10,7 @@ from hypothesis import strategies as st
 
 from cnnlib.padding import pad, resolve_padding, same_padding
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: a second thread only adds synchronisation."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest.py
 
 
 TORCH_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate",

@@ -10,14 +10,7 @@ from hypothesis import strategies as st
 from cnnlib.conv import conv2d
 from cnnlib.toeplitz import MAX_TOEPLITZ_ELEMENTS, toeplitz_matrix
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: a second thread only adds synchronisation."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest.py
 
 
 def test_hand_example_1d():
