@@ -44,3 +44,25 @@ def one_thread():
     yield
     torch.set_num_threads(before)
 
+
+@pytest.fixture
+def closed_figures(monkeypatch):
+    """The matplotlib figures closed during the test, in order: how a test gets hold of the
+    figure that a static explorer drew, turned into a PNG and closed."""
+    import matplotlib.pyplot as plt
+
+    closed = []
+    close = plt.close
+
+    def spy(fig=None):
+        closed.append(fig)
+        close(fig)
+
+    monkeypatch.setattr(plt, "close", spy)
+    return closed
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    """Runs a test once per available device (CPU always, CUDA where present)."""
+    return torch.device(request.param)

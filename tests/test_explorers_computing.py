@@ -37,17 +37,9 @@ def test_render_draws_memory_costs_and_titles_the_flops():
     plt.close(fig)
 
 
-def test_static_explorer_shows_four_kernel_sizes(monkeypatch):
-    closed = []
-    close = plt.close
-
-    def spy(fig=None):
-        closed.append(fig)
-        close(fig)
-
-    monkeypatch.setattr(plt, "close", spy)
+def test_static_explorer_shows_four_kernel_sizes(closed_figures):
     shown = cost_explorer(size=28, channels=16, force_static=True)
-    fig = closed[-1]
+    fig = closed_figures[-1]
     assert [ax.get_title().split(":")[0] for ax in fig.axes] == [
         f"16→16 ch, 28×28, {k}×{k}" for k in (1, 3, 7, 11)]
     assert "data:image/png" in shown._repr_html_()

@@ -68,17 +68,9 @@ def test_render_titles_and_colour_maps():
     plt.close(fig)
 
 
-def test_static_explorer_shows_one_panel_per_pooling(monkeypatch):
-    closed = []
-    close = plt.close
-
-    def spy(fig=None):
-        closed.append(fig)
-        close(fig)
-
-    monkeypatch.setattr(plt, "close", spy)
+def test_static_explorer_shows_one_panel_per_pooling(closed_figures):
     shown = pooling_explorer(_map(), window=2, stride=3, force_static=True)
-    fig = closed[-1]
+    fig = closed_figures[-1]
     titles = [ax.get_title().split("\n")[0] for ax in fig.axes]
     assert titles == [f"{p}, 2×2, stride 3" for p in POOLINGS]
     assert "data:image/png" in shown._repr_html_()

@@ -51,18 +51,10 @@ def _inset_titles(fig):
     return [inset.get_title() for inset in _insets(fig)]
 
 
-def test_static_explorer_draws_a_row_of_four_panels_per_shift(monkeypatch):
-    closed = []
-    close = plt.close
-
-    def spy(fig=None):
-        closed.append(fig)
-        close(fig)
-
-    monkeypatch.setattr(plt, "close", spy)
+def test_static_explorer_draws_a_row_of_four_panels_per_shift(closed_figures):
     shown = shift_explorer(_image(), KERNEL, max_shift=6, step=2, padding="zeros",
                            force_static=True)
-    fig = closed[-1]
+    fig = closed_figures[-1]
     assert _inset_titles(fig) == list(PANELS) * 4
     rows = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert rows == [f"shift (dy, dx) = (0, {dx}), zeros padding" for dx in (0, 2, 4, 6)]
