@@ -98,6 +98,25 @@ def verdicts_of(result: SubmissionResult) -> dict[str, tuple[str, float]]:
     return {q: (r.status, r.score) for q, r in result.questions.items()}
 
 
+def assert_full_marks(result: SubmissionResult, points: Mapping[str, float]) -> None:
+    """Every question ``ok`` with its full points."""
+    assert verdicts_of(result) == {q: ("ok", p) for q, p in points.items()}
+
+
+def assert_zero(result: SubmissionResult, points: Mapping[str, float], status: str) -> None:
+    """Every question scored 0 with the same ``status`` (``missing``, ``forbidden``…)."""
+    assert verdicts_of(result) == {q: (status, 0.0) for q in points}
+
+
+def assert_partial_credit_only_on(result: SubmissionResult, points: Mapping[str, float],
+                                  question: str) -> None:
+    """``question`` fails with some but not all of its points; every other one is ``ok``."""
+    verdicts = verdicts_of(result)
+    status, score = verdicts.pop(question)
+    assert status == "fail" and 0 < score < points[question]
+    assert verdicts == {q: ("ok", p) for q, p in points.items() if q != question}
+
+
 def checked_cases(ex: Exercise, name: str, seed: int = 7) -> list[CheckCase]:
     """The checks of question ``name``: its public cases and its hidden ones for the grading
     seed ``seed``."""

@@ -5,6 +5,8 @@ that call what a question forbids 0, and a translation without the modulo partia
 import pytest
 import torch
 from exercise_grading import (
+    assert_full_marks,
+    assert_zero,
     checked_cases,
     grade_notebooks,
     replace_solutions,
@@ -135,11 +137,11 @@ def graded(tmp_path_factory):
 
 
 def test_the_reference_solution_scores_full_marks(graded):
-    assert verdicts_of(graded["solution"]) == {q: ("ok", p) for q, p in POINTS.items()}
+    assert_full_marks(graded["solution"], POINTS)
 
 
 def test_the_student_notebook_scores_zero(graded):
-    assert verdicts_of(graded["student"]) == {q: ("missing", 0.0) for q in POINTS}
+    assert_zero(graded["student"], POINTS, "missing")
 
 
 def test_calling_what_a_question_forbids_scores_zero(graded):

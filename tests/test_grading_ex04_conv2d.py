@@ -8,6 +8,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 from exercise_grading import (
+    assert_full_marks,
+    assert_partial_credit_only_on,
+    assert_zero,
     checked_cases,
     grade_notebooks,
     replace_solutions,
@@ -138,11 +141,11 @@ def graded(tmp_path_factory):
 
 
 def test_the_reference_solution_scores_full_marks(graded):
-    assert verdicts_of(graded["solution"]) == {q: ("ok", p) for q, p in POINTS.items()}
+    assert_full_marks(graded["solution"], POINTS)
 
 
 def test_the_student_notebook_scores_zero(graded):
-    assert verdicts_of(graded["student"]) == {q: ("missing", 0.0) for q in POINTS}
+    assert_zero(graded["student"], POINTS, "missing")
 
 
 def test_calling_what_a_question_forbids_scores_zero(graded):
@@ -154,7 +157,4 @@ def test_calling_what_a_question_forbids_scores_zero(graded):
 
 
 def test_a_layer_that_forgets_the_stride_in_its_windows_loses_points(graded):
-    verdicts = verdicts_of(graded["slip"])
-    status, score = verdicts.pop("conv2d_layer")
-    assert status == "fail" and 0 < score < POINTS["conv2d_layer"]
-    assert verdicts == {q: ("ok", p) for q, p in POINTS.items() if q != "conv2d_layer"}
+    assert_partial_credit_only_on(graded["slip"], POINTS, "conv2d_layer")

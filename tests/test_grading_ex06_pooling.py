@@ -6,11 +6,13 @@ import math
 import pytest
 import torch
 from exercise_grading import (
+    assert_full_marks,
+    assert_partial_credit_only_on,
+    assert_zero,
     checked_cases,
     grade_notebooks,
     replace_solutions,
     replace_text,
-    verdicts_of,
 )
 
 from cnnlib.grading import load_exercise
@@ -51,22 +53,19 @@ def test_the_exercise_has_four_questions_worth_eight_points():
 
 
 def test_the_reference_solution_scores_full_marks(graded):
-    assert verdicts_of(graded["solution"]) == {q: ("ok", p) for q, p in POINTS.items()}
+    assert_full_marks(graded["solution"], POINTS)
 
 
 def test_the_student_notebook_scores_zero(graded):
-    assert verdicts_of(graded["student"]) == {q: ("missing", 0.0) for q in POINTS}
+    assert_zero(graded["student"], POINTS, "missing")
 
 
 def test_calling_what_a_question_forbids_scores_zero(graded):
-    assert verdicts_of(graded["cheat"]) == {q: ("forbidden", 0.0) for q in POINTS}
+    assert_zero(graded["cheat"], POINTS, "forbidden")
 
 
 def test_zero_padding_instead_of_minus_infinity_loses_points(graded):
-    verdicts = verdicts_of(graded["slip"])
-    status, score = verdicts.pop("max_pool")
-    assert status == "fail" and 0 < score < POINTS["max_pool"]
-    assert verdicts == {q: ("ok", p) for q, p in POINTS.items() if q != "max_pool"}
+    assert_partial_credit_only_on(graded["slip"], POINTS, "max_pool")
 
 
 def test_the_hints_formulas_are_the_references():

@@ -10,13 +10,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 from exercise_grading import (
+    assert_full_marks,
+    assert_partial_credit_only_on,
+    assert_zero,
     checked_cases,
     code_cells,
     grade_notebooks,
     replace_solutions,
     replace_text,
     solution_namespace,
-    verdicts_of,
 )
 from hypothesis import given
 from hypothesis import strategies as st
@@ -111,24 +113,21 @@ def test_the_exercise_has_three_questions_worth_seven_points():
 
 
 def test_the_reference_solution_scores_full_marks(graded):
-    assert verdicts_of(graded["solution"]) == {q: ("ok", p) for q, p in POINTS.items()}, \
+    assert_full_marks(graded["solution"], POINTS), \
         graded["solution"].notes
 
 
 def test_the_student_notebook_scores_zero(graded):
-    assert verdicts_of(graded["student"]) == {q: ("missing", 0.0) for q in POINTS}
+    assert_zero(graded["student"], POINTS, "missing")
     assert graded["student"].total == 0
 
 
 def test_running_counting_or_inheriting_a_real_network_scores_zero(graded):
-    assert verdicts_of(graded["cheat"]) == {q: ("forbidden", 0.0) for q in POINTS}
+    assert_zero(graded["cheat"], POINTS, "forbidden")
 
 
 def test_max_pooling_in_lenet5_loses_points_but_not_all(graded):
-    verdicts = verdicts_of(graded["slip"])
-    status, score = verdicts.pop("lenet5_logits")
-    assert status == "fail" and 0 < score < POINTS["lenet5_logits"]
-    assert verdicts == {q: ("ok", p) for q, p in POINTS.items() if q != "lenet5_logits"}
+    assert_partial_credit_only_on(graded["slip"], POINTS, "lenet5_logits")
 
 
 # --- the references against independent oracles -------------------------------------------

@@ -6,11 +6,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 from exercise_grading import (
+    assert_full_marks,
+    assert_partial_credit_only_on,
+    assert_zero,
     checked_cases,
     grade_notebooks,
     replace_solutions,
     replace_text,
-    verdicts_of,
 )
 
 from cnnlib.grading import load_exercise
@@ -59,22 +61,19 @@ def test_the_exercise_has_four_questions_worth_eight_points():
 
 
 def test_the_reference_solution_scores_full_marks(graded):
-    assert verdicts_of(graded["solution"]) == {q: ("ok", p) for q, p in POINTS.items()}
+    assert_full_marks(graded["solution"], POINTS)
 
 
 def test_the_student_notebook_scores_zero(graded):
-    assert verdicts_of(graded["student"]) == {q: ("missing", 0.0) for q in POINTS}
+    assert_zero(graded["student"], POINTS, "missing")
 
 
 def test_calling_what_a_question_forbids_scores_zero(graded):
-    assert verdicts_of(graded["cheat"]) == {q: ("forbidden", 0.0) for q in POINTS}
+    assert_zero(graded["cheat"], POINTS, "forbidden")
 
 
 def test_forgetting_the_stride_loses_points(graded):
-    verdicts = verdicts_of(graded["slip"])
-    status, score = verdicts.pop("conv_flops")
-    assert status == "fail" and 0 < score < POINTS["conv_flops"]
-    assert verdicts == {q: ("ok", p) for q, p in POINTS.items() if q != "conv_flops"}
+    assert_partial_credit_only_on(graded["slip"], POINTS, "conv_flops")
 
 
 def test_the_references_are_what_the_notebook_says():
