@@ -195,9 +195,10 @@ def _live(render, options, start):
     def redraw(**params):
         with out:
             out.clear_output(wait=True)
-            _, ax = plt.subplots(figsize=(5, 4))
+            fig, ax = plt.subplots(figsize=(5, 4))
             render(ax, **params)
             plt.show()
+            plt.close(fig)  # inline backends close on show; others would keep every redraw
 
     w.interactive_output(redraw, ws)
     return w.VBox([w.HBox(list(ws.values()), layout=w.Layout(flex_flow="row wrap")), out])

@@ -95,3 +95,14 @@ def test_explorer_errors():
         widgets.explorer(_render, {"k": [1]}, defaults={"q": 1})
     with pytest.raises(ValueError, match="control 'k'"):
         widgets.explorer(_render, {"k": []})
+
+
+def test_live_redraws_do_not_pile_up_figures():
+    import matplotlib.pyplot as plt
+
+    box = widgets.explorer(_render, {"k": [1, 2, 3]}, force_static=False)
+    before = len(plt.get_fignums())
+    slider = box.children[0].children[0]
+    for value in (2, 3, 1, 2):
+        slider.value = value
+    assert len(plt.get_fignums()) == before
