@@ -85,7 +85,8 @@ def test_receptive_field_reference_is_what_autograd_measures(k, dilations):
 
 
 def test_source_scores_full_marks_and_student_version_zero(tmp_path):
-    graded = grade_notebooks("05_variants", tmp_path, timeout=10, seed=123_456_789)
+    graded = grade_notebooks("05_variants", tmp_path, originals=True, timeout=10,
+                             seed=123_456_789)
     solution, student = graded["solution"], graded["student"]
     assert verdicts_of(solution) == {q: ("ok", float(p)) for q, p in POINTS.items()}, \
         solution.notes

@@ -6,7 +6,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 from exercise_grading import (
-    assert_full_marks,
     assert_partial_credit_only_on,
     assert_zero,
     checked_cases,
@@ -58,14 +57,6 @@ def test_the_exercise_has_four_questions_worth_eight_points():
     ex = load_exercise("09_computing")
     assert {q.name: q.points for q in ex.questions} == POINTS and ex.points == 8
     assert all(q.from_scratch is not None for q in ex.questions)
-
-
-def test_the_reference_solution_scores_full_marks(graded):
-    assert_full_marks(graded["solution"], POINTS)
-
-
-def test_the_student_notebook_scores_zero(graded):
-    assert_zero(graded["student"], POINTS, "missing")
 
 
 def test_calling_what_a_question_forbids_scores_zero(graded):

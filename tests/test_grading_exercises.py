@@ -1,4 +1,7 @@
-"""Every exercise: its reference solution scores full marks, its student version scores zero."""
+"""Every exercise: its reference solution scores full marks, its student version scores zero.
+
+The per-exercise test files grade only their own variants (cheats, typical slips).
+"""
 
 from pathlib import Path
 
@@ -18,8 +21,10 @@ def test_solution_scores_full_marks_and_student_version_zero(name):
              ("student", "student.ipynb", (EXERCISES / f"{name}.ipynb").read_bytes())]
     solution, student = grade_files(exercise, files, jobs=2, limits=Limits(timeout=20),
                                     progress=False)
-    assert {q: r.status for q, r in solution.questions.items()} == \
-        dict.fromkeys(solution.questions, "ok"), solution.notes
-    assert solution.total == exercise.points
+    points = {q.name: float(q.points) for q in exercise.questions}
+    assert {q: (r.status, r.score) for q, r in solution.questions.items()} == \
+        {q: ("ok", p) for q, p in points.items()}, solution.notes
+    assert solution.total == solution.possible == exercise.points
+    assert {q: (r.status, r.score) for q, r in student.questions.items()} == \
+        {q: ("missing", 0.0) for q in points}, student.notes
     assert student.total == 0
-    assert {r.status for r in student.questions.values()} == {"missing"}
