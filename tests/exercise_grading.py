@@ -130,3 +130,16 @@ def solution_namespace(exercise: str) -> dict:
         if not source.startswith(("check", "# Setup")):
             exec(source, namespace)
     return namespace
+
+
+def printed_in_kernel(notebook: Path, folder: Path) -> str:
+    """Execute ``notebook`` in a real Jupyter kernel (cwd ``folder``), as a student would, and
+    return everything its code cells printed: what the student sees from ``check(...)``."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(notebook, 4)
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.outputs if o.get("name") == "stdout")

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+from exercise_grading import printed_in_kernel
 
 from cnnlib.grading import Checker
 from cnnlib.grading.checker import GRADING_ENV
@@ -144,20 +145,8 @@ def test_the_notebooks_run_in_a_real_kernel(tmp_path):
     """The student notebook runs top to bottom (stubs only raise when called); the source
     notebook passes every public check. Both in an actual Jupyter kernel, where check() finds
     the student's definitions in the kernel's namespace."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    source = nbformat.read(EXERCISES / "sources" / "02_conv1d.ipynb", 4)
-    student = nbformat.read(EXERCISES / "02_conv1d.ipynb", 4)
-    for nb in (source, student):
-        NotebookClient(nb, timeout=120, kernel_name="python3",
-                       resources={"metadata": {"path": str(tmp_path)}}).execute()
-
-    def printed(nb):
-        return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                       for o in c.outputs if o.get("name") == "stdout")
-
-    done, todo = printed(source), printed(student)
+    done = printed_in_kernel(EXERCISES / "sources" / "02_conv1d.ipynb", tmp_path)
+    todo = printed_in_kernel(EXERCISES / "02_conv1d.ipynb", tmp_path)
     assert done.count("✓ ") == 6 + 6 and "✗" not in done  # six checks and the summary
     assert "0 of 6 questions pass" in todo
     for name in ("conv1d_valid", "output_length", "conv1d_general", "true_convolution",

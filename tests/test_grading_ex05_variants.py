@@ -7,6 +7,7 @@ import torch
 from exercise_grading import (
     checked_cases,
     grade_notebooks,
+    printed_in_kernel,
     source_notebook,
     student_notebook,
     verdicts_of,
@@ -98,19 +99,7 @@ def test_source_scores_full_marks_and_student_version_zero(tmp_path):
 def test_the_notebooks_run_in_a_real_kernel(tmp_path):
     """The source notebook passes every public check in a Jupyter kernel; the student notebook
     runs top to bottom and reports each question as not written yet."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    source, student = nbformat.read(SOURCE, 4), nbformat.read(STUDENT, 4)
-    for nb in (source, student):
-        NotebookClient(nb, timeout=120, kernel_name="python3",
-                       resources={"metadata": {"path": str(tmp_path)}}).execute()
-
-    def printed(nb):
-        return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                       for o in c.outputs if o.get("name") == "stdout")
-
-    done, todo = printed(source), printed(student)
+    done, todo = printed_in_kernel(SOURCE, tmp_path), printed_in_kernel(STUDENT, tmp_path)
     assert done.count("✓ ") == 5 + 5 and "✗" not in done  # five checks and the summary
     assert "5 of 5 questions pass" in done
     assert "0 of 5 questions pass" in todo
