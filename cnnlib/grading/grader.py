@@ -254,6 +254,11 @@ class _SubmissionGrader:
             if names is None:
                 return remaining
             if names is False:
+                # No cell had started: the sandbox itself failed to come up (on a loaded
+                # machine a fork can miss its start-up deadline); no student code ran yet,
+                # so a fresh sandbox is fair.
+                if self._forgive("start", 3):
+                    return remaining
                 for q in remaining:
                     self._set(q, "crash", "Not graded: the sandbox did not start "
                                           f"({session.output_text()[-300:]}).")
