@@ -37,8 +37,9 @@ from cnnlib.benchmark import (
     VGG_LAYERS,
     OtherLoad,
     compare_methods,
-    fft_crossover,
+    crossover,
     kernel_size_sweep,
+    seconds_by,
 )
 from cnnlib.conv import METHODS
 
@@ -116,12 +117,12 @@ def main(argv: list[str] | None = None) -> int:
         ("k", "k", "d"), ("torch ms", "torch_ms", ".2f"), ("fft ms", "fft_ms", ".2f"),
         ("fft/torch", "fft_ratio", ".2f"), ("im2col ms", "im2col_ms", ".2f"),
         ("im2col/torch", "im2col_ratio", ".2f"), ("busy", "busy", ">")]))
-    crossover = fft_crossover(sweep)
+    fft_from = crossover(seconds_by(sweep), "fft", "torch")
 
     target_ratio, busy = vgg[0]["ratio"], vgg[0]["other_load"]
     loop_s = next(r["seconds"] for r in lenet if r["method"] == "loop")
     im2col_ok, loop_ok = target_ratio <= IM2COL_TARGET, loop_s < LOOP_LIMIT_S
-    fft_text = (f"fft faster than torch from k={crossover}" if crossover is not None
+    fft_text = (f"fft faster than torch from k={fft_from}" if fft_from is not None
                 else f"fft not faster than torch up to k={kernel_sizes[-1]}")
     summary = (f"SUMMARY: im2col/torch {target_ratio:.2f}x (target <= {IM2COL_TARGET}x) "
                f"{'PASS' if im2col_ok else 'FAIL'}; {fft_text}; loop LeNet layer "
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         "torch": torch.__version__, "device": str(device), "threads": torch.get_num_threads(),
         "other_load_at_start": idle.fraction, "quick": args.quick, "seconds": elapsed,
         "im2col_ratio": target_ratio, "im2col_target": IM2COL_TARGET, "im2col_pass": im2col_ok,
-        "fft_crossover_kernel": crossover, "loop_lenet_seconds": loop_s, "loop_pass": loop_ok,
+        "fft_crossover_kernel": fft_from, "loop_lenet_seconds": loop_s, "loop_pass": loop_ok,
         "summary": summary, "records": records,
     }, indent=2))
     with open(out / "conv.csv", "w", newline="") as f:

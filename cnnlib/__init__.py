@@ -6,23 +6,31 @@ equal to ``torch.nn.functional`` by the test suite. Modules, one concept each:
 - ``conv``: ``conv1d``/``conv2d`` with ``method="loop" | "toeplitz" | "im2col" | "fft"``,
   built on ``loop_conv``, ``toeplitz``, ``im2col``, ``fft_conv`` and ``padding``
 - ``convolve``: the true (flipped) convolution, next to the cross-correlation
+- ``sliding``: the slide–multiply–sum steps of a 1D convolution, one at a time
 - ``transposed``: transposed convolution as the adjoint of the convolution
 - ``pooling``: max, average and Lp pooling
 - ``matrices``: circulant, shift and DFT matrices; impulse responses
-- ``arithmetic``, ``receptive_field``, ``counting``: output sizes, receptive fields,
-  parameter and FLOP counts
+- ``arithmetic``, ``receptive_field``, ``counting``, ``network_costs``: output sizes (the
+  one home of the formula), receptive fields, parameter and FLOP counts, per-layer costs
 - ``separable``, ``winograd``: depthwise/spatially separable convolutions, Winograd F(2,3)
+- ``template_matching``: finding a patch with (normalised) cross-correlation
 - ``filters``: handcrafted kernels (box, Gaussian, Sobel, Laplacian, sharpen, ...)
 - ``models``, ``training``: LeNet, LeNet-5, an MLP, VGG from a configuration; a fast
   seeded training loop
 - ``equivariance``, ``invariance_measures``: translations, (in)variance measurements,
   anti-aliased pooling
-- ``benchmark``: timing helpers shared by ``make bench`` and chapter 9
-- ``env``: device choice and seeding shared by every notebook
+- ``benchmark``, ``performance``: timing (shared by ``make bench`` and chapter 9), and what
+  chapter 9 derives from it (rates, memory, crossovers)
+- ``env``: device choice, seeding and whether the book is being built
 - ``datasets``: MNIST (torchvision, root from ``CNNLIB_DATA``), a photo and real signals
-- ``plotting``, ``widgets``, ``explorers``: the book's figures and interactive explorers
+- ``_validate``: every argument check and its wording
+- ``viz``: the drawing layer — every figure, animation and explorer (``from cnnlib import
+  viz``); the only part of cnnlib that imports matplotlib's pyplot or ipywidgets
 - ``grading``: the autograder (student checks and instructor batch grading)
 - ``doctor``: the set-up check of chapter 0
+
+``import cnnlib`` loads neither pyplot nor ipywidgets: ``show_images`` and ``show_matrix``
+(from ``viz``) are loaded on first use.
 """
 
 __version__ = "0.1.0"
@@ -48,7 +56,6 @@ from .im2col import im2col, patches
 from .matrices import circulant_matrix, circular_flip, dft_matrix, impulse_response, shift_matrix
 from .models import MLP, VGG, LeNet, LeNet5, small_vgg, vgg, vgg_layers
 from .padding import pad, same_padding
-from .plotting import show_images, show_matrix
 from .pooling import (
     avg_pool1d,
     avg_pool2d,
@@ -133,3 +140,18 @@ __all__ = [
     "winograd_conv2d",
     "winograd_f23",
 ]
+
+# Drawing names load the drawing layer (and pyplot) only when first used.
+_LAZY = {"show_images": "cnnlib.viz.images", "show_matrix": "cnnlib.viz.images"}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'cnnlib' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

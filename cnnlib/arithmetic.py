@@ -8,13 +8,28 @@ the kernel size, ``s`` the stride and ``d`` the dilation. Then
 
 With d = 1 the first is the lecture's ⌊(n + 2p − k)/s⌋ + 1. Texts that count padding in total
 (P = 2p) write ⌊(n + P − k)/s⌋ + 1.
+
+:func:`conv_arithmetic` gives the geometry behind a conv-arithmetic picture (which padded
+input cells each output reads, for a convolution or a transposed convolution);
+:mod:`cnnlib.viz.arithmetic` draws it.
 """
 
 from __future__ import annotations
 
-from ._validate import check_positive_int
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-__all__ = ["conv_output_size", "conv_transpose_output_size", "pool_output_size"]
+import torch
+
+from ._validate import check_non_negative_tuple, check_positive_int, check_positive_tuple
+
+__all__ = [
+    "ConvArithmetic",
+    "conv_arithmetic",
+    "conv_output_size",
+    "conv_transpose_output_size",
+    "pool_output_size",
+]
 
 
 def _non_negative_int(name: str, value) -> int:
@@ -102,3 +117,162 @@ def conv_transpose_output_size(n: int, kernel_size: int, stride: int = 1, paddin
             f"size {out}"
         )
     return out
+
+
+# ------------------------------------------------- the geometry of a conv-arithmetic picture
+@dataclass(frozen=True)
+class _Axis:
+    """The arithmetic along one dimension: canvas cells and the taps of each output."""
+
+    n: int            # input length
+    k: int            # kernel size
+    s: int            # stride of the drawn (direct) convolution
+    d: int            # dilation
+    offset: int       # canvas cell c shows the (stretched) input position u = c − offset
+    step: int         # input element r sits at stretched position u = r·step
+    canvas: int       # number of canvas cells
+    out: int          # output length
+
+    def kind(self, c: int) -> str:
+        u = c - self.offset
+        if u < 0 or u > (self.n - 1) * self.step:
+            return "padding"
+        return "input" if u % self.step == 0 else "inserted"
+
+    def input_index(self, c: int) -> int | None:
+        return (c - self.offset) // self.step if self.kind(c) == "input" else None
+
+    def taps(self, i: int) -> list[int]:
+        """Canvas cells under the kernel for output ``i``, one per tap ``t = 0, …, k − 1``."""
+        return [i * self.s + t * self.d for t in range(self.k)]
+
+
+def _conv_axis(n, k, s, p, d) -> _Axis:
+    out = conv_output_size(n, k, stride=s, padding=p, dilation=d)
+    return _Axis(n=n, k=k, s=s, d=d, offset=p, step=1, canvas=n + 2 * p, out=out)
+
+
+def _transposed_axis(n, k, s, p, d, op) -> _Axis:
+    out = conv_transpose_output_size(n, k, stride=s, padding=p, output_padding=op, dilation=d)
+    pad = d * (k - 1) - p                       # may be negative: then the input is cropped
+    canvas = (n - 1) * s + 1 + 2 * pad + op     # stretched input + padding (+ output_padding)
+    return _Axis(n=n, k=k, s=1, d=d, offset=pad, step=s, canvas=canvas, out=out)
+
+
+@dataclass(frozen=True)
+class ConvArithmetic:
+    """What a conv-arithmetic picture shows, for both dimensions (rows, columns).
+
+    ``canvas_shape``: the drawn input grid, padding (and inserted zeros) included.
+    ``output_shape``: ``(H_out, W_out)``.
+    """
+
+    rows: _Axis
+    cols: _Axis
+    transposed: bool
+    padding: tuple[int, int]
+
+    @property
+    def canvas_shape(self) -> tuple[int, int]:
+        return self.rows.canvas, self.cols.canvas
+
+    @property
+    def output_shape(self) -> tuple[int, int]:
+        return self.rows.out, self.cols.out
+
+    @property
+    def input_shape(self) -> tuple[int, int]:
+        return self.rows.n, self.cols.n
+
+    def cell_kind(self, row: int, col: int) -> str:
+        """``"input"``, ``"padding"`` or ``"inserted"`` (a zero inserted by the stride)."""
+        a, b = self.rows.kind(row), self.cols.kind(col)
+        if a == "padding" or b == "padding":
+            return "padding"
+        return "input" if a == b == "input" else "inserted"
+
+    def input_index(self, row: int, col: int) -> tuple[int, int] | None:
+        """The input element ``(r, c)`` a canvas cell shows, or ``None`` for a zero cell."""
+        if self.cell_kind(row, col) != "input":
+            return None
+        return self.rows.input_index(row), self.cols.input_index(col)
+
+    def check_position(self, position) -> tuple[int, int]:
+        """``position`` as an ``(i, j)`` pair inside the output, else a ``ValueError``."""
+        if (not isinstance(position, Sequence) or len(position) != 2
+                or not all(isinstance(v, int) and not isinstance(v, bool) for v in position)):
+            raise TypeError(f"position must be a pair of ints (i, j), got {position!r}")
+        i, j = position
+        h, w = self.output_shape
+        if not (0 <= i < h and 0 <= j < w):
+            raise ValueError(f"position must lie inside the {h}×{w} output (0 ≤ i < {h}, "
+                             f"0 ≤ j < {w}), got {tuple(position)}")
+        return i, j
+
+    def footprint(self, position) -> list[tuple[int, int, int, int]]:
+        """Canvas cells under the kernel for output ``position = (i, j)``.
+
+        A list of ``(row, col, tap_row, tap_col)``: the kernel tap ``(tap_row, tap_col)`` lies
+        on canvas cell ``(row, col)``.
+        """
+        i, j = self.check_position(position)
+        return [(r, c, a, b) for a, r in enumerate(self.rows.taps(i))
+                for b, c in enumerate(self.cols.taps(j))]
+
+    def inputs_feeding(self, position) -> set[tuple[int, int]]:
+        """The input elements ``(r, c)`` that output ``position`` depends on."""
+        cells = (self.input_index(r, c) for r, c, _, _ in self.footprint(position))
+        return {cell for cell in cells if cell is not None}
+
+    def canvas_values(self, x: torch.Tensor) -> torch.Tensor:
+        """The drawn canvas filled in: ``x`` at the input cells, zeros elsewhere.
+
+        ``x: (..., H, W)`` → ``(..., canvas_rows, canvas_cols)``. A convolution with stride
+        ``s``, dilation ``d`` and **no** padding on this canvas equals the drawn convolution;
+        in transposed mode, a stride-1 convolution of the canvas with :meth:`direct_kernel`
+        equals ``conv_transpose2d`` (the tests prove both against PyTorch).
+        """
+        if tuple(x.shape[-2:]) != self.input_shape:
+            raise ValueError(f"x must end in the input shape {self.input_shape}, got "
+                             f"{tuple(x.shape)}")
+        rows = [r for r in range(self.rows.canvas) if self.rows.kind(r) == "input"]
+        cols = [c for c in range(self.cols.canvas) if self.cols.kind(c) == "input"]
+        canvas = x.new_zeros((*x.shape[:-2], *self.canvas_shape))
+        if not rows or not cols:  # a transposed convolution may crop every input away
+            return canvas
+        r_in = [self.rows.input_index(r) for r in rows]
+        c_in = [self.cols.input_index(c) for c in cols]
+        canvas[..., rows[0]:rows[-1] + 1:self.rows.step, cols[0]:cols[-1] + 1:self.cols.step] = (
+            x[..., r_in[0]:r_in[-1] + 1, c_in[0]:c_in[-1] + 1])
+        return canvas
+
+    def direct_kernel(self, weight: torch.Tensor) -> torch.Tensor:
+        """The kernel the drawn (direct) convolution slides: ``weight`` itself, or in transposed
+        mode ``weight`` rotated by 180° (``(..., kh, kw)`` → same shape)."""
+        return torch.flip(weight, (-2, -1)) if self.transposed else weight
+
+
+def conv_arithmetic(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
+                    transposed: bool = False, output_padding=0) -> ConvArithmetic:
+    """The geometry of a convolution (or, with ``transposed=True``, a transposed one).
+
+    Arguments as in ``torch.nn.functional.conv2d`` / ``conv_transpose2d``: ints or ``(h, w)``
+    pairs; ``padding`` per side. ``output_padding`` only with ``transposed=True``.
+    Raises ``ValueError`` when the kernel does not fit (see :func:`cnnlib.conv_output_size`).
+    """
+    if not isinstance(transposed, bool):
+        raise TypeError(f"transposed must be True or False, got {transposed!r}")
+    n = check_positive_tuple("input_size", input_size, 2)
+    k = check_positive_tuple("kernel_size", kernel_size, 2)
+    s = check_positive_tuple("stride", stride, 2)
+    d = check_positive_tuple("dilation", dilation, 2)
+    p = check_non_negative_tuple("padding", padding, 2)
+    op = check_non_negative_tuple("output_padding", output_padding, 2)
+    if transposed:
+        axes = [_transposed_axis(*args) for args in zip(n, k, s, p, d, op, strict=True)]
+    else:
+        if any(op):
+            raise ValueError("output_padding only applies to a transposed convolution "
+                             f"(transposed=True), got output_padding={output_padding!r}")
+        axes = [_conv_axis(*args) for args in zip(n, k, s, p, d, strict=True)]
+    return ConvArithmetic(rows=axes[0], cols=axes[1], transposed=transposed, padding=p)

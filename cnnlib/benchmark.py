@@ -15,6 +15,9 @@ Timing rules, so that numbers from one run can be compared with each other:
 - On CUDA, ``torch.cuda.synchronize()`` before and after each call: kernels run
   asynchronously and would otherwise be timed as free.
 - Same inputs, dtype, device and thread count for every contender (like with like).
+
+:func:`seconds_by` turns records into ``{method: {x: seconds}}`` and :func:`crossover` finds
+from which ``x`` one method beats another.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import math
 import os
 import statistics
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import torch
@@ -39,9 +42,10 @@ __all__ = [
     "OtherLoad",
     "compare_methods",
     "conv_calls",
-    "fft_crossover",
+    "crossover",
     "kernel_size_sweep",
     "measure",
+    "seconds_by",
     "time_function",
     "time_functions",
 ]
@@ -258,7 +262,7 @@ def kernel_size_sweep(kernel_sizes: Sequence[int], batch: int = 1, channels: int
     """Time the methods against ``F.conv2d`` for growing ``k×k`` kernels on one image size.
 
     Padding ``k // 2`` keeps the output at the input size, so only the kernel grows. The
-    direct methods cost ∝ k², the FFT's cost hardly depends on k: see :func:`fft_crossover`.
+    direct methods cost ∝ k², the FFT's cost hardly depends on k: see :func:`crossover`.
     """
     cases = [ConvCase(f"k={k}", batch, channels, out_channels, size, k, padding=k // 2)
              for k in kernel_sizes]
@@ -266,16 +270,38 @@ def kernel_size_sweep(kernel_sizes: Sequence[int], batch: int = 1, channels: int
                            progress=progress)
 
 
-def fft_crossover(records: Iterable[dict], method: str = "fft") -> int | None:
-    """The smallest kernel size from which ``method`` beats PyTorch for every larger size
-    measured (``None`` if it never does). ``records`` come from :func:`kernel_size_sweep`."""
-    ratios = sorted((r["kernel_size"], r["ratio"]) for r in records if r["method"] == method)
-    crossover = None
-    for k, ratio in reversed(ratios):
-        if ratio >= 1:
+
+def seconds_by(records: Iterable[dict], key: str = "kernel_size") -> dict[str, dict]:
+    """``{method: {record[key]: median seconds}}`` from :mod:`cnnlib.benchmark` records, with
+    PyTorch's own kernel as ``"torch"`` (its medians from the same rounds; where several
+    records share a ``key`` value, the median of their ``torch_seconds``)."""
+    table: dict[str, dict] = {}
+    torch_times: dict = {}
+    for r in records:
+        table.setdefault(r["method"], {})[r[key]] = r["seconds"]
+        torch_times.setdefault(r[key], []).append(r["torch_seconds"])
+    if not table:
+        raise ValueError("records must hold at least one benchmark record")
+    table["torch"] = {x: statistics.median(v) for x, v in torch_times.items()}
+    return {m: dict(sorted(t.items())) for m, t in table.items()}
+
+
+def crossover(times: Mapping[str, Mapping], fast: str, slow: str):
+    """The smallest ``x`` from which ``fast`` takes less time than ``slow`` at every larger
+    ``x`` measured for both (``None`` if ``fast`` is not faster at the largest one).
+
+    ``times`` as returned by :func:`seconds_by`, e.g. ``crossover(times, "fft", "torch")``.
+    """
+    for name in (fast, slow):
+        if name not in times:
+            raise ValueError(f"{name!r} is not among the measured methods {sorted(times)}")
+    xs = sorted(set(times[fast]) & set(times[slow]))
+    found = None
+    for x in reversed(xs):
+        if times[fast][x] >= times[slow][x]:
             break
-        crossover = k
-    return crossover
+        found = x
+    return found
 
 
 def _progress(items: list, enabled: bool, unit: str):

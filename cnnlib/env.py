@@ -2,7 +2,9 @@
 
 Every chapter starts with ``device = cnnlib.get_device()`` and ``cnnlib.seed_everything()``,
 so a notebook runs unchanged on a laptop CPU, on Colab, or on a CUDA GPU, and gives the same
-numbers on every run on the same machine.
+numbers on every run on the same machine. :func:`is_static` tells whether the book is being
+built (no live kernel behind the page): explorers then draw small multiples instead of
+sliders, and training prints one line per epoch instead of a progress bar.
 """
 
 from __future__ import annotations
@@ -14,9 +16,17 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["describe_environment", "get_device", "seed_everything"]
+__all__ = ["STATIC_ENV", "describe_environment", "get_device", "is_static", "seed_everything"]
 
 DEFAULT_SEED = 0
+
+#: Set (to anything but ``0``) while the website is built: ``make book`` does.
+STATIC_ENV = "CNNLIB_STATIC"
+
+
+def is_static() -> bool:
+    """True while the website is being built (no live kernel will be behind the page)."""
+    return os.environ.get(STATIC_ENV, "") not in ("", "0")
 
 
 def get_device(prefer: str | None = None) -> torch.device:

@@ -32,7 +32,6 @@ import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
@@ -50,10 +49,9 @@ __all__ = [
     "SeparableApproximation",
     "channel_connectivity",
     "kernel_rank",
-    "plot_cost_ratios",
-    "plot_singular_values",
     "separable_approximation",
     "separable_conv2d",
+    "singular_values",
 ]
 
 
@@ -63,8 +61,9 @@ def _check_kernel(kernel) -> torch.Tensor:
     return kernel
 
 
-def _singular_values(kernel: torch.Tensor) -> torch.Tensor:
+def singular_values(kernel: torch.Tensor) -> torch.Tensor:
     """``σ_1 ≥ σ_2 ≥ …`` of a 2-D kernel, computed in float64 on the CPU."""
+    _check_kernel(kernel)
     return torch.linalg.svdvals(kernel.detach().to("cpu", torch.float64))
 
 
@@ -90,8 +89,7 @@ def kernel_rank(kernel: torch.Tensor, tol: float | None = None) -> int:
     >>> kernel_rank(SOBEL_X), kernel_rank(LAPLACIAN_4)
     (1, 2)
     """
-    _check_kernel(kernel)
-    sigma = _singular_values(kernel)
+    sigma = singular_values(kernel)
     return int((sigma > _tolerance(kernel, sigma, tol)).sum())
 
 
@@ -261,81 +259,3 @@ def channel_connectivity(module: nn.Module, input_shape: Sequence[int]) -> torch
         (grad,) = torch.autograd.grad(y[:, o].sum(), x, retain_graph=True)
         rows.append(grad.abs().sum(dim=[d for d in range(grad.dim()) if d != 1]) > 0)
     return torch.stack(rows)
-
-
-# --- figures ----------------------------------------------------------------------------------
-
-def plot_singular_values(kernels: dict, *, ax=None, title: str | None = None):
-    """Bar chart of each kernel's singular values ``σ_1, σ_2, …`` divided by ``σ_1``.
-
-    ``kernels``: name → 2-D kernel. A separable kernel has one bar; the rank (from
-    :func:`kernel_rank`) is written under each name. Returns the (closed, when made here)
-    ``Figure``.
-    """
-    if not isinstance(kernels, dict) or not kernels:
-        raise ValueError("kernels must be a non-empty dict {name: 2-D kernel}")
-    own = ax is None
-    if own:
-        fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(kernels) + 1), 3.0))
-    fig = ax.figure
-    width = 0.8 / max(min(k.shape) for k in kernels.values())
-    colours = plt.get_cmap("viridis")
-    labels = []
-    for x, (name, kernel) in enumerate(kernels.items()):
-        _check_kernel(kernel)
-        sigma = _singular_values(kernel)
-        scaled = (sigma / sigma[0]).tolist() if sigma[0] > 0 else sigma.tolist()
-        for i, value in enumerate(scaled):
-            ax.bar(x - 0.4 + (i + 0.5) * width, value, width * 0.9,
-                   color=colours(i / max(len(scaled) - 1, 1)), gid=f"sigma:{name}:{i}")
-        labels.append(f"{name}\nrank {kernel_rank(kernel)}")
-    ax.set_xticks(range(len(kernels)), labels, fontsize=8)
-    ax.set_ylabel("σᵢ / σ₁")
-    ax.set_ylim(0, 1.1)
-    ax.set_title(title or "singular values of each kernel (left to right: σ₁, σ₂, …)",
-                 fontsize=10)
-    if own:
-        fig.tight_layout()
-        plt.close(fig)
-    return fig
-
-
-def plot_cost_ratios(c_outs: Sequence[int], measured: dict, *, ax=None,
-                     title: str | None = None):
-    """Measured cost ratios of depthwise separable / full convolution against ``1/C_out + 1/k²``.
-
-    ``measured``: kernel size ``k`` → one ratio per entry of ``c_outs`` (e.g. from counting
-    real modules). Lines: the formula; markers: the measurements. Log-scaled ``C_out`` axis.
-    Returns the (closed, when made here) ``Figure``.
-    """
-    c_outs = list(c_outs)
-    if not c_outs or not isinstance(measured, dict) or not measured:
-        raise ValueError("c_outs must be non-empty and measured a dict {k: [ratio per C_out]}")
-    own = ax is None
-    if own:
-        fig, ax = plt.subplots(figsize=(5.0, 3.2))
-    fig = ax.figure
-    fine = torch.logspace(torch.log10(torch.tensor(min(c_outs))).item(),
-                          torch.log10(torch.tensor(max(c_outs))).item(), 100).tolist()
-    for k, ratios in measured.items():
-        if len(ratios) != len(c_outs):
-            raise ValueError(f"measured[{k}] must have one ratio per C_out ({len(c_outs)}), "
-                             f"got {len(ratios)}")
-        (line,) = ax.plot(fine, [1 / c + 1 / k**2 for c in fine], lw=1.2,
-                          label=f"1/C_out + 1/{k}²")
-        ax.plot(c_outs, ratios, "o", color=line.get_color(), ms=5,
-                label=f"k = {k}, counted", gid=f"measured:{k}")
-        ax.axhline(1 / k**2, color=line.get_color(), lw=0.6, ls=":")
-    ax.set_xscale("log")
-    ax.set_xticks(c_outs, [str(c) for c in c_outs])
-    ax.set_xlabel("output channels C_out")
-    ax.set_ylabel("separable / full")
-    ax.set_ylim(0, None)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncols=2)
-    ax.set_title(title or "parameters (= MACs) of depthwise separable vs full convolution",
-                 fontsize=10)
-    if own:
-        fig.tight_layout()
-        plt.close(fig)
-    return fig

@@ -42,8 +42,8 @@ from torch import nn
 
 from ._validate import check_positive_int
 from .datasets import MNIST_MEAN, MNIST_STD
+from .env import is_static
 from .equivariance import translate
-from .widgets import is_static
 
 __all__ = [
     "DIRECTIONS",

@@ -11,7 +11,7 @@ from cnnlib.benchmark import (
     ConvCase,
     OtherLoad,
     compare_methods,
-    fft_crossover,
+    crossover,
     kernel_size_sweep,
     measure,
     time_function,
@@ -92,15 +92,14 @@ def test_kernel_size_sweep_keeps_output_size():
     assert {r["padding"] for r in records} == {1, 2}
 
 
-def test_fft_crossover():
-    def rec(k, ratio, method="fft"):
-        return {"kernel_size": k, "ratio": ratio, "method": method}
+def test_crossover():
+    def times(*pairs):
+        return {"fft": {k: t for k, t in pairs}, "torch": {k: 1.0 for k, _ in pairs}}
 
-    assert fft_crossover([rec(3, 5.0), rec(7, 1.2), rec(11, 0.8), rec(15, 0.5)]) == 11
+    assert crossover(times((3, 5.0), (7, 1.2), (11, 0.8), (15, 0.5)), "fft", "torch") == 11
     # a faster point followed by a slower one does not count: faster for every larger k
-    assert fft_crossover([rec(3, 0.9), rec(7, 1.1), rec(11, 0.7)]) == 11
-    assert fft_crossover([rec(3, 2.0), rec(7, 1.5)]) is None
-    assert fft_crossover([rec(3, 0.5, "im2col")]) is None
+    assert crossover(times((3, 0.9), (7, 1.1), (11, 0.7)), "fft", "torch") == 11
+    assert crossover(times((3, 2.0), (7, 1.5)), "fft", "torch") is None
 
 
 def test_conv_case_tensors_are_reproducible():

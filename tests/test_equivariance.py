@@ -26,14 +26,16 @@ from cnnlib.equivariance import (
     permute_input_weights,
     permute_pixels,
     pixel_permutation,
-    show_lag_correlation,
-    show_patch_matches,
-    show_sensitivity,
-    show_signals,
     smooth_displacement,
     translate,
 )
 from cnnlib.matrices import shift_matrix
+from cnnlib.viz.equivariance import (
+    show_lag_correlation,
+    show_patch_matches,
+    show_sensitivity,
+    show_signal_rows,
+)
 
 matplotlib.use("Agg")
 
@@ -396,7 +398,7 @@ def test_deform_errors():
 # ---------------------------------------------------------------------------- figures
 def test_figures_draw_what_they_are_given():
     t = np.arange(10)
-    fig = show_signals([(t, torch.randn(10), "one"), (t, torch.randn(3, 10), "three")])
+    fig = show_signal_rows([(t, torch.randn(10), "one"), (t, torch.randn(3, 10), "three")])
     assert [len(ax.lines) for ax in fig.axes] == [1, 3]
     assert [ax.get_title(loc="left") for ax in fig.axes] == ["one", "three"]
     fig = show_lag_correlation({"a": torch.ones(4), "b": torch.tensor([1.0, -0.5, 0.0])})

@@ -6,7 +6,8 @@ import matplotlib.pyplot as plt
 import pytest
 
 from cnnlib.benchmark import ConvCase
-from cnnlib.explorers.computing import (
+from cnnlib.performance import layer_flops, memory_costs
+from cnnlib.viz.explorers.computing import (
     CHANNELS,
     IMAGE_SIZES,
     KERNEL_SIZES,
@@ -14,7 +15,6 @@ from cnnlib.explorers.computing import (
     layer_case,
     render_costs,
 )
-from cnnlib.perf_plots import layer_flops, memory_costs
 
 matplotlib.use("Agg")
 

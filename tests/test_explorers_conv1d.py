@@ -1,4 +1,4 @@
-"""cnnlib.explorers.conv1d: every choice draws PyTorch's numbers; live and static both build."""
+"""cnnlib.viz.explorers.conv1d: every choice draws PyTorch's numbers; live and static both build."""
 
 import itertools
 import re
@@ -9,8 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnlib.explorers import conv1d as ex
 from cnnlib.sliding import PADDING_NAMES, format_number, resolve_padding_1d
+from cnnlib.viz.explorers import conv1d as ex
 
 matplotlib.use("Agg")
 

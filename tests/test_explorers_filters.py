@@ -8,8 +8,8 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cnnlib.explorers import filters as fx
 from cnnlib.filters import FILTERS, SOBEL_X, SOBEL_Y, sharpen
+from cnnlib.viz.explorers import filters as fx
 
 matplotlib.use("Agg")
 

@@ -8,8 +8,8 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cnnlib.explorers import matrices as ex
 from cnnlib.toeplitz import toeplitz_matrix
+from cnnlib.viz.explorers import matrices as ex
 
 matplotlib.use("Agg")
 

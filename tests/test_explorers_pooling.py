@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from cnnlib.datasets import photo
-from cnnlib.explorers import pooling as ex
-from cnnlib.explorers.pooling import POOLINGS, SIZES, pool_map, pooling_explorer, render_pooling
+from cnnlib.viz.explorers import pooling as ex
+from cnnlib.viz.explorers.pooling import POOLINGS, SIZES, pool_map, pooling_explorer, render_pooling
 
 matplotlib.use("Agg")
 

@@ -6,10 +6,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnlib import widgets
+from cnnlib import env
 from cnnlib.equivariance import interior
-from cnnlib.explorers import shift
-from cnnlib.explorers.shift import PANELS, render_shift, shift_explorer, shift_panels
+from cnnlib.viz.explorers import shift
+from cnnlib.viz.explorers.shift import PANELS, render_shift, shift_explorer, shift_panels
 
 matplotlib.use("Agg")
 
@@ -94,4 +94,4 @@ def test_explorer_errors():
         shift_explorer(_image(), KERNEL, padding="same")
     with pytest.raises(ValueError, match="max_shift must be a multiple of step"):
         shift_explorer(_image(), KERNEL, max_shift=5, step=2)
-    assert widgets.is_static() in (True, False)
+    assert env.is_static() in (True, False)

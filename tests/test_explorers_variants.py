@@ -1,5 +1,5 @@
-"""cnnlib.explorers.variants: the drawn footprints and counts are what autograd through PyTorch's
-conv2d / conv_transpose2d says each output reads; live and static explorers both build."""
+"""cnnlib.viz.explorers.variants: the drawn footprints and counts are what autograd through
+PyTorch's conv2d / conv_transpose2d says each output reads; live and static explorers both build."""
 
 import itertools
 import re
@@ -12,8 +12,8 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cnnlib.arithmetic_plots import conv_arithmetic
-from cnnlib.explorers import variants as ex
+from cnnlib.arithmetic import conv_arithmetic
+from cnnlib.viz.explorers import variants as ex
 
 matplotlib.use("Agg")
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnnlib.matrix_plots import outline_entries, plot_density, show_matrices, show_product
+from cnnlib.viz.matrices import outline_entries, plot_density, show_matrices, show_product
 
 matplotlib.use("Agg")
 

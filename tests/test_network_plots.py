@@ -1,19 +1,15 @@
-"""cnnlib.network_plots and cnnlib.explorers.vgg: per-layer costs against hand counts."""
+"""cnnlib.network_costs, cnnlib.viz.networks and cnnlib.viz.explorers.vgg: per-layer costs
+against hand counts."""
 
 import matplotlib
 import pytest
 import torch
 
-from cnnlib.explorers.vgg import NETWORKS, render_vgg_costs, vgg_costs, vgg_explorer
 from cnnlib.models import VGG_CONFIGS, LeNet, vgg
-from cnnlib.network_plots import (
-    QUANTITIES,
-    LayerCost,
-    draw_layer_costs,
-    layer_costs,
-    plot_layer_costs,
-)
-from cnnlib.widgets import StaticExplorer
+from cnnlib.network_costs import QUANTITIES, LayerCost, layer_costs
+from cnnlib.viz.explorers.vgg import NETWORKS, render_vgg_costs, vgg_costs, vgg_explorer
+from cnnlib.viz.networks import draw_layer_costs, plot_layer_costs
+from cnnlib.viz.widgets import StaticExplorer
 
 matplotlib.use("Agg")
 

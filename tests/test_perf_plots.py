@@ -1,4 +1,5 @@
-"""cnnlib.perf_plots: the chapter-9 numbers are the tensors' own sizes and cnnlib's own counts,
+"""cnnlib.performance, cnnlib.benchmark.crossover and cnnlib.viz.performance: the chapter-9
+numbers are the tensors' own sizes and cnnlib's own counts,
 the record arithmetic is checked by hand, and every figure draws what it is given."""
 
 import matplotlib
@@ -11,12 +12,13 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from torch import nn
 
-from cnnlib import perf_plots as pp
+from cnnlib import benchmark, performance
 from cnnlib.benchmark import LENET_LAYER, ConvCase, conv_calls
 from cnnlib.counting import count_flops
 from cnnlib.fft_conv import fast_fft_size
 from cnnlib.im2col import im2col
 from cnnlib.toeplitz import toeplitz_matrix
+from cnnlib.viz import performance as viz_performance
 
 matplotlib.use("Agg")
 
@@ -32,18 +34,18 @@ def test_seconds_by_collects_methods_and_torch():
     records = [_record("fft", 3, 4.0, 1.0), _record("im2col", 3, 2.0, 1.2),
                _record("fft", 7, 4.5, 3.0), _record("im2col", 7, 9.0, 3.0),
                _record("im2col", 5, 5.0, 2.0)]
-    table = pp.seconds_by(records)
+    table = benchmark.seconds_by(records)
     assert table == {"fft": {3: 4.0, 7: 4.5}, "im2col": {3: 2.0, 5: 5.0, 7: 9.0},
                      "torch": {3: 1.1, 5: 2.0, 7: 3.0}}
     assert list(table["im2col"]) == [3, 5, 7]  # sorted by x
     with pytest.raises(ValueError, match="at least one"):
-        pp.seconds_by([])
+        benchmark.seconds_by([])
 
 
 def test_seconds_by_another_key():
     records = [{**_record("loop", 3, 1.0, 0.1), "size": 8},
                {**_record("loop", 3, 4.0, 0.2), "size": 16}]
-    assert pp.seconds_by(records, "size") == {"loop": {8: 1.0, 16: 4.0},
+    assert benchmark.seconds_by(records, "size") == {"loop": {8: 1.0, 16: 4.0},
                                               "torch": {8: 0.1, 16: 0.2}}
 
 
@@ -56,30 +58,30 @@ def test_seconds_by_another_key():
     ({3: 5, 7: 1, 11: 1}, {3: 1, 5: 9, 7: 2}, 7),                 # only x measured for both
 ])
 def test_crossover(fast, slow, expected):
-    assert pp.crossover({"a": fast, "b": slow}, "a", "b") == expected
+    assert benchmark.crossover({"a": fast, "b": slow}, "a", "b") == expected
 
 
 def test_crossover_names_an_unknown_method():
     with pytest.raises(ValueError, match="'winograd' is not among"):
-        pp.crossover({"fft": {3: 1}}, "winograd", "fft")
+        benchmark.crossover({"fft": {3: 1}}, "winograd", "fft")
 
 
 @given(a=st.floats(-3, 5), c=st.floats(1e-6, 1e3))
 def test_loglog_slope_of_a_power_law(a, c):
     times = {x: c * x**a for x in (3, 5, 7, 11, 31)}
-    assert pp.loglog_slope(times) == pytest.approx(a, abs=1e-9)
+    assert performance.loglog_slope(times) == pytest.approx(a, abs=1e-9)
 
 
 def test_loglog_slope_x_min_and_too_few_points():
     times = {8: 1.0, 16: 1.0, 32: 4.0, 64: 16.0}  # flat, then ∝ x²
-    assert pp.loglog_slope(times) == pytest.approx(1.4)  # least squares over all four
-    assert pp.loglog_slope(times, x_min=16) == pytest.approx(2.0)
+    assert performance.loglog_slope(times) == pytest.approx(1.4)  # least squares over all four
+    assert performance.loglog_slope(times, x_min=16) == pytest.approx(2.0)
     with pytest.raises(ValueError, match="at least two points"):
-        pp.loglog_slope(times, x_min=64)
+        performance.loglog_slope(times, x_min=64)
 
 
 def test_format_table_aligns_text_left_and_numbers_right():
-    text = pp.format_table([{"m": "loop", "t": 12.5}, {"m": "im2col", "t": 0.25},
+    text = performance.format_table([{"m": "loop", "t": 12.5}, {"m": "im2col", "t": 0.25},
                             {"m": "fft", "t": None}],
                            [("method", "m", ""), ("ms", "t", ".2f")])
     assert text.split("\n") == ["method     ms", "------  -----", "loop    12.50",
@@ -90,13 +92,13 @@ def test_format_table_aligns_text_left_and_numbers_right():
                                      (6 * 2**20 + 2**19, "6.5 MiB"), (150 * 2**30, "150 GiB"),
                                      (3 * 2**40, "3 TiB")])
 def test_format_bytes(n, text):
-    assert pp.format_bytes(n) == text
+    assert performance.format_bytes(n) == text
 
 
 @pytest.mark.parametrize("n, text", [(576_000, "576 k"), (231_211_008, "231 M"),
                                      (1.85e9, "1.85 G"), (12, "12 ")])
 def test_format_count(n, text):
-    assert pp.format_count(n) == text
+    assert performance.format_count(n) == text
 
 
 # --- FLOPs, rates and memory against the tensors themselves ---------------------------------
@@ -113,7 +115,7 @@ def test_layer_flops_is_the_formula_and_cnnlib_counting(case):
     out = (case.size + 2 * case.padding - case.kernel_size) // case.stride + 1
     formula = 2 * case.batch * case.out_channels * out * out * case.in_channels \
         * case.kernel_size**2
-    assert pp.layer_flops(case) == formula
+    assert performance.layer_flops(case) == formula
     layer = nn.Conv2d(case.in_channels, case.out_channels, case.kernel_size, case.stride,
                       case.padding)
     assert count_flops(layer, (case.batch, case.in_channels, case.size, case.size)) == formula
@@ -122,7 +124,7 @@ def test_layer_flops_is_the_formula_and_cnnlib_counting(case):
 @given(case=cases)
 def test_memory_costs_are_the_sizes_of_the_real_tensors(case):
     x, w, _ = case.tensors()
-    costs = pp.memory_costs(case)
+    costs = performance.memory_costs(case)
     y = F.conv2d(x, w, stride=case.stride, padding=case.padding)
     cols = im2col(x, case.kernel_size, stride=case.stride, padding=case.padding)
     t = toeplitz_matrix(w, (case.size, case.size), stride=case.stride, padding=case.padding)
@@ -141,7 +143,7 @@ def test_memory_costs_are_the_sizes_of_the_real_tensors(case):
 
 def test_memory_costs_in_double_and_by_hand():
     vgg = ConvCase("vgg", 1, 64, 64, 56, 3, padding=1)
-    costs = pp.memory_costs(vgg, element_size=8)
+    costs = performance.memory_costs(vgg, element_size=8)
     assert costs["im2col matrix"] == 9 * costs["input"] == 9 * 64 * 56 * 56 * 8
     assert costs["Toeplitz matrix"] == (64 * 56 * 56) ** 2 * 8
     assert costs["FFT spectra"] == (64 + 64 * 64 + 64) * 60 * 31 * 2 * 8  # grid 58 → 60
@@ -151,9 +153,9 @@ def test_memory_costs_in_double_and_by_hand():
 
 def test_memory_costs_argument_checks():
     with pytest.raises(TypeError, match="ConvCase"):
-        pp.memory_costs((1, 3, 8, 32, 3))
+        performance.memory_costs((1, 3, 8, 32, 3))
     with pytest.raises(ValueError, match="does not fit"):
-        pp.memory_costs(ConvCase("big kernel", 1, 1, 1, 4, 7))
+        performance.memory_costs(ConvCase("big kernel", 1, 1, 1, 4, 7))
 
 
 def test_conv_calls_are_the_convolution_by_each_method():
@@ -167,11 +169,11 @@ def test_conv_calls_are_the_convolution_by_each_method():
 
 def test_measure_rates_records():
     case = ConvCase("small", 1, 2, 3, 12, 3, padding=1)
-    records = pp.measure_rates(case, ("im2col",), matmul_size=32, repeats=3)
+    records = performance.measure_rates(case, ("im2col",), matmul_size=32, repeats=3)
     assert [r["name"] for r in records] == ["matmul", "torch", "im2col"]
     flops = {r["name"]: r["flops"] for r in records}
-    assert flops == {"matmul": 2 * 32**3, "torch": pp.layer_flops(case),
-                     "im2col": pp.layer_flops(case)}
+    assert flops == {"matmul": 2 * 32**3, "torch": performance.layer_flops(case),
+                     "im2col": performance.layer_flops(case)}
     for r in records:
         assert r["seconds"] > 0 and r["fraction"] > 0
         assert r["gflops"] == pytest.approx(r["flops"] / r["seconds"] / 1e9)
@@ -180,7 +182,7 @@ def test_measure_rates_records():
 
 def test_peak_memory_is_none_on_a_cpu_without_calling():
     calls = []
-    assert pp.peak_memory(lambda: calls.append(1), "cpu") is None
+    assert performance.peak_memory(lambda: calls.append(1), "cpu") is None
     assert calls == []
 
 
@@ -188,28 +190,28 @@ def test_peak_memory_is_none_on_a_cpu_without_calling():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_peak_memory_counts_what_a_call_allocates():
     n = 1 << 20
-    assert pp.peak_memory(lambda: torch.ones(n, device="cuda"), "cuda") >= 4 * n
+    assert performance.peak_memory(lambda: torch.ones(n, device="cuda"), "cuda") >= 4 * n
 
 
 # --- what the numbers are measured on -----------------------------------------------------
 
 def test_timing_threads_sets_one_cpu_thread_and_restores():
     before = torch.get_num_threads()
-    with pp.timing_threads("cpu"):
+    with performance.timing_threads("cpu"):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
-    with pytest.raises(RuntimeError), pp.timing_threads(torch.device("cpu")):
+    with pytest.raises(RuntimeError), performance.timing_threads(torch.device("cpu")):
         raise RuntimeError("a failing measurement")
     assert torch.get_num_threads() == before
-    with pp.timing_threads("cuda"):  # a GPU's kernels do not use the CPU threads
+    with performance.timing_threads("cuda"):  # a GPU's kernels do not use the CPU threads
         assert torch.get_num_threads() == before
     with pytest.raises(ValueError, match="threads must be a positive int"), \
-            pp.timing_threads("cpu", threads=0):
+            performance.timing_threads("cpu", threads=0):
         pass
 
 
 def test_describe_device(device):
-    text = pp.describe_device(device)
+    text = performance.describe_device(device)
     assert text.startswith(device.type) and torch.__version__ in text
     if device.type == "cpu":
         assert f"{torch.get_num_threads()} thread(s)" in text
@@ -219,13 +221,13 @@ def test_describe_device(device):
 
 def test_conv_backend(device, monkeypatch):
     x, w, _ = LENET_LAYER.tensors(device)
-    name = pp.conv_backend(x, w)
+    name = performance.conv_backend(x, w)
     assert isinstance(name, str) and name
     if device.type == "cuda":
         assert name == "cuDNN"
-    assert pp.conv_backend(x, w, stride=(1, 1), padding=(0, 0)) == name
+    assert performance.conv_backend(x, w, stride=(1, 1), padding=(0, 0)) == name
     monkeypatch.delattr(torch._C, "_select_conv_backend")
-    assert pp.conv_backend(x, w) == "unknown"
+    assert performance.conv_backend(x, w) == "unknown"
 
 
 # --- figures ------------------------------------------------------------------------------
@@ -233,8 +235,9 @@ def test_conv_backend(device, monkeypatch):
 def test_plot_times_draws_every_method_on_log_axes():
     times = {"fft": {3: 4e-3, 7: 4e-3, 15: 4e-3}, "im2col": {3: 1e-3, 7: 7e-3, 15: 3e-2},
              "torch": {3: 2e-4, 7: 8e-4, 15: 3e-3}}
-    fig = pp.plot_times(times, "k", "title", crossovers={"fft < im2col": 7, "never": None},
-                        labels={"torch": "torch (oneDNN)"})
+    fig = viz_performance.plot_times(times, "k", "title",
+                                     crossovers={"fft < im2col": 7, "never": None},
+                                     labels={"torch": "torch (oneDNN)"})
     assert isinstance(fig, Figure) and not plt.fignum_exists(fig.number)
     ax = fig.axes[0]
     assert ax.get_xscale() == ax.get_yscale() == "log"
@@ -251,28 +254,28 @@ def test_plot_rates_bars_and_peak():
     records = [{"name": "matmul", "gflops": 90.0, "fraction": 1.0},
                {"name": "torch", "gflops": 80.0, "fraction": 0.9},
                {"name": "fft", "gflops": 1.2, "fraction": 0.013}]
-    fig = pp.plot_rates(records, labels={"fft": "fft (effective)"})
+    fig = viz_performance.plot_rates(records, labels={"fft": "fft (effective)"})
     ax = fig.axes[0]
     assert [p.get_width() for p in ax.patches] == [80.0, 1.2]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["torch", "fft (effective)"]
     texts = " ".join(t.get_text() for t in ax.texts)
     assert "90% of peak" in texts and "1.3% of peak" in texts
     with pytest.raises(ValueError, match="matmul"):
-        pp.plot_rates(records[1:])
+        viz_performance.plot_rates(records[1:])
 
 
 def test_plot_memory_one_panel_per_layer():
-    layers = {"LeNet": pp.memory_costs(LENET_LAYER),
-              "VGG": pp.memory_costs(ConvCase("v", 1, 64, 64, 56, 3, padding=1))}
-    fig = pp.plot_memory(layers)
+    layers = {"LeNet": performance.memory_costs(LENET_LAYER),
+              "VGG": performance.memory_costs(ConvCase("v", 1, 64, 64, 56, 3, padding=1))}
+    fig = viz_performance.plot_memory(layers)
     assert len(fig.axes) == 2
     for ax, costs in zip(fig.axes, layers.values(), strict=True):
         assert [p.get_width() for p in ax.patches] == list(costs.values())
         assert ax.get_xscale() == "log"
     with pytest.raises(ValueError, match="non-empty"):
-        pp.plot_memory({})
+        viz_performance.plot_memory({})
 
 
 def test_method_colours_are_distinct():
-    colours = list(pp.METHOD_COLORS.values())
+    colours = list(viz_performance.METHOD_COLORS.values())
     assert len(set(colours)) == len(colours)

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 import cnnlib
-from cnnlib import widgets
+from cnnlib import env
+from cnnlib.viz import widgets
 
 matplotlib.use("Agg")
 
@@ -67,9 +68,9 @@ def test_static_explorer_animation_is_self_contained_html():
 
 def test_static_mode_follows_the_environment(monkeypatch):
     monkeypatch.setenv("CNNLIB_STATIC", "1")
-    assert widgets.is_static()
+    assert env.is_static()
     monkeypatch.setenv("CNNLIB_STATIC", "0")
-    assert not widgets.is_static()
+    assert not env.is_static()
 
 
 def test_live_explorer_builds_controls_and_renders():

@@ -20,11 +20,10 @@ from cnnlib.separable import (
     DepthwiseSeparableConv2d,
     channel_connectivity,
     kernel_rank,
-    plot_cost_ratios,
-    plot_singular_values,
     separable_approximation,
     separable_conv2d,
 )
+from cnnlib.viz.separable import plot_cost_ratios, plot_singular_values
 
 matplotlib.use("Agg")
 fixture_ok = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])

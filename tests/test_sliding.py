@@ -11,15 +11,8 @@ from hypothesis import strategies as st
 from matplotlib.patches import Rectangle
 
 from cnnlib.arithmetic import conv_output_size
-from cnnlib.sliding import (
-    Step,
-    conv1d_steps,
-    draw_step,
-    format_number,
-    resolve_padding_1d,
-    show_signals,
-    show_steps,
-)
+from cnnlib.sliding import Step, conv1d_steps, format_number, resolve_padding_1d
+from cnnlib.viz.sliding import draw_step, show_signals, show_steps
 
 matplotlib.use("Agg")
 

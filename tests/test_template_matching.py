@@ -12,8 +12,8 @@ from cnnlib.template_matching import (
     cross_correlation_scores,
     normalize_template,
     normalized_cross_correlation,
-    show_matches,
 )
+from cnnlib.viz.template_matching import show_matches
 
 
 def _ncc_by_definition(x: np.ndarray, t: np.ndarray) -> np.ndarray:

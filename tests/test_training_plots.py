@@ -1,4 +1,4 @@
-"""cnnlib.training_plots and cnnlib.explorers.features: what is drawn is what was given."""
+"""cnnlib.viz.training and cnnlib.viz.explorers.features: what is drawn is what was given."""
 
 import math
 
@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from cnnlib.explorers.features import VIEWS, feature_explorer, feature_layers
 from cnnlib.models import SMALL_VGG, VGG, LeNet, LeNet5
 from cnnlib.training import History
-from cnnlib.training_plots import (
+from cnnlib.viz.explorers.features import VIEWS, feature_explorer, feature_layers
+from cnnlib.viz.training import (
     montage,
     plot_bars,
     plot_curves,
@@ -18,7 +18,7 @@ from cnnlib.training_plots import (
     show_feature_maps,
     show_filters,
 )
-from cnnlib.widgets import StaticExplorer
+from cnnlib.viz.widgets import StaticExplorer
 
 matplotlib.use("Agg")
 
@@ -135,7 +135,7 @@ def test_feature_explorer_draws_the_recorded_maps(monkeypatch):
     """The 'pool 1' panel shows montage(max_pool(relu(conv1(x)))) of the chosen digit."""
     import matplotlib.pyplot as plt
 
-    from cnnlib.explorers.features import render_features
+    from cnnlib.viz.explorers.features import render_features
 
     torch.manual_seed(0)
     model = VGG(SMALL_VGG, num_classes=10, in_channels=1, pool_size=None, hidden=(8,),
@@ -158,7 +158,7 @@ def test_feature_explorer_draws_the_recorded_maps(monkeypatch):
 
 
 def test_filter_grid_columns_are_filters_rows_are_input_channels():
-    from cnnlib.explorers.features import _filter_grid
+    from cnnlib.viz.explorers.features import _filter_grid
 
     weight = torch.randn(4, 3, 5, 5)  # 4 filters over 3 input channels
     grid = _filter_grid(weight)

@@ -23,8 +23,8 @@ __all__ = ["EXERCISE", "MATRICES"]
 MATRICES = FromScratch(
     apis=("cnnlib.matrices", "cnnlib.toeplitz", "cnnlib.toeplitz_matrix",
           "cnnlib.circulant_matrix", "cnnlib.shift_matrix", "cnnlib.circular_flip",
-          "cnnlib.impulse_response", "cnnlib.dft_matrix", "cnnlib.explorers"),
-    modules=("cnnlib.matrices", "cnnlib.toeplitz", "cnnlib.explorers.matrices", "scipy.linalg"),
+          "cnnlib.impulse_response", "cnnlib.dft_matrix", "cnnlib.viz"),
+    modules=("cnnlib.matrices", "cnnlib.toeplitz", "cnnlib.viz.explorers.matrices", "scipy.linalg"),
 ).union(CONVOLUTION)
 """Everything that builds these matrices for you (cnnlib's, ``scipy.linalg.toeplitz`` and
 ``circulant``), and every convolution."""

@@ -24,7 +24,7 @@ __all__ = ["CONV2D", "EXERCISE", "LECTURE_IMAGE", "LECTURE_KERNEL"]
 # also wrap what it imports (``dataclasses.dataclass``), which torch calls.
 CONV2D = CONVOLUTION.union(FromScratch(
     apis=("cnnlib.convolve", "cnnlib.convolve1d", "cnnlib.convolve2d",
-          "cnnlib.template_matching", "cnnlib.separable", "cnnlib.explorers",
+          "cnnlib.template_matching", "cnnlib.separable", "cnnlib.viz",
           "cnnlib.separable.separable_conv2d", "cnnlib.separable.DepthwiseSeparableConv2d",
           "cnnlib.separable_conv2d", "cnnlib.DepthwiseSeparableConv2d"),
     modules=("cnnlib.convolve", "cnnlib.template_matching"),

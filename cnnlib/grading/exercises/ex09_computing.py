@@ -24,9 +24,9 @@ __all__ = ["COUNTING", "EXERCISE", "WINOGRAD"]
 
 COUNTING = FromScratch(
     apis=("cnnlib.counting", "cnnlib.count_flops", "cnnlib.count_macs", "cnnlib.layer_summary",
-          "cnnlib.perf_plots", "cnnlib.explorers", "cnnlib.benchmark",
+          "cnnlib.performance", "cnnlib.viz", "cnnlib.benchmark",
           "torch.utils.flop_counter"),
-    modules=("cnnlib.counting", "cnnlib.perf_plots", "cnnlib.explorers.computing",
+    modules=("cnnlib.counting", "cnnlib.performance", "cnnlib.viz.explorers.computing",
              "cnnlib.benchmark", "torch.utils.flop_counter", "thop", "fvcore", "ptflops"),
 ).union(OUTPUT_SIZE).union(CONVOLUTION)
 """cnnlib's and PyTorch's counters and output-size formulas, and every convolution (a

@@ -2,7 +2,7 @@
 
 Choose the input size, kernel size, stride, padding, dilation, whether the convolution is
 transposed (and its ``output_padding``), then step through the outputs: each picture is
-:func:`cnnlib.arithmetic_plots.draw_conv_arithmetic` — the input grid with its padding (and,
+:func:`cnnlib.viz.arithmetic.draw_conv_arithmetic` — the input grid with its padding (and,
 for a transposed convolution, the zeros the stride inserts), the kernel's footprint for the
 selected output, and the output grid. With ``counts`` on, every output cell shows how many
 input pixels it reads: constant inside an ordinary convolution, but alternating for a
@@ -21,8 +21,10 @@ import textwrap
 
 import torch
 
-from ..arithmetic_plots import conv_arithmetic, draw_conv_arithmetic
-from ..widgets import explorer, is_static
+from ...arithmetic import conv_arithmetic
+from ...env import is_static
+from ..arithmetic import draw_conv_arithmetic
+from ..widgets import explorer
 
 __all__ = ["CONTROLS", "MAX_COUNTS_SIDE", "PRESETS", "STATIC_POSITIONS", "feeding_counts",
            "preset_frames", "render", "variants_explorer"]
@@ -67,7 +69,7 @@ def feeding_counts(input_size=5, kernel_size=3, stride=1, padding=0, dilation=1,
                    transposed: bool = False, output_padding=0) -> torch.Tensor:
     """How many input pixels each output reads: an int64 tensor ``(H_out, W_out)``.
 
-    Arguments as in :func:`cnnlib.arithmetic_plots.conv_arithmetic`. Padding and inserted
+    Arguments as in :func:`cnnlib.arithmetic.conv_arithmetic`. Padding and inserted
     zeros are not inputs, so border outputs of a padded convolution read fewer pixels, and
     the outputs of a strided transposed convolution read ``⌈k/s⌉`` or ``⌊k/s⌋`` per dimension.
     """

@@ -1,6 +1,6 @@
 """Figures for the matrix views of convolution: products, side-by-side matrices, sparsity.
 
-The heat maps are :func:`cnnlib.plotting.show_matrix` (centred on 0, zeros white). This module
+The heat maps are :func:`cnnlib.viz.images.show_matrix` (centred on 0, zeros white). This module
 lays several of them out so that **one matrix entry has the same size in every panel** — a
 ``6 × 8`` Toeplitz matrix next to an ``8 × 8`` circulant looks exactly 2 rows shorter — and
 adds what the chapter needs around them:
@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from matplotlib.patches import Rectangle
 
-from .plotting import show_matrix
+from .images import show_matrix
 
 __all__ = ["outline_entries", "plot_density", "show_matrices", "show_product"]
 

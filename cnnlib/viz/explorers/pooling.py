@@ -19,12 +19,12 @@ import math
 
 import torch
 
+from ...conv import conv2d
+from ...datasets import photo
+from ...filters import SOBEL_X
+from ...pooling import avg_pool2d, lp_pool2d, max_pool2d
 from .. import widgets
-from ..conv import conv2d
-from ..datasets import photo
-from ..filters import SOBEL_X
-from ..plotting import to_numpy_image
-from ..pooling import avg_pool2d, lp_pool2d, max_pool2d
+from ..images import to_numpy_image
 
 __all__ = ["POOLINGS", "SIZES", "default_feature_map", "pool_map", "pooling_explorer",
            "render_pooling"]

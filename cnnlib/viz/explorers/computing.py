@@ -3,8 +3,8 @@
 Pick a layer — kernel size, image size, channels (as many out as in, "same" padding, one
 image) — and see the bytes of its input, weights and output next to the three intermediate
 representations the chapter's methods build: the im2col patch matrix, the dense Toeplitz
-matrix and the FFT spectra (from :func:`cnnlib.perf_plots.memory_costs`). The title gives
-the layer's FLOPs (:func:`cnnlib.perf_plots.layer_flops`). Nothing is timed or allocated, so
+matrix and the FFT spectra (from :func:`cnnlib.performance.memory_costs`). The title gives
+the layer's FLOPs (:func:`cnnlib.performance.layer_flops`). Nothing is timed or allocated, so
 every state draws at once, even for layers far too large to build.
 
 - :func:`layer_case`: the layer of one choice of the controls;
@@ -14,9 +14,10 @@ every state draws at once, even for layers far too large to build.
 
 from __future__ import annotations
 
+from ...benchmark import ConvCase
+from ...performance import format_count, layer_flops, memory_costs
 from .. import widgets
-from ..benchmark import ConvCase
-from ..perf_plots import draw_memory, format_count, layer_flops, memory_costs
+from ..performance import draw_memory
 
 __all__ = ["CHANNELS", "IMAGE_SIZES", "KERNEL_SIZES", "cost_explorer", "layer_case",
            "render_costs"]
@@ -35,7 +36,7 @@ def layer_case(kernel_size: int, size: int, channels: int) -> ConvCase:
 
 
 def render_costs(ax, kernel_size: int = 3, size: int = 56, channels: int = 64) -> None:
-    """Bars of :func:`~cnnlib.perf_plots.memory_costs` for :func:`layer_case`, titled with the
+    """Bars of :func:`~cnnlib.performance.memory_costs` for :func:`layer_case`, titled with the
     layer and its FLOPs."""
     case = layer_case(kernel_size, size, channels)
     title = (f"{channels}→{channels} ch, {size}×{size}, {kernel_size}×{kernel_size}: "

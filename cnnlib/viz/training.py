@@ -13,8 +13,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .plotting import to_numpy_image
-from .training import History
+from ..training import History
+from .images import to_numpy_image
 
 __all__ = ["montage", "plot_bars", "plot_curves", "plot_history", "show_feature_maps",
            "show_filters"]

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import torch
 
-from ..filters import binomial_kernel
-from ..matrices import circulant_matrix, shift_matrix
-from ..matrix_plots import outline_entries
-from ..padding import same_padding
-from ..plotting import show_matrix
-from ..toeplitz import toeplitz_matrix
+from ...filters import binomial_kernel
+from ...matrices import circulant_matrix, shift_matrix
+from ...padding import same_padding
+from ...toeplitz import toeplitz_matrix
+from ..images import show_matrix
+from ..matrices import outline_entries
 from ..widgets import explorer
 
 __all__ = [

@@ -18,8 +18,9 @@ import textwrap
 
 import torch
 
-from ..filters import gaussian_kernel_1d
-from ..sliding import PADDING_NAMES, conv1d_steps, draw_step
+from ...filters import gaussian_kernel_1d
+from ...sliding import PADDING_NAMES, conv1d_steps
+from ..sliding import draw_step
 from ..widgets import explorer
 
 __all__ = ["KERNELS", "SIGNALS", "STRIDES", "conv1d_explorer", "kernel", "render", "signal",
@@ -29,7 +30,7 @@ STRIDES = (1, 2, 3)
 
 
 def _stock_days() -> list[float]:
-    from ..datasets import stock_prices
+    from ...datasets import stock_prices
 
     _, prices = stock_prices()
     return [float(round(p)) for p in prices[:8].tolist()]

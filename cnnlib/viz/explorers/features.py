@@ -19,10 +19,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ...models import activations
 from .. import widgets
-from ..models import activations
-from ..plotting import to_numpy_image
-from ..training_plots import montage
+from ..images import to_numpy_image
+from ..training import montage
 
 __all__ = ["VIEWS", "feature_explorer", "feature_layers", "render_features"]
 

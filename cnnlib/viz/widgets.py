@@ -2,7 +2,7 @@
 
 Every chapter's explorer is one call::
 
-    cnnlib.widgets.explorer(render, controls, sweep="stride")
+    cnnlib.viz.explorer(render, controls, sweep="stride")
 
 ``render(ax, **params)`` draws one state into a matplotlib ``Axes``. In a live Jupyter kernel
 the call shows ipywidgets controls that redraw on every change. When the book is built
@@ -16,20 +16,14 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
 import re
 from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
 
-__all__ = ["StaticExplorer", "explorer", "is_static"]
+from ..env import is_static
 
-STATIC_ENV = "CNNLIB_STATIC"
-
-
-def is_static() -> bool:
-    """True while the website is being built (no live kernel will be behind the page)."""
-    return os.environ.get(STATIC_ENV, "") not in ("", "0")
+__all__ = ["StaticExplorer", "explorer"]
 
 
 def _options(name: str, spec) -> list:

@@ -2,7 +2,7 @@
 
 Controls: ``network`` (VGG-11, 13, 16, 19, built by :func:`cnnlib.models.vgg` on the meta
 device, so nothing is allocated) and ``quantity`` (see
-:data:`cnnlib.network_plots.QUANTITIES`). Each panel is :func:`draw_layer_costs` for one
+:data:`cnnlib.network_costs.QUANTITIES`). Each panel is :func:`draw_layer_costs` for one
 224×224 image; the title gives the network's total.
 """
 
@@ -12,9 +12,10 @@ import functools
 
 import torch
 
+from ...models import VGG_CONFIGS, vgg
+from ...network_costs import QUANTITIES, LayerCost, layer_costs
 from .. import widgets
-from ..models import VGG_CONFIGS, vgg
-from ..network_plots import QUANTITIES, LayerCost, draw_layer_costs, layer_costs
+from ..networks import draw_layer_costs
 
 __all__ = ["NETWORKS", "render_vgg_costs", "vgg_costs", "vgg_explorer"]
 

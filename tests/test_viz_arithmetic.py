@@ -15,9 +15,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from matplotlib.patches import Rectangle
 
-from cnnlib.arithmetic import conv_output_size, conv_transpose_output_size
-from cnnlib.arithmetic_plots import (
-    conv_arithmetic,
+from cnnlib.arithmetic import conv_arithmetic, conv_output_size, conv_transpose_output_size
+from cnnlib.viz.arithmetic import (
     conv_arithmetic_explorer,
     draw_conv_arithmetic,
     draw_conv_arithmetic_cases,

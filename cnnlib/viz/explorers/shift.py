@@ -21,13 +21,13 @@ import functools
 import numpy as np
 import torch
 
+from ...conv import conv2d
+from ...datasets import photo
+from ...equivariance import translate
+from ...filters import SOBEL_X
+from ...pooling import avg_pool2d
 from .. import widgets
-from ..conv import conv2d
-from ..datasets import photo
-from ..equivariance import translate
-from ..filters import SOBEL_X
-from ..plotting import to_numpy_image
-from ..pooling import avg_pool2d
+from ..images import to_numpy_image
 
 __all__ = ["PADDINGS", "PANELS", "default_image", "render_shift", "shift_explorer",
            "shift_panels"]

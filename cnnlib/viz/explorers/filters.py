@@ -22,8 +22,8 @@ import functools
 
 import torch
 
-from ..conv import conv2d
-from ..filters import FILTERS, SOBEL_X, SOBEL_Y, sharpen
+from ...conv import conv2d
+from ...filters import FILTERS, SOBEL_X, SOBEL_Y, sharpen
 from ..widgets import explorer
 
 __all__ = ["A_VALUES", "CUSTOM", "MAGNITUDE", "NAMES", "WEIGHT_VALUES", "apply_filter",
@@ -47,8 +47,8 @@ _WEIGHT_NAMES = tuple(f"w{i}{j}" for i in range(3) for j in range(3))
 
 @functools.cache
 def _small_photo(step: int) -> torch.Tensor:
-    from ..datasets import photo
-    from ..pooling import avg_pool2d
+    from ...datasets import photo
+    from ...pooling import avg_pool2d
 
     return avg_pool2d(photo(gray=True)[None], step)[0, 0]
 
@@ -116,7 +116,7 @@ def render(ax, kernel: str = "identity", A: float = 2.0, image: torch.Tensor | N
     ``A``: the sharpening factor (used by ``"sharpen"``); ``w00 … w22``: the weights of
     ``"custom 3×3"`` (missing ones are 0).
     """
-    from ..plotting import show_matrix
+    from ..images import show_matrix
 
     unknown = set(weights) - set(_WEIGHT_NAMES)
     if unknown:

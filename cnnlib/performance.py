@@ -1,11 +1,9 @@
-"""Timing results of chapter 9, "How convolution is computed": tables, rates, memory, figures.
+"""Timing results of chapter 9, "How convolution is computed": tables, rates, memory.
 
 The measurements themselves come from :mod:`cnnlib.benchmark` (the code behind ``make bench``):
 warm-up, interleaved rounds, medians, CUDA synchronisation. This module turns its records into
 what the chapter shows and asserts:
 
-- :func:`seconds_by` — ``{method: {x: seconds}}`` from benchmark records, PyTorch included;
-- :func:`crossover` — from which kernel (or image) size one method beats another;
 - :func:`loglog_slope` — how fast a time grows: ``t ∝ x^slope``;
 - :func:`layer_flops` and :func:`measure_rates` — FLOPs of a layer (via
   :mod:`cnnlib.counting`) and the achieved GFLOP/s of each method, measured in the same rounds
@@ -14,8 +12,9 @@ what the chapter shows and asserts:
   and FFT spectra of a layer; :func:`peak_memory` — what a call allocates at most (CUDA);
 - :func:`timing_threads` — one CPU thread while timing (see its docstring), and
   :func:`describe_device`, :func:`conv_backend`: what the numbers were measured on;
-- figures :func:`plot_times`, :func:`plot_rates`, :func:`plot_memory` (each closes its
-  figure and returns it) and :func:`format_table` for plain-text tables.
+- :func:`format_table`, :func:`format_count`, :func:`format_bytes` for plain-text tables.
+
+The figures are drawn by :mod:`cnnlib.viz.performance`.
 """
 
 from __future__ import annotations
@@ -24,9 +23,8 @@ import contextlib
 import os
 import platform
 import statistics
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from torch import nn
@@ -36,11 +34,8 @@ from .counting import count_flops
 from .fft_conv import fast_fft_size
 
 __all__ = [
-    "METHOD_COLORS",
     "conv_backend",
-    "crossover",
     "describe_device",
-    "draw_memory",
     "format_bytes",
     "format_count",
     "format_table",
@@ -49,17 +44,8 @@ __all__ = [
     "measure_rates",
     "memory_costs",
     "peak_memory",
-    "plot_memory",
-    "plot_rates",
-    "plot_times",
-    "seconds_by",
     "timing_threads",
 ]
-
-#: One colour per contender, the same in every figure of the chapter.
-METHOD_COLORS = {"loop": "tab:red", "toeplitz": "tab:purple", "im2col": "tab:blue",
-                 "fft": "tab:green", "torch": "black", "winograd": "tab:orange",
-                 "matmul": "tab:gray"}
 
 
 # --- what the numbers are measured on -----------------------------------------------------
@@ -136,38 +122,6 @@ def conv_backend(x: torch.Tensor, weight: torch.Tensor, stride=1, padding=0) -> 
 
 
 # --- records → tables ---------------------------------------------------------------------
-
-def seconds_by(records: Iterable[dict], key: str = "kernel_size") -> dict[str, dict]:
-    """``{method: {record[key]: median seconds}}`` from :mod:`cnnlib.benchmark` records, with
-    PyTorch's own kernel as ``"torch"`` (its medians from the same rounds; where several
-    records share a ``key`` value, the median of their ``torch_seconds``)."""
-    table: dict[str, dict] = {}
-    torch_times: dict = {}
-    for r in records:
-        table.setdefault(r["method"], {})[r[key]] = r["seconds"]
-        torch_times.setdefault(r[key], []).append(r["torch_seconds"])
-    if not table:
-        raise ValueError("records must hold at least one benchmark record")
-    table["torch"] = {x: statistics.median(v) for x, v in torch_times.items()}
-    return {m: dict(sorted(t.items())) for m, t in table.items()}
-
-
-def crossover(times: Mapping[str, Mapping], fast: str, slow: str):
-    """The smallest ``x`` from which ``fast`` takes less time than ``slow`` at every larger
-    ``x`` measured for both (``None`` if ``fast`` is not faster at the largest one).
-
-    ``times`` as returned by :func:`seconds_by`, e.g. ``crossover(times, "fft", "torch")``.
-    """
-    for name in (fast, slow):
-        if name not in times:
-            raise ValueError(f"{name!r} is not among the measured methods {sorted(times)}")
-    xs = sorted(set(times[fast]) & set(times[slow]))
-    found = None
-    for x in reversed(xs):
-        if times[fast][x] >= times[slow][x]:
-            break
-        found = x
-    return found
 
 
 def loglog_slope(times: Mapping, x_min: float | None = None) -> float:
@@ -314,104 +268,3 @@ def format_bytes(n: float) -> str:
 
 
 # --- figures ------------------------------------------------------------------------------
-
-def _label(name: str, labels: Mapping[str, str] | None) -> str:
-    return (labels or {}).get(name, name)
-
-
-def plot_times(times: Mapping[str, Mapping], xlabel: str, title: str = "",
-               crossovers: Mapping[str, float | None] | None = None,
-               labels: Mapping[str, str] | None = None, size=(7.8, 4.0)):
-    """Seconds per call against ``x`` for every method, on log–log axes (a power law
-    ``t ∝ x^a`` is a straight line of slope ``a``). ``crossovers``: ``{text: x}`` drawn as
-    dotted vertical lines (``None`` values are skipped); ``labels`` renames methods in the
-    legend."""
-    fig, ax = plt.subplots(figsize=size)
-    for name, series in times.items():
-        xs = list(series)
-        ax.plot(xs, [1e3 * series[x] for x in xs], "o-", ms=4, label=_label(name, labels),
-                color=METHOD_COLORS.get(name))
-    for i, (text, x) in enumerate((crossovers or {}).items()):
-        if x is None:
-            continue
-        ax.axvline(x, ls=":", color="0.4")
-        ax.annotate(text, (x, 0.97 - 0.07 * i), xycoords=("data", "axes fraction"),
-                    xytext=(4, 0), textcoords="offset points", fontsize=8, va="top",
-                    color="0.3")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    xs = sorted({x for s in times.values() for x in s})
-    ax.set_xticks(xs, [str(x) for x in xs], minor=False)
-    ax.minorticks_off()
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("time per call (ms, log scale)")
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
-
-
-def plot_rates(records: Sequence[Mapping], labels: Mapping[str, str] | None = None,
-               size=(6.4, 3.0)):
-    """Achieved GFLOP/s per contender (from :func:`measure_rates`) as horizontal bars on a
-    log axis, with the matrix product's rate as the dashed "practical peak" line and each
-    bar's share of it."""
-    peak = next((r for r in records if r["name"] == "matmul"), None)
-    if peak is None:
-        raise ValueError("records must include the 'matmul' record of measure_rates")
-    rows = [r for r in records if r["name"] != "matmul"]
-    fig, ax = plt.subplots(figsize=size)
-    names = [_label(r["name"], labels) for r in rows]
-    ax.barh(names, [r["gflops"] for r in rows],
-            color=[METHOD_COLORS.get(r["name"], "tab:gray") for r in rows])
-    ax.axvline(peak["gflops"], ls="--", color="0.3",
-               label=f"matrix product (practical peak): {peak['gflops']:.3g} GFLOP/s")
-    for i, r in enumerate(rows):
-        share = 100 * r["fraction"]
-        ax.annotate(f" {r['gflops']:.3g} ({share:.0f}% of peak)" if share >= 10 else
-                    f" {r['gflops']:.3g} ({share:.2g}% of peak)", (r["gflops"], i),
-                    va="center", fontsize=8, bbox={"fc": "white", "ec": "none", "pad": 0.5})
-    ax.legend(fontsize=8, loc="lower right")
-    ax.set_xscale("log")
-    ax.set_xlim(min(r["gflops"] for r in records) / 3, peak["gflops"] * 30)
-    ax.invert_yaxis()
-    ax.set_xlabel("achieved GFLOP/s (log scale)")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
-
-
-def draw_memory(ax, costs: Mapping[str, int], title: str = "") -> None:
-    """Horizontal bars of ``{name: bytes}`` on a log axis, each labelled with its size."""
-    names = list(costs)
-    values = [max(costs[n], 1) for n in names]
-    colors = {"im2col matrix": METHOD_COLORS["im2col"], "FFT spectra": METHOD_COLORS["fft"],
-              "Toeplitz matrix": METHOD_COLORS["toeplitz"]}
-    ax.barh(names, values, color=[colors.get(n, "0.6") for n in names])
-    for i, v in enumerate(values):
-        ax.annotate(" " + format_bytes(v), (v, i), va="center", fontsize=8,
-                    bbox={"fc": "white", "ec": "none", "pad": 0.5})
-    ax.set_xscale("log")
-    ax.set_xlim(min(values) / 2, max(values) * 200)
-    ax.invert_yaxis()
-    ax.set_xlabel("bytes (log scale)")
-    ax.tick_params(axis="y", labelsize=8)
-    if title:
-        ax.set_title(title, fontsize=9)
-
-
-def plot_memory(layers: Mapping[str, Mapping[str, int]], size=(5.2, 2.6)):
-    """One panel of :func:`draw_memory` bars per layer: ``{title: memory_costs(...)}``."""
-    if not layers:
-        raise ValueError("layers must be a non-empty dict {title: memory_costs(...)}")
-    fig, axes = plt.subplots(1, len(layers), figsize=(size[0] * len(layers), size[1]),
-                             squeeze=False)
-    for ax, (title, costs) in zip(axes[0], layers.items(), strict=True):
-        draw_memory(ax, costs, title)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
-

@@ -1,1 +1,0 @@
-"""Interactive explorers, one module per topic; each builds on cnnlib.widgets.explorer."""
