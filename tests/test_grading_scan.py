@@ -1,6 +1,7 @@
 """The "from scratch" rule (static scan and runtime guard) and reading submitted notebooks."""
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from cnnlib.grading.notebook import (
     strip_magics,
 )
 from cnnlib.grading.question import FromScratch, load_exercise
-from cnnlib.grading.scan import NotebookModel, scan
+from cnnlib.grading.scan import NotebookModel, code_of_function, forbidden_objects, scan
 
 IMPORTS = (
     "import torch\n"
@@ -259,3 +260,111 @@ def test_a_forbidden_module_does_not_trip_on_what_it_only_imports():
         assert seen and "count_parameters" in str(seen[0])
     finally:
         guard.uninstall()
+
+
+# --- long expressions and the student's own methods ----------------------------------------------
+
+def _sum_of(n: int, last: str = "") -> str:
+    terms = [f"a{i % 7}" for i in range(n)]
+    if last:
+        terms[-1] = last
+    return " + ".join(terms)
+
+
+SCRATCH = "a0 = a1 = a2 = a3 = a4 = a5 = a6 = 1.0\n"
+FROM_SCRATCH_F = ("def f(x, h):\n    m = len(h)\n"
+                  "    return torch.stack([(h * x[i:i + m]).sum() "
+                  "for i in range(len(x) - m + 1)])\n")
+
+
+@pytest.mark.parametrize("n", [600, 10_000])
+def test_a_long_expression_in_an_honest_notebook_is_scanned_without_error(n):
+    before = sys.getrecursionlimit()
+    model = NotebookModel([(1, IMPORTS), (2, SCRATCH + f"total = {_sum_of(n)}\n"),
+                           (3, FROM_SCRATCH_F + f"    total = {_sum_of(n)}\n"
+                                                "    return total\n"),
+                           (4, "print(total)")])
+    assert sys.getrecursionlimit() == before
+    assert model.parse_errors == {} and set(model.trees) == {1, 2, 3, 4}
+    assert scan(model.definition("f"), CONVOLUTION) == []
+    assert model.tampering(TAMPERING) == []
+
+
+def test_a_forbidden_api_inside_a_long_expression_is_found():
+    deep_call = _sum_of(10_000, last="F.conv1d(x, h).sum()")
+    deep_attr = "x" + ".T" * 5_000 + ".unfold(0, 3, 1)"
+    deep_getattr = "getattr(" * 150 + "F" + ", 'conv1d')" + ", 'x')" * 149  # ≤ 200 ( deep
+    model = NotebookModel([(1, IMPORTS), (2, SCRATCH),
+                           (3, f"def f(x, h):\n    return {deep_call}\n"),
+                           (4, f"def g(x, h):\n    return {deep_attr}\n"),
+                           (5, f"def k(x, h):\n    return {deep_getattr}\n")])
+    assert model.parse_errors == {}
+    (conv,) = scan(model.definition("f"), CONVOLUTION)
+    assert conv.api == "torch.nn.functional.conv1d" and conv.used_as == "F.conv1d"
+    (unfold,) = scan(model.definition("g"), CONVOLUTION)
+    assert unfold.api == "torch.Tensor.unfold" and unfold.used_as.startswith("<a long")
+    (nested,) = scan(model.definition("k"), CONVOLUTION)
+    assert nested.api == "torch.nn.functional.conv1d"
+
+
+def test_a_cell_too_deep_to_read_is_left_out_and_the_rest_is_scanned():
+    model = NotebookModel([(1, IMPORTS), (2, "x = " + "-" * 200_000 + "1"),
+                           (3, "y = a" + ".b" * 200_000),
+                           (4, "def f(x, h):\n    return F.conv1d(x, h)")])
+    assert set(model.parse_errors) == {2, 3}
+    assert [v.api for v in scan(model.definition("f"), CONVOLUTION)] == \
+        ["torch.nn.functional.conv1d"]
+
+
+OWN_UNFOLD = {
+    "a method": "class Windows:\n    def __init__(self, m):\n        self.m = m\n"
+                "    def unfold(self, x):\n"
+                "        return torch.stack([x[i:i + self.m] for i in "
+                "range(len(x) - self.m + 1)])\n",
+    "an attribute": "class Windows:\n    def __init__(self, m):\n        self.m = m\n"
+                    "        self.unfold = lambda x: torch.stack([x[i:i + m] for i in "
+                    "range(len(x) - m + 1)])\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(OWN_UNFOLD))
+def test_unfold_of_the_students_own_object_is_not_tensor_unfold(kind):
+    body = "def f(x, h):\n    return Windows(len(h)).unfold(x) @ h"
+    assert violations(body, cells=[OWN_UNFOLD[kind]]) == []
+    by_name = "def f(x, h):\n    return getattr(Windows(len(h)), 'unfold')(x) @ h"
+    assert violations(by_name, cells=[OWN_UNFOLD[kind]]) == []
+
+
+def test_unfold_is_still_found_where_the_submission_defines_none_of_its_own():
+    other = "class Windows:\n    def slide(self, x):\n        return x\n"
+    body = "def f(x, h):\n    return Windows().slide(x).unfold(0, len(h), 1) @ h"
+    assert [v.api for v in violations(body, cells=[other])] == ["torch.Tensor.unfold"]
+
+
+def test_an_attribute_of_the_students_own_does_not_hide_tampering():
+    model = NotebookModel([(1, "import sys"),
+                           (2, "class Frame:\n    f_back = None\n"
+                               "    def __init__(self):\n        self.__closure__ = ()\n"),
+                           (3, "up = sys.modules['x'].f_back\nc = len.__closure__")])
+    found = {v.api for v in model.tampering(TAMPERING)}
+    assert {"<any object>.f_back", "<any object>.__closure__"} <= found
+
+
+def test_the_students_kernel_side_also_knows_its_own_unfold(tmp_path, monkeypatch):
+    """check() scans live functions: a class of the notebook's with an ``unfold`` counts."""
+    (tmp_path / "own_unfold_kernel.py").write_text(
+        "import torch\n" + OWN_UNFOLD["a method"] +
+        "def f(x, h):\n    return Windows(len(h)).unfold(x) @ h\n"
+        "def g(x, h):\n    return x.unfold(0, len(h), 1) @ h\n")
+    (tmp_path / "plain_kernel.py").write_text(
+        "import torch\ndef g(x, h):\n    return x.unfold(0, len(h), 1) @ h\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+
+    own, plain = (importlib.import_module(m) for m in ("own_unfold_kernel", "plain_kernel"))
+    forbidden = forbidden_objects(CONVOLUTION)
+    x, h = torch.arange(6.0), torch.ones(3)
+    assert torch.equal(own.f(x, h), plain.g(x, h))
+    assert scan(code_of_function(own.f, forbidden), CONVOLUTION) == []
+    (found,) = scan(code_of_function(plain.g, forbidden), CONVOLUTION)
+    assert found.api == "torch.Tensor.unfold"
