@@ -140,6 +140,8 @@ SAVED_CONV1D = F.conv1d  # saved before any guard, as a cunning submission would
     (lambda x, h: torch.ops.aten.convolution(x[None, None], h[None, None], None, [1], [0],
                                              [1], False, [0], 1),
      "the PyTorch operator aten::convolution"),
+    (lambda x, h: torch._VF.conv1d(x[None, None], h[None, None]),
+     "the PyTorch operator aten::convolution"),
 ])
 def test_the_runtime_guard_refuses_forbidden_calls_while_watching(guard, call, api):
     x, h = torch.arange(6.0), torch.ones(3)
@@ -368,3 +370,60 @@ def test_the_students_kernel_side_also_knows_its_own_unfold(tmp_path, monkeypatc
     assert scan(code_of_function(own.f, forbidden), CONVOLUTION) == []
     (found,) = scan(code_of_function(plain.g, forbidden), CONVOLUTION)
     assert found.api == "torch.Tensor.unfold"
+
+
+# --- back doors and private functions ------------------------------------------------------------
+
+@pytest.mark.parametrize(("body", "api"), [
+    ("def f(x, h):\n    return torch._VF.conv1d(x, h)", "torch._VF"),
+    ("def f(x, h):\n    return torch.ops.aten.convolution(x, h)", "torch.ops"),
+    ("def f(x, h):\n    return torch.jit.wait(torch.jit.fork(g, x, h))", "torch.jit"),
+    ("def f(x, h):\n    return torch.futures.Future().then(g)", "torch.futures"),
+    ("def f(x, h):\n    lib = torch.library.Library('aten', 'IMPL')\n    return lib",
+     "torch.library"),
+    ("def f(x, h):\n    import torch.multiprocessing as mp\n    return mp.Pool(2).map(g, x)",
+     "torch.multiprocessing"),
+])
+def test_back_doors_are_forbidden_by_name(body, api):
+    q = load_exercise("02_conv1d").question("conv1d_valid")
+    assert api in [v.api for v in violations(body, spec=static_rules(q))]
+
+
+@pytest.mark.parametrize(("module", "function", "spec_modules"), [
+    ("cnnlib.loop_conv", "_conv2d_loop", ("cnnlib.loop_conv",)),
+    ("cnnlib.pooling", "_max_pool", ("cnnlib.pooling",)),
+])
+def test_private_functions_of_a_forbidden_module_are_tripwired(module, function, spec_modules):
+    import importlib
+
+    mod = importlib.import_module(module)
+    original = vars(mod)[function]
+    spec = FromScratch((), modules=spec_modules)
+    seen = []
+    g = Guard(spec, seen.append).install()
+    try:
+        assert vars(mod)[function] is not original  # the module's own name is the tripwire
+        assert "__getattr__" not in vars(mod) or vars(mod)["__getattr__"].__module__ != module
+        with g.watching("q", spec), pytest.raises(ForbiddenAPIError):
+            vars(importlib.import_module(module))[function]()  # the arguments never matter
+        assert seen[0]["api"] == f"{module}.{function}"
+    finally:
+        g.uninstall()
+    assert vars(mod)[function] is original
+
+
+def test_dunders_of_a_forbidden_module_are_left_alone(tmp_path, monkeypatch):
+    (tmp_path / "lazy_module.py").write_text(
+        "def __getattr__(name):\n    return name.upper()\n"
+        "def _helper():\n    return 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+
+    lazy = importlib.import_module("lazy_module")
+    dunder, helper = vars(lazy)["__getattr__"], vars(lazy)["_helper"]
+    spec = FromScratch((), modules=("lazy_module",))
+    g = Guard(spec, lambda record: None).install()
+    try:
+        assert vars(lazy)["__getattr__"] is dunder and vars(lazy)["_helper"] is not helper
+    finally:
+        g.uninstall()

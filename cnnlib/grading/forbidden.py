@@ -3,9 +3,9 @@
 ``CONVOLUTION`` forbids whatever computes a convolution or its sliding windows for you:
 PyTorch's functional and module convolutions, ``unfold`` (tensor and functional), numpy's
 ``convolve``/``correlate``/``sliding_window_view``, ``scipy.signal`` and ``scipy.ndimage``,
-cnnlib's own convolutions, and the back doors to them (``torch.ops``, ``torch._C``, PyTorch's
-dispatch modes). At run time the operators themselves (``aten::convolution``, ``im2col``,
-``unfold``…) are watched too, however they are reached.
+cnnlib's own convolutions, and the back doors to them (``torch.ops``, ``torch._C``,
+``torch._VF``, PyTorch's dispatch modes). At run time the operators themselves
+(``aten::convolution``, ``im2col``, ``unfold``…) are watched too, however they are reached.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ _TORCH_CONV = tuple(
         "LazyConv1d", "LazyConv2d", "LazyConv3d", "Unfold", "Fold")
 ) + ("torch.nn.modules.conv", "torch.nn.modules.fold", "torch.Tensor.unfold")
 
-_BACK_DOORS = ("torch.ops", "torch._C", "torch._ops", "torch.utils._python_dispatch",
-               "torch.overrides", "torch._refs", "torch._decomp", "torch._prims")
+_BACK_DOORS = ("torch.ops", "torch._C", "torch._VF", "torch._ops",
+               "torch.utils._python_dispatch", "torch.overrides", "torch._refs", "torch._decomp",
+               "torch._prims")
 
 _NUMPY_CONV = (
     "numpy.convolve", "numpy.correlate", "numpy.lib.stride_tricks.sliding_window_view",
@@ -71,10 +72,15 @@ ESCAPES = FromScratch(
           "os.system", "os.popen", "os.fork", "os.forkpty", "os.execv", "os.execve",
           "os.execvp", "os.execvpe", "os.execl", "os.execle", "os.execlp", "os.execlpe",
           "os.spawnv", "os.spawnve", "os.spawnvp", "os.spawnvpe", "os.posix_spawn",
-          "os.posix_spawnp", "subprocess.Popen"),
+          "os.posix_spawnp", "subprocess.Popen", "torch.multiprocessing",
+          "torch.jit", "torch.futures", "torch.library"),
 )
-"""Starting another process, where no guard would watch: forbidden in every from-scratch
-answer (added by the grader, not by the exercise)."""
+"""Running code where no guard would watch: starting another process (``subprocess``,
+``os.fork``, ``torch.multiprocessing``…), on PyTorch's own threads (``torch.jit.fork``,
+``torch.futures`` callbacks) or as a kernel registered in PyTorch's dispatcher
+(``torch.library``). Forbidden in every from-scratch answer (added by the grader, not by the
+exercise); the ``torch.*`` entries by the static scan only, as PyTorch calls its own
+``torch.jit`` helpers from everywhere."""
 
 GRADER = FromScratch(apis=("cnnlib.grading",))
 """The grader's own package (its references, its cases): forbidden in every answer."""

@@ -188,10 +188,11 @@ class Guard:
         self._patches.append((owner, attr, original, own))
 
     def _wrap_module(self, module: types.ModuleType) -> None:
-        """Tripwires on the functions a forbidden module defines — not on what it merely
-        imports (``dataclass``, shared helpers): those are used legitimately elsewhere."""
+        """Tripwires on the functions a forbidden module defines, private ones too
+        (``cnnlib.loop_conv._conv2d_loop``) — not on what it merely imports (``dataclass``,
+        shared helpers), used legitimately elsewhere, nor on its dunders (``__getattr__``)."""
         for name, value in list(vars(module).items()):
-            if not name.startswith("_") and isinstance(
+            if not (name.startswith("__") and name.endswith("__")) and isinstance(
                     value, types.FunctionType | types.BuiltinFunctionType) and \
                     getattr(value, "__module__", None) == module.__name__ and \
                     id(value) not in self._wrapper_ids():
