@@ -62,7 +62,9 @@ EXPECTED = {
     "renamed_cells": full(output_length="missing", conv1d_params="missing"),
     "kill_parent": full(),
     "kill_zygote": full(),
-    "background_thread": full(**dict.fromkeys(FROM_SCRATCH, "forbidden")),
+    # from-scratch answers are evaluated apart from the notebook: a thread it left running
+    # never meets them, and these answers are the honest solution's
+    "background_thread": full(),
     "tamper": full(**dict.fromkeys(FROM_SCRATCH, "forbidden")),
 }
 

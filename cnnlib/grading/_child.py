@@ -37,8 +37,8 @@ import time
 import traceback
 import types
 
-from . import codec
-from .guard import ForbiddenAPIError, Guard
+from . import _strict, codec
+from .guard import Guard
 from .question import FromScratch
 
 _MEMORY_WORDS = ("can't allocate memory", "CUDA out of memory", "out of memory",
@@ -187,37 +187,16 @@ def run_cells(setup: dict, channel: Channel, nonce: str) -> dict:
     return namespace
 
 
-def evaluate(request: dict, namespace: dict, guard: Guard, channel: Channel) -> None:
+def evaluate(request: dict, namespace: dict, channel: Channel) -> None:
+    """Send the value of a value question (the grader compares it with its answer)."""
     name = request["question"]
     nonce = request.get("nonce")
-    value = namespace.get(name)
-    if request["kind"] == "value":
-        try:
-            output = codec.encode(value)
-        except Exception as err:
-            channel.send({"event": "check", "question": name, "index": 0, "nonce": nonce,
-                          "error": _error_record(err)})
-        else:
-            channel.send({"event": "check", "question": name, "index": 0, "nonce": nonce,
-                          "output": output})
-        channel.send({"event": "question_done", "question": name, "nonce": nonce})
-        return
-    spec = request.get("from_scratch")
-    spec = FromScratch.from_dict(spec) if spec else None
-    for index, encoded_args in enumerate(request["cases"]):
-        args = codec.decode(encoded_args)
-        message = {"event": "check", "question": name, "index": index, "nonce": nonce}
-        try:
-            context = guard.watching(name, spec) if spec else guard.allowing(name)
-            with context:
-                result = value(*args)
-                message["output"] = codec.encode(result)
-        except ForbiddenAPIError as err:
-            message["error"] = _error_record(err)
-        except BaseException as err:  # SystemExit too: record, go on
-            message["error"] = _error_record(err)
-        sys.stdout.flush()
-        channel.send(message)
+    message = {"event": "check", "question": name, "index": 0, "nonce": nonce}
+    try:
+        message["output"] = codec.encode(namespace.get(name))
+    except Exception as err:
+        message["error"] = _error_record(err)
+    channel.send(message)
     channel.send({"event": "question_done", "question": name, "nonce": nonce})
 
 
@@ -227,11 +206,114 @@ def _become(uid: int) -> None:
     os.setuid(uid)
 
 
-def main(control_fd: int, result_fd: int, uid: int | None = None) -> None:
-    """Serve one submission, then leave without running the submission's ``atexit`` hooks.
+def _compile_pieces(pieces: list) -> list[tuple[int, types.CodeType]]:
+    """``[(cell, code)]`` for the statements of an extracted answer, compiled with their cells'
+    names and line numbers (so errors point at the student's cell)."""
+    import ast
 
-    With ``uid``, the process becomes that user once its guard is in place (installing the
-    guard may import modules only the grader's user can read), before any student code.
+    out = []
+    for cell, source, spots in pieces:
+        wanted = {tuple(spot) for spot in spots}
+        tree = ast.parse(source)
+        body = []
+        stack = list(reversed(tree.body))
+        while stack:
+            stmt = stack.pop()
+            decorators = getattr(stmt, "decorator_list", None)
+            start = (decorators[0].lineno, max(decorators[0].col_offset - 1, 0)) if decorators \
+                else (stmt.lineno, stmt.col_offset)
+            if start in wanted:
+                body.append(stmt)
+            elif isinstance(stmt, ast.If | ast.For | ast.AsyncFor | ast.While | ast.With |
+                            ast.AsyncWith | ast.Try):
+                inner = [*stmt.body, *getattr(stmt, "orelse", []),
+                         *getattr(stmt, "finalbody", [])]
+                for handler in getattr(stmt, "handlers", []):
+                    inner.extend(handler.body)
+                stack.extend(reversed(inner))
+        name = f"<cell {cell}>"
+        linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+        module = ast.Module(body=body, type_ignores=[])
+        out.append((cell, compile(module, name, "exec")))
+    return out
+
+
+def serve_answer(setup: dict, control: Control, channel: Channel, report, uid) -> None:
+    """Evaluate one extracted from-scratch answer under the strict regime (:mod:`._strict`)."""
+    from .guard import WATCH
+
+    nonce = setup.get("nonce")
+    question = setup["question"]
+    spec = FromScratch.from_dict(setup["guard"])
+    codes = _compile_pieces(setup["pieces"])
+    guard = Guard(spec, report).install()
+    guard.mode, guard.question, guard.active = WATCH, question, spec
+    _strict.arm(spec.aten, {code for _, code in codes}, report)
+    if uid is not None:
+        _become(uid)
+    channel.send({"event": "hello", "nonce": nonce})
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    for cell, code in codes:
+        channel.send({"event": "cell_start", "cell": cell, "nonce": nonce})
+        error = None
+        try:
+            exec(code, namespace)
+        except BaseException as err:  # a failing statement is feedback, not the end
+            error = _error_record(err, f"<cell {cell}>")
+        sys.stdout.flush()
+        channel.send({"event": "cell_end", "cell": cell, "error": error, "nonce": nonce})
+    channel.send({"event": "cells_done", "nonce": nonce,
+                  "names": {question: _describe(namespace, question)}})
+    while True:
+        request = control.receive()
+        if request is None or request.get("op") != "evaluate" or \
+                request.get("question") != question:
+            break
+        _evaluate_cases(request, namespace, channel)
+
+
+def _evaluate_cases(request: dict, namespace: dict, channel: Channel) -> None:
+    name, nonce = request["question"], request.get("nonce")
+    value = namespace.get(name)
+    for index, encoded_args in enumerate(request["cases"]):
+        args = codec.decode(encoded_args)
+        message = {"event": "check", "question": name, "index": index, "nonce": nonce}
+        try:
+            message["output"] = codec.encode(value(*args))
+        except BaseException as err:  # ForbiddenAPIError and SystemExit too: record, go on
+            message["error"] = _error_record(err)
+        sys.stdout.flush()
+        channel.send(message)
+    channel.send({"event": "question_done", "question": name, "nonce": nonce})
+
+
+def serve_notebook(setup: dict, control: Control, channel: Channel, uid) -> None:
+    """Run the notebook's cells, then answer the questions that are not from scratch."""
+    _strict.protect_references()
+    if uid is not None:
+        _become(uid)
+    channel.send({"event": "hello", "nonce": setup.get("nonce")})
+    namespace = run_cells(setup, channel, setup.get("nonce"))
+    channel.send({"event": "cells_done", "nonce": setup.get("nonce"),
+                  "names": {q: _describe(namespace, q) for q in setup["questions"]}})
+    while True:
+        request = control.receive()
+        if request is None or request.get("op") != "evaluate":
+            break
+        if request.get("kind") == "value":
+            evaluate(request, namespace, channel)
+        else:
+            _evaluate_cases(request, namespace, channel)
+
+
+def main(control_fd: int, result_fd: int, uid: int | None = None) -> None:
+    """Serve one sandbox run, then leave without running the submission's ``atexit`` hooks.
+
+    The first message says which run: ``"mode": "notebook"`` (the notebook's cells, then the
+    questions that are not from scratch) or ``"mode": "answer"`` (one extracted from-scratch
+    answer, under :mod:`._strict`). With ``uid``, the process becomes that user once its locks
+    are in place (installing them may import modules only the grader's user can read), before
+    any student code.
     """
     channel = Channel(result_fd)
     control = Control(control_fd)
@@ -240,29 +322,19 @@ def main(control_fd: int, result_fd: int, uid: int | None = None) -> None:
         setup = control.receive()
         if setup is None or setup.get("op") != "setup":
             os._exit(3)
-        nonce = setup.get("nonce")
         reported: dict = {}
 
         def report(record: dict) -> None:  # at most 20 reports per question
             key = record.get("question")
             reported[key] = reported.get(key, 0) + 1
             if reported[key] <= 20:
-                channel.send({"event": "violation", **record})
+                channel.send({"event": "violation", "nonce": setup.get("nonce"),
+                              "question": setup.get("question"), **record})
 
-        guard = Guard(FromScratch.from_dict(setup["guard"]), report)
-        guard.install()
-        if uid is not None:
-            _become(uid)
-        channel.send({"event": "hello", "nonce": nonce})
-        namespace = run_cells(setup, channel, nonce)
-        guard.block()
-        channel.send({"event": "cells_done", "nonce": nonce,
-                      "names": {q: _describe(namespace, q) for q in setup["questions"]}})
-        while True:
-            request = control.receive()
-            if request is None or request.get("op") != "evaluate":
-                break
-            evaluate(request, namespace, guard, channel)
+        if setup.get("mode") == "answer":
+            serve_answer(setup, control, channel, report, uid)
+        else:
+            serve_notebook(setup, control, channel, uid)
     except BaseException:  # report our own failure, then leave
         traceback.print_exc()
         code = 4

@@ -31,6 +31,7 @@ without it, so one broken scratch cell never zeroes a notebook.
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
 import os
 import re
 import secrets
@@ -40,11 +41,12 @@ from pathlib import Path
 
 from . import codec
 from .compare import compare, format_value
+from .extract import Extraction, extract_answer
 from .forbidden import TAMPERING, runtime_rules, static_rules
 from .notebook import mentioned_outside_code, read_notebook, runnable_cells
-from .question import CheckCase, Exercise, FromScratch, Question
+from .question import CheckCase, Exercise, Question
 from .sandbox import Limits, SandboxError, Session, Zygote
-from .scan import NotebookModel, scan
+from .scan import Code, NotebookModel, scan
 
 __all__ = [
     "STATUSES",
@@ -123,22 +125,26 @@ class SubmissionResult:
 
 
 class GradingPlan:
-    """Every check's inputs and expected answer, drawn once per run (hidden ones from ``seed``)."""
+    """Every check's inputs and expected answer for one submission, drawn before it runs
+    (hidden ones from ``seed``)."""
 
     def __init__(self, exercise: Exercise, seed: int):
         self.exercise = exercise
+        self.seed = seed
         self.cases: dict[str, list[CheckCase]] = {}
         self.encoded: dict[str, list] = {}
         for q in exercise.questions:
             cases = exercise.public_cases(q) + exercise.hidden_cases(q, seed)
             self.cases[q.name] = cases
             self.encoded[q.name] = [codec.encode(list(c.args)) for c in cases]
-        union = FromScratch(())
-        for q in exercise.questions:
-            rules = runtime_rules(q)
-            if rules is not None:
-                union = union.union(rules)
-        self.guard = union.as_dict()
+
+
+def submission_seed(batch_seed: int, student: str) -> int:
+    """The hidden checks' seed of one submission: derived from the batch's seed and the
+    student's id, so no two submissions see the same hidden inputs, and the same ``--seed``
+    draws them again."""
+    digest = hashlib.sha256(f"{batch_seed}/{student}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
 
 
 def _clean_error(raw) -> dict:
@@ -159,7 +165,30 @@ def _exit_text(info: dict) -> str:
     return "it ended unexpectedly"
 
 
+_NAME_ERROR_HINT = ("a from-scratch answer is graded on its own, with only the top-level "
+                    "imports, functions, classes and assignments it uses: define every name it "
+                    "needs at the top level of a cell")
+
+
+def _stop_text(kind: str, event, limits: Limits) -> str:
+    if kind == "timeout":
+        return f"ran longer than {limits.timeout:g} s"
+    if kind == "memory":
+        return f"used more than {limits.memory_mb} MB of memory"
+    if kind == "exit":
+        return f"ended the Python process ({_exit_text(event)})"
+    return f"broke the grader's channel ({event})"
+
+
+def _violation_record(event: dict) -> dict:
+    return {k: str(event.get(k, ""))[:300] for k in ("api", "used_as", "where", "how")}
+
+
 class _SubmissionGrader:
+    """Grades one notebook: first its cells in one sandbox (the output, the cells that fail,
+    the answers that are not from scratch), then each from-scratch answer, extracted from the
+    notebook's text, in a sandbox of its own (:mod:`cnnlib.grading.extract`)."""
+
     def __init__(self, plan: GradingPlan, student: str, filename: str, data: bytes,
                  zygote: Zygote, limits: Limits):
         self.plan, self.zygote, self.limits = plan, zygote, limits
@@ -171,7 +200,6 @@ class _SubmissionGrader:
         self.skip: set[int] = set()
         self.cell_notes: dict[int, str] = {}
         self.outputs: list[str] = []
-        self.background_violations: list[dict] = []
         self.losses: dict[str, int] = {}
         self.start = time.monotonic()
         self.budget_end = self.start + limits.total
@@ -185,33 +213,37 @@ class _SubmissionGrader:
                 qr.status, qr.feedback = "crash", f"Not graded: {nb.error}."
             return self._finish()
         self.nb = nb
-        cells, notes = runnable_cells(nb)
-        self.cells = cells
+        self.cells, notes = runnable_cells(nb)
         self.result.notes.extend(notes)
-        self.model = NotebookModel(cells)
+        self.model = NotebookModel(self.cells)
         self.tampering = self.model.tampering(TAMPERING)
         if self.tampering:
             found = "; ".join(v.describe() for v in self.tampering[:5])
             self.result.notes.append(f"the notebook looks into the grader's own process: {found}")
-        remaining = list(self.plan.exercise.questions)
-        attempts = 0
-        while remaining:
+        questions = self.plan.exercise.questions
+        self._run_notebook([q for q in questions if q.from_scratch is None])
+        for q in questions:
+            if q.from_scratch is not None:
+                self._grade_answer(q)
+        return self._finish()
+
+    def _run_notebook(self, questions: list[Question]) -> None:
+        """Run the cells (again without a cell that hung or crashed the process), answering
+        ``questions`` on the way."""
+        remaining, attempts = list(questions), 0
+        while True:
             attempts += 1
-            if time.monotonic() >= self.budget_end or attempts > len(cells) + 2 * len(remaining) \
-                    + 3:
+            if self._out_of_time() or attempts > len(self.cells) + 2 * len(remaining) + 3:
                 for q in remaining:
                     self._set(q, "timeout", f"Not run: the submission's time budget "
                                             f"({self.limits.total:.0f} s) ran out.")
-                break
+                return
             remaining = self._run_session(remaining)
-        for q in self.plan.exercise.questions:
-            qr = self.result.questions[q.name]
-            if self.background_violations and qr.from_scratch and qr.status in ("ok", "fail"):
-                v = self.background_violations[0]
-                qr.violations = [v]
-                self._set(q, "forbidden", f"Code running in the background called {v['api']} "
-                                          f"({v['where']}) while the grader waited: 0 points.")
-        return self._finish()
+            if not remaining:
+                return
+
+    def _out_of_time(self) -> bool:
+        return time.monotonic() >= self.budget_end
 
     def _finish(self) -> SubmissionResult:
         self.result.notes.extend(self.cell_notes[k] for k in sorted(self.cell_notes))
@@ -225,6 +257,10 @@ class _SubmissionGrader:
         qr = self.result.questions[q.name]
         qr.status, qr.feedback, qr.score = status, feedback, score
 
+    def _forbid(self, q: Question, violations: list[dict], feedback: str) -> None:
+        self.result.questions[q.name].violations = violations
+        self._set(q, "forbidden", feedback)
+
     def _forgive(self, phase: str, times: int) -> bool:
         """Something that is not this notebook's doing failed in ``phase`` (the zygote died
         while starting its sandbox): try again, at most ``times`` times."""
@@ -234,22 +270,36 @@ class _SubmissionGrader:
     def _deadline(self) -> float:
         return min(time.monotonic() + self.limits.timeout, self.budget_end)
 
-    # -- one sandbox run -----------------------------------------------------------------------
-    def _run_session(self, remaining: list[Question]) -> list[Question]:
-        """Run the cells, then as many questions as possible; return those still to do."""
+    def _open(self, setup: dict) -> Session | None:
+        """A fresh sandbox that has received ``setup``; None when none could be started."""
         try:
             session = Session(self.zygote, self.limits)
         except (SandboxError, OSError) as err:
+            self.start_error = str(err)
+            return None
+        session.send(setup)
+        return session
+
+    def _close(self, session: Session) -> None:
+        session.close()
+        text = session.output_text()
+        if text.strip():
+            self.outputs.append(text)
+
+    # -- the notebook's run ----------------------------------------------------------------------
+    def _run_session(self, remaining: list[Question]) -> list[Question]:
+        """Run the cells, then as many questions as possible; return those still to do."""
+        self.nonce = secrets.token_hex(16)
+        session = self._open({"op": "setup", "mode": "notebook",
+                              "cells": [list(c) for c in self.cells], "skip": sorted(self.skip),
+                              "questions": [q.name for q in remaining], "nonce": self.nonce})
+        if session is None:
             if self._forgive("start", 3):
                 return remaining
             for q in remaining:
-                self._set(q, "crash", f"Not graded: the sandbox failed ({err}).")
+                self._set(q, "crash", f"Not graded: the sandbox failed ({self.start_error}).")
             return []
-        self.nonce = secrets.token_hex(16)
         try:
-            session.send({"op": "setup", "cells": [list(c) for c in self.cells],
-                          "skip": sorted(self.skip), "questions": [q.name for q in remaining],
-                          "guard": self.plan.guard, "nonce": self.nonce})
             names = self._run_cells(session)
             if names is None:
                 return remaining
@@ -257,7 +307,7 @@ class _SubmissionGrader:
                 # No cell had started: the sandbox itself failed to come up (on a loaded
                 # machine a fork can miss its start-up deadline); no student code ran yet,
                 # so a fresh sandbox is fair.
-                if self._forgive("start", 3):
+                if self._forgive("start", 3) and remaining:
                     return remaining
                 for q in remaining:
                     self._set(q, "crash", "Not graded: the sandbox did not start "
@@ -269,16 +319,12 @@ class _SubmissionGrader:
             session.send({"op": "exit"})
             return []
         finally:
-            session.close()
-            text = session.output_text()
-            if text.strip():
-                self.outputs.append(text)
+            self._close(session)
 
     def _run_cells(self, session: Session):
         """``names`` when the cells ran; ``None`` to run again (a cell was skipped);
         ``False`` when the sandbox never started."""
-        kind, event = session.next_event(time.monotonic() + self.limits.startup_timeout)
-        if kind != "event" or event.get("event") != "hello" or event.get("nonce") != self.nonce:
+        if not self._said_hello(session):
             return False
         current = last = None
         deadline = self._deadline()
@@ -292,12 +338,7 @@ class _SubmissionGrader:
                 if name == "cell_start" and type(event.get("cell")) is int:
                     current = last = event["cell"]
                 elif name == "cell_end" and type(event.get("cell")) is int:
-                    error = event.get("error")
-                    if error and event["cell"] not in self.cell_notes:
-                        e = _clean_error(error)
-                        where = f" (line {e['line']})" if e["line"] else ""
-                        self.cell_notes[event["cell"]] = (
-                            f"cell {event['cell']} raised {e['type']}{where}: {e['message']}")
+                    self._note_cell_error(event)
                     current = None
                 elif name == "cells_done":
                     names = event.get("names")
@@ -309,61 +350,66 @@ class _SubmissionGrader:
             if culprit is None:
                 return False
             self.skip.add(culprit)
-            if kind == "timeout":
-                why = f"ran longer than {self.limits.timeout:g} s"
-            elif kind == "memory":
-                why = f"used more than {self.limits.memory_mb} MB of memory"
-            elif kind == "exit":
-                why = f"ended the Python process ({_exit_text(event)})"
-            else:
-                why = f"broke the grader's channel ({event})"
-            self.cell_notes[culprit] = f"cell {culprit} {why}; it was skipped and the " \
-                                       "notebook run again without it"
+            self.cell_notes[culprit] = f"cell {culprit} {_stop_text(kind, event, self.limits)}; " \
+                                       "it was skipped and the notebook run again without it"
             return None
 
-    # -- one question --------------------------------------------------------------------------
+    def _said_hello(self, session: Session) -> bool:
+        kind, event = session.next_event(time.monotonic() + self.limits.startup_timeout)
+        return kind == "event" and event.get("event") == "hello" and \
+            event.get("nonce") == self.nonce
+
+    def _note_cell_error(self, event: dict) -> None:
+        error = event.get("error")
+        if error and event["cell"] not in self.cell_notes:
+            e = _clean_error(error)
+            where = f" (line {e['line']})" if e["line"] else ""
+            self.cell_notes[event["cell"]] = (
+                f"cell {event['cell']} raised {e['type']}{where}: {e['message']}")
+
+    # -- one question of the notebook's run ------------------------------------------------------
     def _question(self, session: Session, q: Question, info) -> bool:
-        """Grade ``q``; False when the sandbox had to be stopped (the rest go to a new one)."""
+        """Grade ``q`` (not from scratch) in the notebook's sandbox; False when the sandbox had
+        to be stopped (the rest go to a new one)."""
+        if not self._defined(q, info):
+            return True
+        violations = self._static_scan(q, info)
+        if violations:
+            v = violations[0]
+            used = f" (as {v.used_as})" if v.used_as != v.api else ""
+            self._forbid(q, [v.as_dict() for v in violations],
+                         f"Uses {v.api}{used}, {v.where}: answers may not use the grader's "
+                         "own package, so it scores 0.")
+            return True
+        end = self._evaluate(session, q)
+        return end == "done"
+
+    def _defined(self, q: Question, info) -> bool:
+        """Whether the sandbox found a usable definition of ``q``; if not, say why."""
         info = info if isinstance(info, dict) else {"defined": False}
         if not info.get("defined"):
             where = mentioned_outside_code(self.nb, q.name)
             self._set(q, "missing", f"Not found: no code cell defines {q.name}." + (
                 f" Cell {where} defines it but is not a code cell: change it back to code."
                 if where else ""))
-            return True
+            return False
         if q.kind == "value" and info.get("none"):
             self._set(q, "missing", f"{q.name} is still None.")
-            return True
+            return False
         if q.kind == "function" and not info.get("callable"):
             self._set(q, "fail", f"{q.name} should be a function, but it is a "
                                  f"{str(info.get('type'))[:40]}.")
             self.result.questions[q.name].checks = []
-            return True
-        violations = self._static_scan(q, info)
-        if violations:
-            qr = self.result.questions[q.name]
-            qr.violations = [v.as_dict() for v in violations]
-            v = violations[0]
-            used = f" (as {v.used_as})" if v.used_as != v.api else ""
-            why = "this question is from scratch" if q.from_scratch is not None else \
-                "answers may not use the grader's own package"
-            self._set(q, "forbidden", f"Uses {v.api}{used}, {v.where}: {why}, so it scores 0.")
-            return True
-        if q.from_scratch is not None and self.tampering:
-            qr = self.result.questions[q.name]
-            qr.violations = [v.as_dict() for v in self.tampering]
-            v = self.tampering[0]
-            self._set(q, "forbidden", f"The notebook looks into the grader's process ({v.api}, "
-                                      f"{v.where}), so this from-scratch answer cannot be "
-                                      "verified: it scores 0.")
-            return True
+            return False
+        return True
+
+    def _evaluate(self, session: Session, q: Question, violations: list | None = None) -> str:
+        """Send ``q``'s inputs, collect the outputs, decide the verdict; how the run ended."""
         cases = self.plan.cases[q.name]
         nonce = secrets.token_hex(16)
-        rules = runtime_rules(q)
         session.send({"op": "evaluate", "question": q.name, "kind": q.kind, "nonce": nonce,
-                      "from_scratch": rules.as_dict() if rules else None,
                       "cases": self.plan.encoded[q.name]})
-        outputs, errors, violations = {}, {}, []
+        outputs, errors, found = {}, {}, list(violations or [])
         end, detail = "done", None
         deadline = self._deadline()
         while True:
@@ -371,33 +417,32 @@ class _SubmissionGrader:
             if kind != "event":
                 end, detail = kind, event
                 break
-            name = event["event"]
-            if name in ("check", "question_done") and event.get("nonce") != nonce:
+            if event.get("nonce") != nonce and event["event"] != "violation":
                 continue  # not an answer to this request: a forgery
+            name = event["event"]
             if name == "check" and event.get("question") == q.name:
-                index = event.get("index")
-                if type(index) is not int or not 0 <= index < len(cases) or \
-                        index in outputs or index in errors:
-                    continue
-                if "output" in event:
-                    try:
-                        outputs[index] = codec.decode(event["output"])
-                    except codec.CodecError as err:
-                        errors[index] = {"type": "unreadable output", "message": str(err)[:200],
-                                         "line": None, "memory": False}
-                else:
-                    errors[index] = _clean_error(event.get("error"))
-            elif name == "violation":
-                record = {k: str(event.get(k, ""))[:300] for k in ("api", "used_as", "where",
-                                                                   "how")}
-                if event.get("question") == q.name and q.from_scratch is not None:
-                    violations.append(record)
-                elif event.get("question") is None:
-                    self.background_violations.append(record)
+                self._record_check(event, len(cases), outputs, errors)
+            elif name == "violation" and q.from_scratch is not None:
+                found.append(_violation_record(event))
             elif name == "question_done" and event.get("question") == q.name:
                 break
-        self._verdict(q, cases, outputs, errors, violations, end, detail)
-        return end == "done"
+        self._verdict(q, cases, outputs, errors, found, end, detail)
+        return end
+
+    @staticmethod
+    def _record_check(event: dict, n_cases: int, outputs: dict, errors: dict) -> None:
+        index = event.get("index")
+        if type(index) is not int or not 0 <= index < n_cases or index in outputs or \
+                index in errors:
+            return
+        if "output" in event:
+            try:
+                outputs[index] = codec.decode(event["output"])
+            except codec.CodecError as err:
+                errors[index] = {"type": "unreadable output", "message": str(err)[:200],
+                                 "line": None, "memory": False}
+        else:
+            errors[index] = _clean_error(event.get("error"))
 
     def _static_scan(self, q: Question, info: dict):
         found = []
@@ -408,6 +453,111 @@ class _SubmissionGrader:
             if code is not None:
                 found += [v for v in scan(code, static_rules(q)) if v not in found]
         return found
+
+    # -- a from-scratch answer, on its own -------------------------------------------------------
+    def _grade_answer(self, q: Question) -> None:
+        """Extract ``q``'s answer from the notebook's text and evaluate it in a fresh sandbox
+        under the strict regime; the verdict comes from the outputs, as for every question."""
+        extraction = extract_answer(self.cells, q.name)
+        if not extraction.found:
+            self._defined(q, {"defined": False})
+            return
+        if self._refused_statically(q, extraction):
+            return
+        for _attempt in range(4):
+            if self._out_of_time():
+                self._set(q, "timeout", f"Not run: the submission's time budget "
+                                        f"({self.limits.total:.0f} s) ran out.")
+                return
+            if self._run_answer(q, extraction):
+                return
+        self._set(q, "crash", "Not graded: the sandbox did not start.")
+
+    def _refused_statically(self, q: Question, extraction: Extraction) -> bool:
+        """Forbidden APIs or policy problems in the extracted code: 0 points, and why."""
+        found = []
+        for s in extraction.statements:
+            code = Code(s.node, f"cell {s.cell}", self.model)
+            found += [v for v in scan(code, static_rules(q)) if v not in found]
+        if found:
+            v = found[0]
+            used = f" (as {v.used_as})" if v.used_as != v.api else ""
+            self._forbid(q, [v.as_dict() for v in found],
+                         f"Uses {v.api}{used}, {v.where}: this question is from scratch, "
+                         "so it scores 0.")
+            return True
+        if extraction.problems:
+            p = extraction.problems[0]
+            self._forbid(q, [{"api": p.what, "used_as": p.what, "where": p.where,
+                              "how": "answer policy"} for p in extraction.problems],
+                         f"The answer's code {p.what} ({p.where}). A from-scratch answer is "
+                         "graded on its own code, which may not look into the running "
+                         "program or build code at run time, so it scores 0.")
+            return True
+        if self.tampering:
+            v = self.tampering[0]
+            self._forbid(q, [v.as_dict() for v in self.tampering],
+                         f"The notebook looks into the grader's process ({v.api}, {v.where}), "
+                         "so this from-scratch answer cannot be verified: it scores 0.")
+            return True
+        return False
+
+    def _run_answer(self, q: Question, extraction: Extraction) -> bool:
+        """One sandbox for ``q``'s extracted answer; False when it never started."""
+        self.nonce = secrets.token_hex(16)
+        session = self._open({"op": "setup", "mode": "answer", "question": q.name,
+                              "pieces": extraction.pieces(),
+                              "guard": runtime_rules(q).as_dict(), "nonce": self.nonce})
+        if session is None:
+            return False
+        try:
+            if not self._said_hello(session):
+                return False
+            setup_errors, violations = [], []
+            end, info = self._answer_setup(session, setup_errors, violations)
+            if end != "done":
+                self._verdict(q, self.plan.cases[q.name], {}, {}, violations, *end)
+            elif info is not None and self._defined(q, info):
+                self._evaluate(session, q, violations)
+            elif violations:
+                self._verdict(q, self.plan.cases[q.name], {}, {}, violations, "done", None)
+            if setup_errors and self.result.questions[q.name].status != "ok":
+                self._explain_setup(q, setup_errors)
+            session.send({"op": "exit"})
+            return True
+        finally:
+            self._close(session)
+
+    def _answer_setup(self, session: Session, setup_errors: list, violations: list):
+        """Follow the answer's top-level statements; ``("done", info)`` or ``((kind, detail),
+        None)`` when the sandbox stopped."""
+        deadline = self._deadline()
+        while True:
+            kind, event = session.next_event(deadline)
+            if kind != "event":
+                return (kind, event), None
+            if event["event"] == "violation":
+                violations.append(_violation_record(event))
+                continue
+            if event.get("nonce") != self.nonce:
+                continue
+            deadline = self._deadline()
+            if event["event"] == "cell_end" and event.get("error"):
+                setup_errors.append((event.get("cell"), _clean_error(event["error"])))
+            elif event["event"] == "cells_done":
+                names = event.get("names")
+                return "done", (next(iter(names.values()), None) if isinstance(names, dict)
+                                else None)
+
+    def _explain_setup(self, q: Question, setup_errors: list) -> None:
+        cell, e = setup_errors[0]
+        where = f" (line {e['line']})" if e["line"] else ""
+        text = f" Set up on its own, the answer's code in cell {cell}{where} raised " \
+               f"{e['type']}: {e['message']}"
+        if e["type"] == "NameError":
+            text += f" — {_NAME_ERROR_HINT}"
+        qr = self.result.questions[q.name]
+        qr.feedback = (qr.feedback + text + ".").strip()
 
     def _verdict(self, q: Question, cases: list[CheckCase], outputs: dict, errors: dict,
                  violations: list, end: str, detail) -> None:
@@ -491,9 +641,13 @@ class _SubmissionGrader:
         return " ".join(lines)
 
 
-def grade_submission(plan: GradingPlan, student: str, filename: str, data: bytes,
-                     zygote: Zygote, limits: Limits) -> SubmissionResult:
-    """Grade one notebook's bytes; never raises (a grader failure is reported as crash)."""
+def grade_submission(exercise: Exercise, batch_seed: int, student: str, filename: str,
+                     data: bytes, zygote: Zygote, limits: Limits) -> SubmissionResult:
+    """Grade one notebook's bytes; never raises (a grader failure is reported as crash).
+
+    Its hidden checks are drawn from :func:`submission_seed` of ``batch_seed`` and ``student``.
+    """
+    plan = GradingPlan(exercise, submission_seed(batch_seed, student))
     grader = _SubmissionGrader(plan, student, filename, data, zygote, limits)
     try:
         return grader.grade()
@@ -534,7 +688,8 @@ def grade_files(exercise: Exercise, files: list[tuple[str, str, bytes]], *, jobs
                 isolation: str = "auto", info: dict | None = None) -> list[SubmissionResult]:
     """Grade ``(student, filename, bytes)`` triples in parallel, in a sandbox each.
 
-    ``seed`` fixes the hidden checks (default: a fresh secret per call). ``info``, when given,
+    ``seed`` fixes the hidden checks (default: a fresh secret per call); each submission draws
+    its own from it (:func:`submission_seed`). ``info``, when given,
     receives how the sandboxes were isolated (``namespaces``, ``sandbox_user``).
     """
     from tqdm.auto import tqdm
@@ -542,7 +697,7 @@ def grade_files(exercise: Exercise, files: list[tuple[str, str, bytes]], *, jobs
     limits = limits or Limits()
     if not files:
         return []
-    plan = GradingPlan(exercise, secrets.randbits(63) if seed is None else seed)
+    batch_seed = secrets.randbits(63) if seed is None else seed
     results: dict[int, SubmissionResult] = {}
     with Zygote(isolation) as zygote:
         if info is not None:
@@ -550,7 +705,8 @@ def grade_files(exercise: Exercise, files: list[tuple[str, str, bytes]], *, jobs
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs))
         with pool, tqdm(total=len(files), desc=f"grading {exercise.name}", unit="notebook",
                         disable=not progress, dynamic_ncols=True) as bar:
-            futures = {pool.submit(grade_submission, plan, s, f, d, zygote, limits): i
+            futures = {pool.submit(grade_submission, exercise, batch_seed, s, f, d, zygote,
+                                   limits): i
                        for i, (s, f, d) in enumerate(files)}
             for future in concurrent.futures.as_completed(futures):
                 results[futures[future]] = future.result()
