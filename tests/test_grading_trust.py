@@ -292,3 +292,55 @@ def test_honest_answers_written_unusually_get_full_marks(batch_02, name):
     assert {q: (r.status, r.score) for q, r in result.questions.items()} == \
         {q: ("ok", p) for q, p in POINTS_02.items()}, \
         {q: r.feedback for q, r in result.questions.items() if r.status != "ok"}
+
+
+# --- the student's check() applies the same extraction ------------------------------------------
+
+def _kernel(cells: list[str]) -> dict:
+    """A namespace as IPython leaves it after running ``cells`` (their text kept in ``In``)."""
+    namespace: dict = {"__name__": "__main__", "In": ["", *cells]}
+    for text in cells:
+        exec(compile(text, "<kernel>", "exec"), namespace)
+    return namespace
+
+
+def _check_in(namespace: dict, name: str):
+    from cnnlib.grading import Checker
+
+    namespace["check"] = Checker("02_conv1d")
+    exec(f"result = check({name!r}, quiet=True)", namespace)
+    return namespace["result"]
+
+
+def test_check_refuses_what_grading_refuses():
+    namespace = _kernel(["import torch", textwrap.dedent("""
+        def conv1d_valid(x, h):
+            f = eval("lambda a, b: a")
+            m = len(h)
+            return torch.stack([(x[i:i + m] * h).sum() for i in range(len(x) - m + 1)])
+    """)])
+    result = _check_in(namespace, "conv1d_valid")
+    assert result.status == "forbidden"
+    assert "eval()" in result.message and "scores 0" in result.message
+
+
+def test_check_runs_the_answer_as_grading_does():
+    # the helper exists in the kernel, but only through code built at run time: grading cannot
+    # extract it, and check() says so at once instead of passing
+    namespace = _kernel(["import torch", "globals()['window'] = lambda x, h, i: "
+                         "(x[i:i + len(h)] * h).sum()", textwrap.dedent("""
+        def conv1d_valid(x, h):
+            return torch.stack([window(x, h, i) for i in range(len(x) - len(h) + 1)])
+    """)])
+    result = _check_in(namespace, "conv1d_valid")
+    assert result.status == "fail"
+    assert "NameError" in result.message and "top level of a cell" in result.message
+
+
+def test_check_passes_an_honest_answer_with_a_helper():
+    namespace = _kernel(["import torch", "def window(x, h, i):\n    return (x[i:i + len(h)] * h)"
+                         ".sum()", textwrap.dedent("""
+        def conv1d_valid(x, h):
+            return torch.stack([window(x, h, i) for i in range(len(x) - len(h) + 1)])
+    """)])
+    assert _check_in(namespace, "conv1d_valid").status == "ok"

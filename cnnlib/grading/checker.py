@@ -25,20 +25,25 @@ runs the notebook in a sandbox and computes every verdict in its own process.
 
 from __future__ import annotations
 
+import ast
 import os
 import sys
 from dataclasses import dataclass
 
 from .compare import compare, describe_type, format_value
+from .extract import extract_answer
 from .forbidden import runtime_rules, static_rules
 from .guard import ForbiddenAPIError, Guard, warm_up
 from .question import Exercise, Question, _clone, load_exercise
-from .scan import code_of_function, forbidden_objects, scan
+from .scan import Code, NotebookModel, code_of_function, forbidden_objects, scan
 
 __all__ = ["CheckResult", "Checker"]
 
 GRADING_ENV = "CNNLIB_GRADING_CHILD"
 _MISSING = object()
+_ON_ITS_OWN = ("a from-scratch answer is graded on its own, with only the top-level imports, "
+               "functions, classes and assignments it uses: define every name it needs at the "
+               "top level of a cell")
 
 
 @dataclass
@@ -148,18 +153,60 @@ class Checker:
             return CheckResult(**base, status="fail", message=f"✗ {q.name} should be a "
                                f"function, but it is {describe_type(value)}.")
         if q.from_scratch is not None:
-            rules = static_rules(q)
+            refused = self._refused(q, value, namespace, base)
+            if refused is not None:
+                return refused
+            value, setup_error = self._extracted(q, value, namespace)
+            if setup_error is not None:
+                return CheckResult(**base, status="fail", message=setup_error)
+        return self._check_function(q, value, base)
+
+    def _refused(self, q: Question, value, namespace: dict, base: dict) -> CheckResult | None:
+        """What grading will refuse in the answer: a forbidden API, or code outside the policy
+        of from-scratch answers (see :mod:`cnnlib.grading.extract`)."""
+        rules = static_rules(q)
+        cells = _kernel_cells(namespace)
+        extraction = extract_answer(cells, q.name) if cells else None
+        if extraction is not None and extraction.found:
+            model = NotebookModel(cells)
+            violations = [v for s in extraction.statements
+                          for v in scan(Code(s.node, f"cell {s.cell}", model), rules)]
+        else:
             found = forbidden_objects(rules)
             code = code_of_function(value, found) if hasattr(value, "__code__") else None
             violations = scan(code, rules) if code is not None else []
-            if violations:
-                v = violations[0]
-                return CheckResult(**base, status="forbidden", message=(
-                    f"✗ {q.name} uses {v.api}" + (f" (as {v.used_as})" if v.used_as != v.api
-                                                   else "") + f", {v.where}. This question is "
-                    "from scratch: write it with indexing, loops and sums, without "
-                    f"{v.api.split('.')[-1]}. At grading, a forbidden API scores 0."))
-        return self._check_function(q, value, base)
+        if violations:
+            v = violations[0]
+            return CheckResult(**base, status="forbidden", message=(
+                f"✗ {q.name} uses {v.api}" + (f" (as {v.used_as})" if v.used_as != v.api
+                                               else "") + f", {v.where}. This question is "
+                "from scratch: write it with indexing, loops and sums, without "
+                f"{v.api.split('.')[-1]}. At grading, a forbidden API scores 0."))
+        if extraction is not None and extraction.problems:
+            p = extraction.problems[0]
+            return CheckResult(**base, status="forbidden", message=(
+                f"✗ {q.name}: its code {p.what} ({p.where}). A from-scratch answer is graded "
+                "on its own code, which may not look into the running program or build code "
+                "at run time: at grading, this scores 0."))
+        return None
+
+    def _extracted(self, q: Question, value, namespace: dict):
+        """The answer as grading will see it: its extracted code run in a fresh namespace
+        (``value`` itself when the kernel keeps no history of its cells)."""
+        cells = _kernel_cells(namespace)
+        extraction = extract_answer(cells, q.name) if cells else None
+        if extraction is None or not extraction.found:
+            return value, None
+        fresh = {"__name__": "__main__"}
+        for s in extraction.statements:
+            module = ast.Module(body=[s.node], type_ignores=[])
+            try:
+                exec(compile(module, f"<cell {s.cell}>", "exec"), fresh)
+            except Exception as err:
+                hint = f" ({_ON_ITS_OWN})" if isinstance(err, NameError) else ""
+                return value, (f"✗ {q.name}: set up on its own, as grading runs it, its code in "
+                               f"cell {s.cell} raised {type(err).__name__}: {err}{hint}.")
+        return fresh.get(q.name, value), None
 
     def _check_value(self, q: Question, value, base: dict) -> CheckResult:
         if value is None:
@@ -233,9 +280,19 @@ class Checker:
                  f"    got:      {got_text}"]
         if not isinstance(got, _Raised):
             lines.append(f"    problem:  {why}")
+        elif got.kind == "NameError" and q.from_scratch is not None:
+            lines.append(f"    note:     {_ON_ITS_OWN}")
         if q.hint:
             lines.append(f"    hint:     {q.hint}")
         return CheckResult(**base, status="fail", n_passed=passed, message="\n".join(lines))
+
+
+def _kernel_cells(namespace: dict) -> list[tuple[int, str]]:
+    """The cells the kernel has run, in order (IPython keeps them in ``In``)."""
+    history = namespace.get("In", namespace.get("_ih"))
+    if not isinstance(history, list):
+        return []
+    return [(i, text) for i, text in enumerate(history) if isinstance(text, str) and text.strip()]
 
 
 class _Raised:
