@@ -344,3 +344,24 @@ def test_check_passes_an_honest_answer_with_a_helper():
             return torch.stack([window(x, h, i) for i in range(len(x) - len(h) + 1)])
     """)])
     assert _check_in(namespace, "conv1d_valid").status == "ok"
+
+
+# --- hidden checks: one draw per submission ----------------------------------------------------
+
+def test_each_submission_draws_its_own_hidden_checks():
+    from cnnlib.grading.grader import GradingPlan, submission_seed
+    from cnnlib.grading.question import load_exercise
+
+    ex = load_exercise("02_conv1d")
+
+    def hidden_inputs(student, batch_seed=SEED):
+        plan = GradingPlan(ex, submission_seed(batch_seed, student))
+        return [json.dumps(e) for c, e in zip(plan.cases["conv1d_valid"],
+                                              plan.encoded["conv1d_valid"], strict=True)
+                if not c.public]
+
+    alice, bob = hidden_inputs("alice"), hidden_inputs("bob")
+    assert len(alice) == ex.question("conv1d_valid").n_hidden
+    assert not set(alice) & set(bob)                    # no hidden input shared
+    assert hidden_inputs("alice") == alice              # the same --seed draws them again
+    assert hidden_inputs("alice", SEED + 1) != alice    # another batch seed, other inputs

@@ -60,10 +60,11 @@ _ALLOWED_DUNDERS = frozenset({
     "__next__", "__repr__", "__str__", "__eq__", "__hash__", "__enter__", "__exit__",
     "__array__", "__doc__", "__contains__",
 })
-_FRAME_ATTRS = frozenset({
+_REFUSED_ATTRS = frozenset({
     "f_back", "f_locals", "f_globals", "f_builtins", "f_code", "f_trace", "tb_frame",
     "tb_next", "gi_frame", "gi_code", "cr_frame", "cr_code", "ag_frame", "ag_code",
-    "co_code", "co_consts", "co_names", "func_globals",
+    "co_code", "co_consts", "co_names", "func_globals", "ctypes", "attrgetter",
+    "methodcaller", "get_type_hints", "load", "loads",
 })
 
 
@@ -283,8 +284,8 @@ def _module_problem(module: str) -> str | None:
 
 def _attr_problem(node: ast.Attribute, receivers: frozenset[str]) -> str | None:
     attr = node.attr
-    if attr in _FRAME_ATTRS:
-        return f"reads .{attr}, which looks into the running program"
+    if attr in _REFUSED_ATTRS:
+        return f"uses .{attr}, which from-scratch answers may not use"
     if attr.startswith("__") and attr.endswith("__"):
         return None if attr in _ALLOWED_DUNDERS else \
             f"reads .{attr}: from-scratch answers may not use dunder attributes"
@@ -299,15 +300,13 @@ def _call_problem(node: ast.Call) -> str | None:
     f = node.func
     if not isinstance(f, ast.Name):
         return None
-    if f.id in _REFUSED_CALLS:
-        return f"calls {f.id}(), which from-scratch answers may not use"
     if f.id in _NAMED_ATTR_CALLS:
         if len(node.args) < 2:
             return None
         attr = node.args[1]
         if not (isinstance(attr, ast.Constant) and isinstance(attr.value, str)):
             return f"calls {f.id}() with an attribute name computed at run time"
-        if attr.value.startswith("_") or attr.value in _FRAME_ATTRS:
+        if attr.value.startswith("_") or attr.value in _REFUSED_ATTRS:
             return f"calls {f.id}() on the attribute {attr.value!r}"
     return None
 
@@ -321,40 +320,60 @@ def _method_receivers(cls: ast.ClassDef) -> dict[int, str]:
     return out
 
 
+def _import_problem(node: ast.Import | ast.ImportFrom) -> str | None:
+    if isinstance(node, ast.Import):
+        return next(filter(None, (_module_problem(a.name) for a in node.names)), None)
+    if node.level or not node.module:
+        return "uses a relative import"
+    if any(a.name == "*" for a in node.names):
+        return f"uses 'from {node.module} import *'"
+    private = [f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+    return _module_problem(node.module) or next(filter(None, map(_module_problem, private)),
+                                                None)
+
+
+def _name_problem(node: ast.Name, allowed_calls: set[int]) -> str | None:
+    if not isinstance(node.ctx, ast.Load):
+        return None
+    if node.id.startswith("__") and node.id != "__name__":
+        return f"uses {node.id}"
+    if node.id in _REFUSED_CALLS:
+        return f"uses {node.id}(), which from-scratch answers may not use"
+    if node.id in _NAMED_ATTR_CALLS and id(node) not in allowed_calls:
+        return f"passes {node.id} around as a value"
+    return None
+
+
+def _node_problem(node: ast.AST, receivers: frozenset[str], allowed: set[int]) -> str | None:
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return _import_problem(node)
+    if isinstance(node, ast.Attribute):
+        return _attr_problem(node, receivers)
+    if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Name) and node.func.id in _NAMED_ATTR_CALLS:
+            allowed.add(id(node.func))  # getattr(x, "name"): judged here, as a call
+        return _call_problem(node)
+    if isinstance(node, ast.Name):
+        return _name_problem(node, allowed)
+    return None
+
+
 def policy_problems(root: ast.AST, label: str) -> list[Problem]:
     """What the strict policy refuses in ``root`` (iterative: any depth of expression)."""
     problems: list[Problem] = []
     methods: dict[int, str] = {}
+    allowed_calls: set[int] = set()
     stack: list[tuple[ast.AST, frozenset[str]]] = [(root, frozenset())]
     while stack:
         node, receivers = stack.pop()
-        what = None
         if isinstance(node, ast.ClassDef):
             methods.update(_method_receivers(node))
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and id(node) in methods:
+        elif id(node) in methods:
             receivers = receivers | {methods[id(node)]}
-        if isinstance(node, ast.Import):
-            what = next(filter(None, (_module_problem(a.name) for a in node.names)), None)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level or not node.module:
-                what = "uses a relative import"
-            elif any(a.name == "*" for a in node.names):
-                what = f"uses 'from {node.module} import *'"
-            else:
-                what = _module_problem(node.module) or next(filter(None, (
-                    _module_problem(f"{node.module}.{a.name}") if a.name.startswith("_") else None
-                    for a in node.names)), None)
-        elif isinstance(node, ast.Attribute):
-            what = _attr_problem(node, receivers)
-        elif isinstance(node, ast.Call):
-            what = _call_problem(node)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            if node.id.startswith("__") and node.id != "__name__":
-                what = f"uses {node.id}"
+        what = _node_problem(node, receivers, allowed_calls)
         if what:
             problem = Problem(what, f"{label}, line {getattr(node, 'lineno', '?')}")
             if problem not in problems:
                 problems.append(problem)
-        for child in ast.iter_child_nodes(node):
-            stack.append((child, receivers))
+        stack.extend((child, receivers) for child in ast.iter_child_nodes(node))
     return problems
