@@ -1,4 +1,4 @@
-"""Ready-made forbidden lists for "from scratch" questions, shared by every exercise.
+"""Every forbidden list of the "from scratch" questions: the exercises take theirs from here.
 
 ``CONVOLUTION`` forbids whatever computes a convolution or its sliding windows for you:
 PyTorch's functional and module convolutions, ``unfold`` (tensor and functional), numpy's
@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from .question import FromScratch
 
-__all__ = ["CONVOLUTION", "ESCAPES", "GRADER", "OUTPUT_SIZE", "TAMPERING", "runtime_rules",
-           "static_rules"]
+__all__ = ["CONV2D", "CONVOLUTION", "COST_COUNTING", "DENSE_COUNTING", "EQUIVARIANCE", "ESCAPES",
+           "GRADER", "LAYER_COUNTING", "MATRICES", "MODELS", "OUTPUT_SIZE", "POOLING",
+           "RECEPTIVE_FIELD", "SHAPES", "STACK", "TAMPERING", "TRANSLATION", "WINOGRAD",
+           "runtime_rules", "static_rules"]
 
 _TORCH_CONV = tuple(
     f"torch.nn.functional.{name}" for name in (
@@ -101,6 +103,141 @@ TAMPERING = FromScratch(
 """Looking into the grader's own process (its frames, its objects, its internals) from
 anywhere in a notebook. The grader cannot vouch for a from-scratch answer next to such code,
 so it gives those answers 0 and names what it found; other answers keep their verdicts."""
+
+
+# --- the exercises' own lists ----------------------------------------------------------------
+# Whole cnnlib modules are forbidden by prefix in ``apis`` (what the static scan reads) and, for
+# the runtime guard, either as ``modules`` (every function the module defines gets a tripwire)
+# or function by function.
+
+_EQUIVARIANCE_FUNCTIONS = ("translate", "equivariance_gap", "equivariance_error",
+                           "invariance_error", "interior", "pixel_permutation", "permute_pixels",
+                           "permute_input_weights")
+
+EQUIVARIANCE = FromScratch(
+    apis=("cnnlib.equivariance",
+          *(f"cnnlib.equivariance.{name}" for name in _EQUIVARIANCE_FUNCTIONS)),
+)
+"""cnnlib's translation operator, equivariance measures and pixel permutations (exercise 01)."""
+
+TRANSLATION = FromScratch(
+    apis=("torch.roll", "torch.Tensor.roll", "numpy.roll", "cnnlib.matrices",
+          "cnnlib.shift_matrix", "cnnlib.circulant_matrix"),
+    modules=("cnnlib.matrices",),
+    aten=("roll",),
+).union(EQUIVARIANCE)
+"""Everything that translates a tensor for you (``torch.roll``, cnnlib's ``translate`` and
+shift matrices; exercise 01)."""
+
+DENSE_COUNTING = FromScratch(
+    apis=("torch.nn.Linear", "torch.nn.LazyLinear", "torch.nn.Bilinear",
+          "torch.nn.modules.linear", "cnnlib.counting",
+          *(f"{where}.{name}" for where in ("cnnlib", "cnnlib.counting")
+            for name in ("count_parameters", "layer_summary", "count_macs", "count_flops"))),
+)
+"""Building the dense layer and counting its parameters (exercise 01 asks for the formula)."""
+
+MATRICES = FromScratch(
+    apis=("cnnlib.matrices", "cnnlib.toeplitz", "cnnlib.toeplitz_matrix",
+          "cnnlib.circulant_matrix", "cnnlib.shift_matrix", "cnnlib.circular_flip",
+          "cnnlib.impulse_response", "cnnlib.dft_matrix", "cnnlib.viz"),
+    modules=("cnnlib.matrices", "cnnlib.toeplitz", "cnnlib.viz.explorers.matrices",
+             "scipy.linalg"),
+).union(CONVOLUTION)
+"""Everything that builds the matrices of exercise 03 for you (cnnlib's, ``scipy.linalg``'s
+``toeplitz`` and ``circulant``), and every convolution."""
+
+CONV2D = CONVOLUTION.union(FromScratch(
+    apis=("cnnlib.convolve", "cnnlib.convolve1d", "cnnlib.convolve2d",
+          "cnnlib.template_matching", "cnnlib.separable", "cnnlib.viz",
+          "cnnlib.separable.separable_conv2d", "cnnlib.separable.DepthwiseSeparableConv2d",
+          "cnnlib.DepthwiseSeparableConv2d"),
+    modules=("cnnlib.convolve", "cnnlib.template_matching"),
+))
+"""Every convolution, including cnnlib's true convolution (``convolve2d``), its template
+matching scores and its separable convolutions (exercise 04). ``cnnlib.separable`` is forbidden
+function by function: it defines the allowed helpers of other chapters too."""
+
+LAYER_COUNTING = FromScratch(
+    apis=("cnnlib.counting", "cnnlib.separable", "cnnlib.count_parameters",
+          "cnnlib.count_macs", "cnnlib.count_flops", "cnnlib.layer_summary",
+          "torch.nn.Conv2d", "torch.nn.modules.conv", "cnnlib.network_costs"),
+    modules=("cnnlib.counting", "cnnlib.separable", "cnnlib.network_costs"),
+)
+"""Building a layer and counting its parameters, or a network's costs layer by layer
+(exercise 05 asks for the formula; exercises 07 and 08 reuse it)."""
+
+RECEPTIVE_FIELD = FromScratch(
+    apis=("cnnlib.receptive_field", "cnnlib.empirical_receptive_field"),
+    modules=("cnnlib.receptive_field",),
+)
+"""cnnlib's receptive-field calculator (what exercises 05 and 06 ask the student to write)."""
+
+_DIMS = ("1d", "2d", "3d")
+POOLING = FromScratch(
+    apis=(
+        *(f"torch.nn.functional.{kind}_pool{d}" for kind in ("max", "avg", "lp") for d in _DIMS),
+        *(f"torch.nn.functional.max_pool{d}_with_indices" for d in _DIMS),
+        *(f"torch.nn.functional.adaptive_{kind}_pool{d}" for kind in ("max", "avg")
+          for d in _DIMS),
+        *(f"torch.nn.functional.adaptive_max_pool{d}_with_indices" for d in _DIMS),
+        *(f"torch.nn.functional.fractional_max_pool{d}" for d in ("2d", "3d")),
+        *(f"torch.nn.functional.max_unpool{d}" for d in _DIMS),
+        "torch.max_pool1d", "torch.max_pool2d", "torch.max_pool3d", "torch.avg_pool1d",
+        "torch.max_pool1d_with_indices", "torch.adaptive_avg_pool1d",
+        "torch.adaptive_max_pool1d", "torch.quantized_max_pool1d", "torch.quantized_max_pool2d",
+        "torch.quantized_max_pool3d", "torch.mkldnn_max_pool2d", "torch.mkldnn_max_pool3d",
+        *(f"torch.nn.{kind}Pool{d}" for kind in ("Max", "Avg", "LP", "AdaptiveMax",
+                                                 "AdaptiveAvg", "FractionalMax")
+          for d in _DIMS if f"{kind}{d}" != "FractionalMax1d"),
+        *(f"torch.nn.MaxUnpool{d}" for d in _DIMS),
+        "torch.nn.modules.pooling",
+        "cnnlib.pooling", "cnnlib.invariance_measures", "cnnlib.viz",
+        *(f"cnnlib.{name}" for name in (
+            "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "lp_pool1d", "lp_pool2d",
+            "global_avg_pool2d", "global_max_pool2d", "invariance_measures.blur_pool2d",
+            "invariance_measures.max_blur_pool2d")),
+    ),
+    modules=("cnnlib.pooling", "cnnlib.invariance_measures", "cnnlib.viz.explorers.pooling"),
+    aten=("max_pool*", "avg_pool*", "adaptive_max_pool*", "adaptive_avg_pool*",
+          "_adaptive_avg_pool*", "fractional_max_pool*", "mkldnn_max_pool*",
+          "mkldnn_adaptive_avg_pool*", "quantized_max_pool*", "max_unpool*"),
+).union(CONVOLUTION)
+"""Everything that pools (or convolves, or cuts sliding windows) for you (exercise 06)."""
+
+MODELS = FromScratch(
+    apis=("cnnlib.models", "cnnlib.models.LeNet", "cnnlib.models.LeNet5", "cnnlib.models.MLP",
+          "cnnlib.models.VGG", "cnnlib.models.vgg", "cnnlib.models.vgg_layers",
+          "cnnlib.models.small_vgg", "cnnlib.LeNet", "cnnlib.LeNet5", "cnnlib.MLP",
+          "cnnlib.VGG", "cnnlib.vgg", "cnnlib.vgg_layers", "cnnlib.small_vgg"),
+    # torchvision.models is forbidden as a module only: listing it among the APIs would make
+    # every check import torchvision (seconds) just to guard it.
+    modules=("cnnlib.models", "torchvision.models"),
+)
+"""The networks ready-made: cnnlib's LeNets, MLP and VGGs, and torchvision's models
+(exercises 07 and 08)."""
+
+SHAPES = CONVOLUTION.union(POOLING).union(OUTPUT_SIZE).union(LAYER_COUNTING).union(MODELS).union(
+    FromScratch(apis=("torch.nn.Linear", "torch.nn.LazyLinear", "torch.nn.Bilinear",
+                      "torch.nn.modules.linear", "torch.nn.functional.linear")))
+"""Running or counting the network for you: its layers, cnnlib's counting and size formulas
+(exercises 07 and 08)."""
+
+STACK = RECEPTIVE_FIELD.union(LAYER_COUNTING).union(CONVOLUTION).union(MODELS)
+"""Measuring a stack of layers for you: cnnlib's receptive field and counting, real conv layers
+(exercise 08)."""
+
+COST_COUNTING = FromScratch(
+    apis=("cnnlib.counting", "cnnlib.count_flops", "cnnlib.count_macs", "cnnlib.layer_summary",
+          "cnnlib.performance", "cnnlib.viz", "cnnlib.benchmark", "torch.utils.flop_counter"),
+    modules=("cnnlib.counting", "cnnlib.performance", "cnnlib.viz.explorers.computing",
+             "cnnlib.benchmark", "torch.utils.flop_counter", "thop", "fvcore", "ptflops"),
+).union(OUTPUT_SIZE).union(CONVOLUTION)
+"""cnnlib's and PyTorch's counters of FLOPs and bytes, the output-size formulas, and every
+convolution (a convolution run on meta tensors would tell the output size; exercise 09)."""
+
+WINOGRAD = FromScratch(apis=("cnnlib.winograd",), modules=("cnnlib.winograd",))
+"""cnnlib's Winograd transforms (what exercise 09 asks the student to write)."""
 
 
 def static_rules(question) -> FromScratch:

@@ -18,41 +18,10 @@ from cnnlib.equivariance import equivariance_gap, permute_input_weights, transla
 from cnnlib.matrices import circulant_matrix
 
 from ..cases import m, rounded_normal, t
-from ..question import Case, Exercise, FromScratch, Question
+from ..forbidden import DENSE_COUNTING, EQUIVARIANCE, TRANSLATION
+from ..question import Case, Exercise, Question
 
-__all__ = ["DENSE_COUNTING", "EQUIVARIANCE", "EXERCISE", "TRANSLATION"]
-
-# Whole modules are forbidden by prefix in ``apis`` (what the static scan reads), and their
-# functions one by one for the runtime guard. They are not listed as ``modules``: the guard would
-# then also wrap what those modules import (``dataclasses.dataclass``), and torch calls that.
-_EQUIVARIANCE_FUNCTIONS = ("translate", "equivariance_gap", "equivariance_error",
-                           "invariance_error", "interior", "pixel_permutation", "permute_pixels",
-                           "permute_input_weights")
-
-EQUIVARIANCE = FromScratch(
-    apis=("cnnlib.equivariance",
-          *(f"cnnlib.equivariance.{name}" for name in _EQUIVARIANCE_FUNCTIONS),
-          *(f"cnnlib.{name}" for name in _EQUIVARIANCE_FUNCTIONS)),
-)
-"""cnnlib's translation operator, equivariance measures and pixel permutations."""
-
-TRANSLATION = FromScratch(
-    apis=("torch.roll", "torch.Tensor.roll", "numpy.roll", "cnnlib.matrices",
-          "cnnlib.shift_matrix", "cnnlib.circulant_matrix"),
-    modules=("cnnlib.matrices",),
-    aten=("roll",),
-).union(EQUIVARIANCE)
-"""Everything that translates a tensor for you (``torch.roll``, cnnlib's ``translate`` and
-shift matrices)."""
-
-DENSE_COUNTING = FromScratch(
-    apis=("torch.nn.Linear", "torch.nn.LazyLinear", "torch.nn.Bilinear",
-          "torch.nn.modules.linear", "cnnlib.counting",
-          *(f"{where}.{name}" for where in ("cnnlib", "cnnlib.counting")
-            for name in ("count_parameters", "layer_summary", "count_macs", "count_flops"))),
-)
-"""Building the dense layer and counting its parameters (the question asks for the formula)."""
-
+__all__ = ["EXERCISE"]
 
 # --- references -------------------------------------------------------------------------------
 

@@ -15,19 +15,10 @@ from cnnlib.matrices import circulant_matrix, circular_flip, shift_matrix
 from cnnlib.toeplitz import toeplitz_matrix
 
 from ..cases import m, rounded_normal, t
-from ..forbidden import CONVOLUTION
-from ..question import Case, Exercise, FromScratch, Question
+from ..forbidden import MATRICES
+from ..question import Case, Exercise, Question
 
-__all__ = ["EXERCISE", "MATRICES"]
-
-MATRICES = FromScratch(
-    apis=("cnnlib.matrices", "cnnlib.toeplitz", "cnnlib.toeplitz_matrix",
-          "cnnlib.circulant_matrix", "cnnlib.shift_matrix", "cnnlib.circular_flip",
-          "cnnlib.impulse_response", "cnnlib.dft_matrix", "cnnlib.viz"),
-    modules=("cnnlib.matrices", "cnnlib.toeplitz", "cnnlib.viz.explorers.matrices", "scipy.linalg"),
-).union(CONVOLUTION)
-"""Everything that builds these matrices for you (cnnlib's, ``scipy.linalg.toeplitz`` and
-``circulant``), and every convolution."""
+__all__ = ["EXERCISE"]
 
 
 # --- references -------------------------------------------------------------------------------

@@ -15,23 +15,10 @@ from cnnlib.convolve import convolve2d
 from cnnlib.equivariance import translate
 
 from ..cases import m, rounded_normal, t
-from ..forbidden import CONVOLUTION, OUTPUT_SIZE
-from ..question import Case, Exercise, FromScratch, Question
+from ..forbidden import CONV2D, OUTPUT_SIZE
+from ..question import Case, Exercise, Question
 
-__all__ = ["CONV2D", "EXERCISE", "LECTURE_IMAGE", "LECTURE_KERNEL"]
-
-# cnnlib.separable is forbidden function by function, not as a module: the runtime guard would
-# also wrap what it imports (``dataclasses.dataclass``), which torch calls.
-CONV2D = CONVOLUTION.union(FromScratch(
-    apis=("cnnlib.convolve", "cnnlib.convolve1d", "cnnlib.convolve2d",
-          "cnnlib.template_matching", "cnnlib.separable", "cnnlib.viz",
-          "cnnlib.separable.separable_conv2d", "cnnlib.separable.DepthwiseSeparableConv2d",
-          "cnnlib.separable_conv2d", "cnnlib.DepthwiseSeparableConv2d"),
-    modules=("cnnlib.convolve", "cnnlib.template_matching"),
-))
-"""Every convolution, including cnnlib's true convolution (``convolve2d``), its template
-matching scores and its separable convolutions."""
-
+__all__ = ["EXERCISE", "LECTURE_IMAGE", "LECTURE_KERNEL"]
 
 LECTURE_IMAGE = m([2, 0, 1, 3], [7, 1, 1, 0], [0, 2, 5, 0], [0, 5, 1, 4])
 LECTURE_KERNEL = m([1, 1, 1], [0, 0, 0], [-1, -1, -1])

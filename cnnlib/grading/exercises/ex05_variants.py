@@ -17,25 +17,10 @@ from cnnlib.receptive_field import receptive_field
 from cnnlib.separable import DepthwiseSeparableConv2d
 
 from ..cases import rounded_normal, t
-from ..forbidden import CONVOLUTION, OUTPUT_SIZE
-from ..question import Case, Exercise, FromScratch, Question
+from ..forbidden import CONVOLUTION, LAYER_COUNTING, OUTPUT_SIZE, RECEPTIVE_FIELD
+from ..question import Case, Exercise, Question
 
-__all__ = ["COUNTING", "EXERCISE", "RECEPTIVE_FIELD"]
-
-COUNTING = FromScratch(
-    apis=("cnnlib.counting", "cnnlib.separable", "cnnlib.count_parameters",
-          "cnnlib.count_macs", "cnnlib.count_flops", "cnnlib.layer_summary",
-          "torch.nn.Conv2d", "torch.nn.modules.conv"),
-    modules=("cnnlib.counting", "cnnlib.separable"),
-)
-"""Building the layer and counting its parameters (the question asks for the formula)."""
-
-RECEPTIVE_FIELD = FromScratch(
-    apis=("cnnlib.receptive_field", "cnnlib.empirical_receptive_field"),
-    modules=("cnnlib.receptive_field",),
-)
-"""cnnlib's receptive-field calculator (what the student is asked to write)."""
-
+__all__ = ["EXERCISE"]
 
 # --- references -------------------------------------------------------------------------------
 
@@ -173,7 +158,7 @@ EXERCISE = Exercise(
                 Case((64, 128, 3), 8896, "64·9 + 64·128 + 128"),
             ),
             random_case=rand_separable, n_public=6, n_hidden=20,
-            from_scratch=COUNTING.union(CONVOLUTION),
+            from_scratch=LAYER_COUNTING.union(CONVOLUTION),
             hint="depthwise: one k×k filter per input channel, no bias; pointwise: a 1×1 "
                  "convolution from c_in to c_out channels, with one bias per output channel",
         ),

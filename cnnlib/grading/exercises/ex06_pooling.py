@@ -16,43 +16,10 @@ import torch.nn.functional as F
 from cnnlib.receptive_field import Layer, receptive_field
 
 from ..cases import m, rounded_normal, t
-from ..forbidden import CONVOLUTION, OUTPUT_SIZE
-from ..question import Case, Exercise, FromScratch, Question
-from .ex05_variants import RECEPTIVE_FIELD
+from ..forbidden import OUTPUT_SIZE, POOLING, RECEPTIVE_FIELD
+from ..question import Case, Exercise, Question
 
-__all__ = ["EXERCISE", "POOLING", "RECEPTIVE_FIELD"]
-
-_DIMS = ("1d", "2d", "3d")
-POOLING = FromScratch(
-    apis=(
-        *(f"torch.nn.functional.{kind}_pool{d}" for kind in ("max", "avg", "lp") for d in _DIMS),
-        *(f"torch.nn.functional.max_pool{d}_with_indices" for d in _DIMS),
-        *(f"torch.nn.functional.adaptive_{kind}_pool{d}" for kind in ("max", "avg")
-          for d in _DIMS),
-        *(f"torch.nn.functional.adaptive_max_pool{d}_with_indices" for d in _DIMS),
-        *(f"torch.nn.functional.fractional_max_pool{d}" for d in ("2d", "3d")),
-        *(f"torch.nn.functional.max_unpool{d}" for d in _DIMS),
-        "torch.max_pool1d", "torch.max_pool2d", "torch.max_pool3d", "torch.avg_pool1d",
-        "torch.max_pool1d_with_indices", "torch.adaptive_avg_pool1d",
-        "torch.adaptive_max_pool1d", "torch.quantized_max_pool1d", "torch.quantized_max_pool2d",
-        "torch.quantized_max_pool3d", "torch.mkldnn_max_pool2d", "torch.mkldnn_max_pool3d",
-        *(f"torch.nn.{kind}Pool{d}" for kind in ("Max", "Avg", "LP", "AdaptiveMax",
-                                                 "AdaptiveAvg", "FractionalMax")
-          for d in ("1d", "2d", "3d")),
-        *(f"torch.nn.MaxUnpool{d}" for d in _DIMS),
-        "torch.nn.modules.pooling",
-        "cnnlib.pooling", "cnnlib.invariance_measures", "cnnlib.viz",
-        *(f"cnnlib.{name}" for name in (
-            "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "lp_pool1d", "lp_pool2d",
-            "global_avg_pool2d", "global_max_pool2d", "blur_pool2d", "max_blur_pool2d")),
-    ),
-    modules=("cnnlib.pooling", "cnnlib.invariance_measures", "cnnlib.viz.explorers.pooling"),
-    aten=("max_pool*", "avg_pool*", "adaptive_max_pool*", "adaptive_avg_pool*",
-          "_adaptive_avg_pool*", "fractional_max_pool*", "mkldnn_max_pool*",
-          "mkldnn_adaptive_avg_pool*", "quantized_max_pool*", "max_unpool*"),
-).union(CONVOLUTION)
-"""Everything that pools (or convolves, or cuts sliding windows) for you."""
-
+__all__ = ["EXERCISE"]
 
 # --- references -------------------------------------------------------------------------------
 

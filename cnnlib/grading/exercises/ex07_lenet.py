@@ -27,29 +27,11 @@ from cnnlib.counting import count_parameters, layer_summary
 from cnnlib.models import LeNet5
 
 from ..cases import random_parameters
-from ..forbidden import CONVOLUTION, OUTPUT_SIZE
-from ..question import Case, Exercise, FromScratch, Question
-from .ex05_variants import COUNTING
-from .ex06_pooling import POOLING
+from ..forbidden import MODELS, SHAPES
+from ..question import Case, Exercise, Question
 
-__all__ = ["EXERCISE", "LENET", "LENET5", "MLP", "MODELS", "SHAPES", "build", "constant_params",
+__all__ = ["EXERCISE", "LENET", "LENET5", "MLP", "build", "constant_params",
            "lenet5_constant_logit"]
-
-MODELS = FromScratch(
-    apis=("cnnlib.models", "cnnlib.models.LeNet", "cnnlib.models.LeNet5", "cnnlib.models.MLP",
-          "cnnlib.models.VGG", "cnnlib.models.vgg", "cnnlib.models.vgg_layers",
-          "cnnlib.models.small_vgg", "cnnlib.LeNet", "cnnlib.LeNet5", "cnnlib.MLP",
-          "cnnlib.VGG", "cnnlib.vgg", "cnnlib.vgg_layers", "cnnlib.small_vgg"),
-    # torchvision.models is forbidden as a module only: listing it among the APIs would make
-    # every check import torchvision (seconds) just to guard it.
-    modules=("cnnlib.models", "torchvision.models"),
-)
-"""The networks ready-made: cnnlib's LeNets, MLP and VGGs, and torchvision's models."""
-
-SHAPES = CONVOLUTION.union(POOLING).union(OUTPUT_SIZE).union(COUNTING).union(MODELS).union(
-    FromScratch(apis=("torch.nn.Linear", "torch.nn.LazyLinear", "torch.nn.Bilinear",
-                      "torch.nn.modules.linear", "torch.nn.functional.linear")))
-"""Running or counting the network for you: its layers, cnnlib's counting and size formulas."""
 
 LENET = [("conv", 20, 5, 1, 0), ("relu",), ("maxpool", 2), ("conv", 50, 5, 1, 0), ("relu",),
          ("maxpool", 2), ("flatten",), ("linear", 500), ("relu",), ("linear", 10)]

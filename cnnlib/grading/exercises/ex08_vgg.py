@@ -22,16 +22,10 @@ from cnnlib.models import VGG, VGG_CONFIGS, vgg_layers
 from cnnlib.receptive_field import Layer, receptive_field
 
 from ..cases import m, random_parameters, rounded_normal
-from ..forbidden import CONVOLUTION
+from ..forbidden import MODELS, SHAPES, STACK
 from ..question import Case, Exercise, Question
-from .ex05_variants import COUNTING
-from .ex06_pooling import RECEPTIVE_FIELD
-from .ex07_lenet import MODELS, SHAPES
 
-__all__ = ["EXERCISE", "STACK"]
-
-STACK = RECEPTIVE_FIELD.union(COUNTING).union(CONVOLUTION).union(MODELS)
-"""Measuring the stack for you: cnnlib's receptive field and counting, real conv layers."""
+__all__ = ["EXERCISE"]
 
 
 def image(matrix: torch.Tensor) -> torch.Tensor:

@@ -17,23 +17,10 @@ from cnnlib.counting import count_flops
 from cnnlib.winograd import f23_matrices
 
 from ..cases import m, rounded_normal, t
-from ..forbidden import CONVOLUTION, OUTPUT_SIZE
-from ..question import Case, Exercise, FromScratch, Question
+from ..forbidden import CONVOLUTION, COST_COUNTING, WINOGRAD
+from ..question import Case, Exercise, Question
 
-__all__ = ["COUNTING", "EXERCISE", "WINOGRAD"]
-
-COUNTING = FromScratch(
-    apis=("cnnlib.counting", "cnnlib.count_flops", "cnnlib.count_macs", "cnnlib.layer_summary",
-          "cnnlib.performance", "cnnlib.viz", "cnnlib.benchmark",
-          "torch.utils.flop_counter"),
-    modules=("cnnlib.counting", "cnnlib.performance", "cnnlib.viz.explorers.computing",
-             "cnnlib.benchmark", "torch.utils.flop_counter", "thop", "fvcore", "ptflops"),
-).union(OUTPUT_SIZE).union(CONVOLUTION)
-"""cnnlib's and PyTorch's counters and output-size formulas, and every convolution (a
-convolution run on meta tensors would tell the output size)."""
-
-WINOGRAD = FromScratch(apis=("cnnlib.winograd",), modules=("cnnlib.winograd",))
-"""cnnlib's Winograd transforms (what the student is asked to write)."""
+__all__ = ["EXERCISE"]
 
 
 # --- references -------------------------------------------------------------------------------
@@ -128,7 +115,7 @@ EXERCISE = Exercise(
                 Case((256, 64, 14, 14, 1, 1, 0), 6_422_528, "a 1×1 convolution"),
                 Case((3, 64, 224, 224, 7, 2, 3), 236_027_904, "ResNet's first layer"),
             ),
-            random_case=rand_conv_flops, n_public=6, n_hidden=24, from_scratch=COUNTING,
+            random_case=rand_conv_flops, n_public=6, n_hidden=24, from_scratch=COST_COUNTING,
             hint="2 · C_out · H_out · W_out · C_in · k², with H_out = ⌊(h + 2p − k)/s⌋ + 1 "
                  "(likewise W_out); return an int",
         ),
@@ -143,7 +130,7 @@ EXERCISE = Exercise(
                 Case((16, 10, 9, 3, 2, 1, 4), 14_400, "stride 2 on a non-square image"),
                 Case((3, 32, 32, 3, 1, 1, 8), 221_184, "float64: 8 bytes a value"),
             ),
-            random_case=rand_im2col_bytes, n_public=6, n_hidden=24, from_scratch=COUNTING,
+            random_case=rand_im2col_bytes, n_public=6, n_hidden=24, from_scratch=COST_COUNTING,
             hint="C·k² rows × H_out·W_out columns, times element_size bytes; "
                  "H_out = ⌊(h + 2p − k)/s⌋ + 1 (likewise W_out); return an int",
         ),
