@@ -47,6 +47,7 @@ from .equivariance import translate
 
 __all__ = [
     "DIRECTIONS",
+    "MNIST_RECIPE",
     "OPTIMIZERS",
     "PRECISIONS",
     "SCHEDULES",
@@ -65,6 +66,12 @@ DIRECTIONS = ((0, 1), (0, -1), (1, 0), (-1, 0))
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("onecycle", "constant")
 PRECISIONS = ("auto", "fp32", "bf16")
+
+#: The settings of :func:`fit` with which chapters 7 and 8 train on MNIST: two epochs of
+#: AdamW with a one-cycle schedule, label smoothing, bf16 where the hardware has it.
+MNIST_RECIPE = dict(epochs=2, batch_size=256, optimizer="adamw", lr=5e-3, weight_decay=5e-4,
+                    schedule="onecycle", warmup=0.25, label_smoothing=0.1, precision="auto",
+                    evals_per_epoch=4)
 
 
 def standardize(x: torch.Tensor, mean: float = MNIST_MEAN, std: float = MNIST_STD) -> torch.Tensor:
@@ -357,6 +364,113 @@ class _Progress:
             self.bar.close()
 
 
+def _check_fit(model, train_data, val_data, epochs, batch_size, optimizer, schedule, lr,
+               weight_decay, momentum, warmup, label_smoothing, evals_per_epoch, seed):
+    """Every argument check of :func:`fit`; returns the training and validation data."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    x_train, y_train = _check_data("train_data", train_data)
+    val = _check_data("val_data", val_data) if val_data is not None else None
+    check_positive_int("epochs", epochs)
+    check_positive_int("batch_size", batch_size)
+    check_positive_int("evals_per_epoch", evals_per_epoch)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+    _check_number("lr", lr, 0.0, low_open=True)
+    _check_number("weight_decay", weight_decay, 0.0)
+    _check_number("momentum", momentum, 0.0, 1.0)
+    _check_number("warmup", warmup, 0.0, 1.0, low_open=True)
+    _check_number("label_smoothing", label_smoothing, 0.0, 1.0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    n = x_train.shape[0]
+    if batch_size > n:
+        raise ValueError(f"batch_size must not exceed the {n} training samples, got "
+                         f"{batch_size}")
+    steps_per_epoch = n // batch_size
+    total_steps = epochs * steps_per_epoch
+    if schedule == "onecycle" and total_steps < 3:
+        raise ValueError(f"schedule 'onecycle' needs at least 3 steps (a warm-up and a decay), "
+                         f"got {total_steps}; use schedule='constant' or more epochs")
+    if evals_per_epoch > steps_per_epoch:
+        raise ValueError(f"evals_per_epoch must not exceed the {steps_per_epoch} steps of an "
+                         f"epoch, got {evals_per_epoch}")
+    return x_train, y_train, val
+
+
+def _place(model, x_train, y_train, val, device, channels_last):
+    """Model and data on ``device``, channels-last when asked."""
+    model.to(device)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    x_train = _memory_format(x_train.to(device), channels_last)
+    if val is not None:
+        val = (_memory_format(val[0].to(device), channels_last), val[1].to(device))
+    return x_train, y_train.to(device), val
+
+
+def _make_scheduler(opt, schedule: str, lr: float, total_steps: int, warmup: float):
+    if schedule != "onecycle":
+        return None
+    # OneCycleLR needs ≥ 1 step in each phase: at least 2 warm-up steps on tiny runs.
+    return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total_steps,
+                                               pct_start=max(warmup, 2 / total_steps))
+
+
+class _Running:
+    """Training loss and accuracy summed since the last history point, and the time spent."""
+
+    def __init__(self, device: torch.device):
+        self.loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+        self.correct = torch.zeros((), dtype=torch.int64, device=device)
+        self.seen = 0
+        self.eval_seconds = 0.0
+        self.start = time.perf_counter()
+
+    def add(self, loss: torch.Tensor, logits: torch.Tensor, yb: torch.Tensor) -> None:
+        self.loss_sum += loss.double() * yb.shape[0]
+        self.correct += (logits.argmax(dim=1) == yb).sum()
+        self.seen += yb.shape[0]
+
+    def record(self, history: History, step: int, epoch: float, lr: float) -> None:
+        history.step.append(step)
+        history.epoch.append(epoch)
+        history.lr.append(lr)
+        history.train_loss.append(float(self.loss_sum.item()) / self.seen)
+        history.train_acc.append(int(self.correct.item()) / self.seen)
+        history.seconds.append(time.perf_counter() - self.start - self.eval_seconds)
+        self.loss_sum.zero_()
+        self.correct.zero_()
+        self.seen = 0
+
+    def validate(self, history: History, model: nn.Module, val, precision: str) -> None:
+        t0 = time.perf_counter()
+        score = evaluate(model, *val, batch_size=500, precision=precision)
+        self.eval_seconds += time.perf_counter() - t0
+        history.val_loss.append(score.loss)
+        history.val_acc.append(score.accuracy)
+
+
+def _train_step(model, opt, scheduler, xb, yb, precision, device, label_smoothing,
+                running: _Running) -> float:
+    """One optimisation step on a batch; returns the learning rate it used."""
+    with _autocast(precision, device):
+        logits = model(xb)
+    logits = logits.float()
+    loss = F.cross_entropy(logits, yb, label_smoothing=label_smoothing)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    lr_now = opt.param_groups[0]["lr"]
+    if scheduler is not None:
+        scheduler.step()
+    with torch.no_grad():
+        running.add(loss if label_smoothing == 0 else F.cross_entropy(logits, yb), logits, yb)
+    return lr_now
+
+
 def fit(model: nn.Module, train_data: Sequence[torch.Tensor],
         val_data: Sequence[torch.Tensor] | None = None, *, epochs: int = 2,
         batch_size: int = 256, optimizer: str = "adamw", lr: float = 5e-3,
@@ -400,108 +514,41 @@ def fit(model: nn.Module, train_data: Sequence[torch.Tensor],
         progress: show a progress bar (a line per epoch when building the static site).
         desc: the bar's label (default: the model's class name).
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    x_train, y_train = _check_data("train_data", train_data)
-    val = _check_data("val_data", val_data) if val_data is not None else None
-    check_positive_int("epochs", epochs)
-    check_positive_int("batch_size", batch_size)
-    check_positive_int("evals_per_epoch", evals_per_epoch)
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
-    _check_number("lr", lr, 0.0, low_open=True)
-    _check_number("weight_decay", weight_decay, 0.0)
-    _check_number("momentum", momentum, 0.0, 1.0)
-    _check_number("warmup", warmup, 0.0, 1.0, low_open=True)
-    _check_number("label_smoothing", label_smoothing, 0.0, 1.0)
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    n = x_train.shape[0]
-    if batch_size > n:
-        raise ValueError(f"batch_size must not exceed the {n} training samples, got "
-                         f"{batch_size}")
-    steps_per_epoch = n // batch_size
+    x_train, y_train, val = _check_fit(model, train_data, val_data, epochs, batch_size,
+                                       optimizer, schedule, lr, weight_decay, momentum,
+                                       warmup, label_smoothing, evals_per_epoch, seed)
+    steps_per_epoch = x_train.shape[0] // batch_size
     total_steps = epochs * steps_per_epoch
-    if schedule == "onecycle" and total_steps < 3:
-        raise ValueError(f"schedule 'onecycle' needs at least 3 steps (a warm-up and a decay), "
-                         f"got {total_steps}; use schedule='constant' or more epochs")
-    if evals_per_epoch > steps_per_epoch:
-        raise ValueError(f"evals_per_epoch must not exceed the {steps_per_epoch} steps of an "
-                         f"epoch, got {evals_per_epoch}")
-
     device = torch.device(device) if device is not None else _model_device(model)
     precision = resolve_precision(precision, device)
-    model.to(device)
-    if channels_last:
-        model.to(memory_format=torch.channels_last)
-    x_train = _memory_format(x_train.to(device), channels_last)
-    y_train = y_train.to(device)
-    if val is not None:
-        val = (_memory_format(val[0].to(device), channels_last), val[1].to(device))
+    x_train, y_train, val = _place(model, x_train, y_train, val, device, channels_last)
 
     torch.manual_seed(seed)                       # dropout and other in-model randomness
     shuffler = torch.Generator().manual_seed(seed)
     opt = _make_optimizer(optimizer, model.parameters(), lr, weight_decay, momentum)
-    scheduler = None
-    if schedule == "onecycle":
-        # OneCycleLR needs ≥ 1 step in each phase: at least 2 warm-up steps on tiny runs.
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=lr, total_steps=total_steps,
-            pct_start=max(warmup, 2 / total_steps))
-
+    scheduler = _make_scheduler(opt, schedule, lr, total_steps, warmup)
     history = History(device=str(device), precision=precision, batch_size=batch_size)
     points = _eval_steps(steps_per_epoch, epochs, evals_per_epoch)
     bar = _Progress(progress, total_steps, desc or type(model).__name__)
-    loss_sum = torch.zeros((), dtype=torch.float64, device=device)
-    correct = torch.zeros((), dtype=torch.int64, device=device)
-    seen = 0
-    eval_seconds = 0.0
+    running = _Running(device)
     model.train()
-    start = time.perf_counter()
     step = 0
     try:
         for _ in range(epochs):
-            order = torch.randperm(n, generator=shuffler).to(device)
+            order = torch.randperm(x_train.shape[0], generator=shuffler).to(device)
             for b in range(steps_per_epoch):
                 idx = order[b * batch_size:(b + 1) * batch_size]
-                xb, yb = x_train.index_select(0, idx), y_train.index_select(0, idx)
-                with _autocast(precision, device):
-                    logits = model(xb)
-                logits = logits.float()
-                loss = F.cross_entropy(logits, yb, label_smoothing=label_smoothing)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                lr_now = opt.param_groups[0]["lr"]
-                if scheduler is not None:
-                    scheduler.step()
+                lr_now = _train_step(model, opt, scheduler, x_train.index_select(0, idx),
+                                     y_train.index_select(0, idx), precision, device,
+                                     label_smoothing, running)
                 step += 1
-                with torch.no_grad():
-                    plain = loss if label_smoothing == 0 else F.cross_entropy(logits, yb)
-                    loss_sum += plain.double() * yb.shape[0]
-                    correct += (logits.argmax(dim=1) == yb).sum()
-                    seen += yb.shape[0]
                 bar.update()
                 if step in points:
-                    history.step.append(step)
-                    history.epoch.append(step / steps_per_epoch)
-                    history.lr.append(lr_now)
-                    history.train_loss.append(float(loss_sum.item()) / seen)
-                    history.train_acc.append(int(correct.item()) / seen)
-                    history.seconds.append(time.perf_counter() - start - eval_seconds)
-                    loss_sum.zero_()
-                    correct.zero_()
-                    seen = 0
+                    running.record(history, step, step / steps_per_epoch, lr_now)
                     if val is not None:
-                        t0 = time.perf_counter()
-                        score = evaluate(model, *val, batch_size=500, precision=precision)
-                        eval_seconds += time.perf_counter() - t0
-                        history.val_loss.append(score.loss)
-                        history.val_acc.append(score.accuracy)
+                        running.validate(history, model, val, precision)
                     bar.point(history)
     finally:
         bar.close()
-    history.eval_seconds = eval_seconds
+    history.eval_seconds = running.eval_seconds
     return history

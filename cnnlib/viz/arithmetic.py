@@ -115,6 +115,90 @@ def _default_title(geo: ConvArithmetic, stride, padding, dilation, output_paddin
     return ("transposed: " if geo.transposed else "") + ", ".join(parts) + f" → {oh}×{ow}"
 
 
+def _new_axes(geo: ConvArithmetic, legend: bool, cell_size: float):
+    (ch, cw), (oh, ow) = geo.canvas_shape, geo.output_shape
+    width = (cw + _GAP + ow + 0.6) * cell_size + 0.4
+    height = max(ch, oh) * cell_size + (1.3 if legend else 0.8)
+    _, ax = plt.subplots(figsize=(max(width, 3.0), max(height, 2.2)))
+    return ax
+
+
+def _draw_canvas(ax, geo: ConvArithmetic, position, x_in, w) -> None:
+    """The input with its padding (and inserted zeros), then the kernel's footprint."""
+    ch, cw = geo.canvas_shape
+    for r in range(ch):
+        for c in range(cw):
+            kind = geo.cell_kind(r, c)
+            if kind == "input":
+                a, b = geo.input_index(r, c)
+                _cell(ax, c, r, COLOURS["input"], f"input:{a}:{b}")
+                if x_in is not None:
+                    ax.text(c + 0.5, r + 0.5, _fmt(x_in[a, b]), ha="center", va="center",
+                            fontsize=8, zorder=4)
+            else:
+                _cell(ax, c, r, COLOURS[kind], f"{kind}:{r}:{c}", dashed=kind == "padding",
+                      dotted=kind == "inserted")
+    for r, c, a, b in geo.footprint(position):
+        _cell(ax, c, r, COLOURS["footprint"], f"footprint:{r}:{c}", alpha=0.55, z=2)
+        if w is not None:
+            ax.text(c + 0.94, r + 0.94, _fmt(w[a, b]), ha="right", va="bottom", fontsize=6,
+                    color="white", zorder=5)
+
+
+def _draw_output(ax, geo: ConvArithmetic, position, y_out) -> tuple[float, float]:
+    """The output grid to the right of the canvas; returns its top-left corner."""
+    (ch, cw), (oh, ow) = geo.canvas_shape, geo.output_shape
+    x0, y0 = cw + _GAP, (ch - oh) / 2
+    for a in range(oh):
+        for b in range(ow):
+            hit = (a, b) == tuple(position)
+            face = COLOURS["output_highlight"] if hit else COLOURS["output"]
+            gid = f"output-highlight:{a}:{b}" if hit else f"output:{a}:{b}"
+            _cell(ax, x0 + b, y0 + a, face, gid)
+            if y_out is not None:
+                ax.text(x0 + b + 0.5, y0 + a + 0.5, _fmt(y_out[a, b]), ha="center",
+                        va="center", fontsize=8, zorder=4, color="white" if hit else "black")
+    return x0, y0
+
+
+def _draw_arrow(ax, geo: ConvArithmetic, position, x0: float, y0: float) -> None:
+    """An arrow from the footprint to the output cell it computes."""
+    i, j = position
+    rows = [r for r, *_ in geo.footprint(position)]
+    cols = [c for _, c, *_ in geo.footprint(position)]
+    start = (max(cols) + 1, (min(rows) + max(rows) + 1) / 2)
+    ax.add_patch(FancyArrowPatch(start, (x0 + j, y0 + i + 0.5), arrowstyle="-|>",
+                                 mutation_scale=10, color="#555555", lw=1.0, alpha=0.8,
+                                 zorder=3, connectionstyle="arc3,rad=-0.2"))
+
+
+def _frame(ax, geo: ConvArithmetic, x0: float, y0: float) -> None:
+    """Labels over both grids, limits, no axes."""
+    (ch, cw), (oh, ow) = geo.canvas_shape, geo.output_shape
+    ax.text(cw / 2, -0.3, f"input {geo.rows.n}×{geo.cols.n}", ha="center", va="bottom",
+            fontsize=8)
+    ax.text(x0 + ow / 2, y0 - 0.3, f"output {oh}×{ow}", ha="center", va="bottom", fontsize=8)
+    ax.set_xlim(-0.3, x0 + ow + 0.3)
+    ax.set_ylim(max(ch, oh + y0) + 0.3, -1.4)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
+def _legend(ax, transposed: bool, position) -> None:
+    i, j = position
+    handles = [Patch(facecolor=COLOURS["input"], edgecolor="#40618a", label="input"),
+               Patch(facecolor="white", edgecolor="#7a7a7a", linestyle="--",
+                     label="padding (0)")]
+    if transposed:
+        handles.append(Patch(facecolor="white", edgecolor="#7a7a7a", linestyle=":",
+                             label="inserted 0"))
+    handles += [Patch(facecolor=COLOURS["footprint"], alpha=0.55, label="kernel"),
+                Patch(facecolor=COLOURS["output_highlight"], label=f"output ({i}, {j})")]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+              ncol=len(handles), fontsize=7, frameon=False, handlelength=1.2,
+              columnspacing=0.8)
+
+
 def draw_conv_arithmetic(input_size, kernel_size, stride=1, padding=0, dilation=1,
                          position=(0, 0), *, transposed: bool = False, output_padding=0,
                          input_values=None, kernel_values=None, output_values=None,
@@ -155,72 +239,19 @@ def draw_conv_arithmetic(input_size, kernel_size, stride=1, padding=0, dilation=
         w = torch.flip(w, (0, 1))
     y_out = _values("output_values", output_values, geo.output_shape)
 
-    (ch, cw), (oh, ow) = geo.canvas_shape, geo.output_shape
     own = ax is None
     if own:
-        width = (cw + _GAP + ow + 0.6) * cell_size + 0.4
-        height = max(ch, oh) * cell_size + (1.3 if legend else 0.8)
-        fig, ax = plt.subplots(figsize=(max(width, 3.0), max(height, 2.2)))
-    fig = ax.figure
-
-    for r in range(ch):
-        for c in range(cw):
-            kind = geo.cell_kind(r, c)
-            if kind == "input":
-                a, b = geo.input_index(r, c)
-                _cell(ax, c, r, COLOURS["input"], f"input:{a}:{b}")
-                if x_in is not None:
-                    ax.text(c + 0.5, r + 0.5, _fmt(x_in[a, b]), ha="center", va="center",
-                            fontsize=8, zorder=4)
-            else:
-                _cell(ax, c, r, COLOURS[kind], f"{kind}:{r}:{c}", dashed=kind == "padding",
-                      dotted=kind == "inserted")
-    for r, c, a, b in geo.footprint((i, j)):
-        _cell(ax, c, r, COLOURS["footprint"], f"footprint:{r}:{c}", alpha=0.55, z=2)
-        if w is not None:
-            ax.text(c + 0.94, r + 0.94, _fmt(w[a, b]), ha="right", va="bottom", fontsize=6,
-                    color="white", zorder=5)
-
-    x0, y0 = cw + _GAP, (ch - oh) / 2
-    for a in range(oh):
-        for b in range(ow):
-            hit = (a, b) == (i, j)
-            face = COLOURS["output_highlight"] if hit else COLOURS["output"]
-            gid = f"output-highlight:{a}:{b}" if hit else f"output:{a}:{b}"
-            _cell(ax, x0 + b, y0 + a, face, gid)
-            if y_out is not None:
-                ax.text(x0 + b + 0.5, y0 + a + 0.5, _fmt(y_out[a, b]), ha="center",
-                        va="center", fontsize=8, zorder=4, color="white" if hit else "black")
-
-    rows = [r for r, *_ in geo.footprint((i, j))]
-    cols = [c for _, c, *_ in geo.footprint((i, j))]
-    start = (max(cols) + 1, (min(rows) + max(rows) + 1) / 2)
-    ax.add_patch(FancyArrowPatch(start, (x0 + j, y0 + i + 0.5), arrowstyle="-|>",
-                                 mutation_scale=10, color="#555555", lw=1.0, alpha=0.8,
-                                 zorder=3, connectionstyle="arc3,rad=-0.2"))
-
-    ax.text(cw / 2, -0.3, f"input {geo.rows.n}×{geo.cols.n}", ha="center", va="bottom",
-            fontsize=8)
-    ax.text(x0 + ow / 2, y0 - 0.3, f"output {oh}×{ow}", ha="center", va="bottom", fontsize=8)
-    ax.set_xlim(-0.3, x0 + ow + 0.3)
-    ax.set_ylim(max(ch, oh + y0) + 0.3, -1.4)
-    ax.set_aspect("equal")
-    ax.axis("off")
+        ax = _new_axes(geo, legend, cell_size)
+    _draw_canvas(ax, geo, (i, j), x_in, w)
+    x0, y0 = _draw_output(ax, geo, (i, j), y_out)
+    _draw_arrow(ax, geo, (i, j), x0, y0)
+    _frame(ax, geo, x0, y0)
     if title is None:
         title = _default_title(geo, stride, padding, dilation, output_padding)
     ax.set_title(title, fontsize=9)
     if legend:
-        handles = [Patch(facecolor=COLOURS["input"], edgecolor="#40618a", label="input"),
-                   Patch(facecolor="white", edgecolor="#7a7a7a", linestyle="--",
-                         label="padding (0)")]
-        if transposed:
-            handles.append(Patch(facecolor="white", edgecolor="#7a7a7a", linestyle=":",
-                                 label="inserted 0"))
-        handles += [Patch(facecolor=COLOURS["footprint"], alpha=0.55, label="kernel"),
-                    Patch(facecolor=COLOURS["output_highlight"], label=f"output ({i}, {j})")]
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
-                  ncol=len(handles), fontsize=7, frameon=False, handlelength=1.2,
-                  columnspacing=0.8)
+        _legend(ax, transposed, (i, j))
+    fig = ax.figure
     if own:
         fig.tight_layout()
         plt.close(fig)
