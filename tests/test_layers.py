@@ -128,12 +128,8 @@ def forbidden_cnnlib_names() -> list[str]:
     return sorted(names)
 
 
-# Named by ex04's list, but separable_conv2d has only ever been cnnlib.separable's.
-NEVER_EXPORTED = {"cnnlib.separable_conv2d"}
-
-
 def test_every_cnnlib_name_the_grader_forbids_resolves():
     names = forbidden_cnnlib_names()
     assert "cnnlib.conv" in names and "cnnlib.pooling" in names
-    missing = [name for name in names if not _resolves(name) and name not in NEVER_EXPORTED]
+    missing = [name for name in names if not _resolves(name)]
     assert not missing, f"the grader forbids names that do not exist: {missing}"
