@@ -20,7 +20,7 @@ NOTEBOOKS := chapters exercises
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
-.PHONY: help setup book test test-fast lint serve bench student chromium clean
+.PHONY: help setup book test test-fast lint serve bench student chromium grade-deps clean
 
 help:
 	@echo "make book       build the website into _build/html (executes every notebook)"
@@ -29,6 +29,7 @@ help:
 	@echo "make serve      serve _build/html on http://localhost:8000"
 	@echo "make bench      benchmarks: cnnlib's convolutions against PyTorch; grading 100 notebooks"
 	@echo "make student    regenerate the student exercise notebooks from their sources"
+	@echo "make grade-deps install bubblewrap, which the grader's sandboxes use (apt-get)"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,20 +55,29 @@ chromium:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# The grader isolates each sandbox with bubblewrap (Debian's `bubblewrap`) where it can run;
+# util-linux's setpriv lets a root grader start it as `nobody`.
+grade-deps:
+	@command -v bwrap >/dev/null && command -v setpriv >/dev/null || { \
+	  echo "Installing bubblewrap for the grader's sandboxes (apt-get)..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq bubblewrap util-linux >/dev/null; }
+
 # Everything: style, the site built and checked in a browser, unit/property/grading tests,
 # and every notebook executed by nbval.
-test: setup lint book chromium
+test: setup lint book chromium grade-deps
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax \
 		tests $(NOTEBOOKS)
 
-test-fast: setup lint
+test-fast: setup lint grade-deps
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not site" tests
 
 serve:
 	@test -f _build/html/index.html || { echo "No site yet: run 'make book' first."; exit 1; }
 	$(BIN)/python -m http.server --directory _build/html 8000
 
-bench: setup
+bench: setup grade-deps
 	$(BIN)/python benchmarks/conv.py
 	$(BIN)/python benchmarks/grading.py
 

@@ -25,7 +25,9 @@ CPU time) back to the grader. Messages are JSON over a Unix ``SOCK_SEQPACKET`` s
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import errno
 import json
 import os
 import resource
@@ -35,8 +37,13 @@ import socket
 import sys
 
 CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x20000000, 0x40000000
+CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS = 0x10000000, 0x08000000, 0x04000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 38, 47, 4
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+_SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(os.uname().machine, 126)
+WORKDIR = "/tmp/work"  # a nested sandbox's working directory, in its private /tmp
 
 
 def _libc():
@@ -79,13 +86,73 @@ def _set_limits(limits: dict) -> None:
         resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
 
 
-def _split(isolate: bool, libc) -> None:
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _drop_capabilities(libc) -> None:
+    """Empty every capability set (bounding, ambient, inheritable, permitted, effective) and
+    set ``no_new_privs``: nothing this process or its children execute can gain a privilege."""
+    for cap in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() == errno.EINVAL:
+            break  # past the last capability this kernel knows
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header = (ctypes.c_uint32 * 2)(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()
+    _check(libc.syscall(_SYS_CAPSET, header, data), "capset")
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+def _enter_namespaces(libc) -> None:
+    """Enter new user, mount, PID, network, IPC and UTS namespaces (the user namespace first,
+    so it owns the others: no capability is needed outside), keeping this process's uid."""
+    uid, gid = os.getuid(), os.getgid()
+    _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC
+                        | CLONE_NEWUTS), "unshare")
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
+                       ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as f:
+            f.write(text)
+
+
+def _private_mounts(libc, tmp_bytes: int) -> None:
+    """In the new namespaces (PID 1 of its own PID namespace): a private /tmp and /dev/shm of
+    at most ``tmp_bytes`` each, a /proc that shows this namespace only, no further user
+    namespaces, then every capability dropped."""
+    _check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
+    options = f"size={int(tmp_bytes)},mode=0700,nr_inodes=65536".encode()
+    for where in (b"/tmp", b"/dev/shm"):
+        _check(libc.mount(b"tmpfs", where, b"tmpfs", MS_NOSUID | MS_NODEV, options),
+               f"mount tmpfs on {where.decode()}")
+    _check(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None),
+           "mount /proc")
+    # A user namespace of its own would let the submission mount filesystems (a tmpfs whose
+    # memory nobody counts): this namespace may create none.
+    with open("/proc/sys/user/max_user_namespaces", "w") as f:
+        f.write("0")
+    os.mkdir(WORKDIR, 0o700)
+    os.chdir(WORKDIR)
+    _drop_capabilities(libc)
+
+
+def _split(request: dict, libc) -> None:
     """Fork once more: the outer process only waits and mirrors how the inner one ends, so the
-    sandbox's parent is a disposable process, not the zygote. With ``isolate`` the inner
-    process is PID 1 of new PID, mount and network namespaces: it cannot see or signal any
-    process outside, has no network, and the kernel kills everything it started when it ends.
+    sandbox's parent is a disposable process, not the zygote.
+
+    ``request["nested"]``: the inner process is PID 1 of new user, mount, PID, network, IPC
+    and UTS namespaces with a private /tmp and /dev/shm and its own /proc, and keeps no
+    capability (see :func:`_private_mounts`). ``request["isolate"]`` (the fallback where the
+    zygote runs as root without bubblewrap): new PID, mount and network namespaces and a /proc
+    of its own. Either way it cannot see or signal any process outside, has no network, and
+    the kernel kills everything it started when it ends.
     """
-    if isolate and libc.unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET) != 0:
+    nested = bool(request.get("nested")) and libc is not None
+    isolate = bool(request.get("isolate")) and libc is not None and not nested
+    if nested:
+        _enter_namespaces(libc)
+    elif isolate and libc.unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET) != 0:
         isolate = False
     pid = os.fork()
     if pid:
@@ -104,9 +171,43 @@ def _split(isolate: bool, libc) -> None:
     os.setsid()  # a group of its own: killing its process group cannot reach the outer one
     if libc is not None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if isolate:
+    if nested:
+        _private_mounts(libc, int(request["tmp_bytes"]))
+    elif isolate:
         libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
         libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+
+
+def _probe_nested(libc) -> str | None:
+    """Can a sandbox get its namespaces, private mounts and no capabilities here? ``None``
+    when it can, else why not (tried in a throwaway child of the zygote)."""
+    if libc is None:
+        return "the C library cannot be loaded"
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            _split({"nested": True, "tmp_bytes": 1 << 20}, libc)
+            with open("/proc/self/status") as f:
+                status = dict(line.split(":", 1) for line in f if ":" in line)
+            if int(status["CapEff"], 16) or status["NoNewPrivs"].strip() != "1" or \
+                    os.listdir("/proc/self/task") != ["1"]:
+                raise OSError("capabilities or no_new_privs did not hold")
+            os._exit(0)
+        except BaseException as err:  # say why, then leave
+            with contextlib.suppress(OSError):
+                os.write(w, f"{type(err).__name__}: {err}".encode()[:500])
+            os._exit(1)
+    os.close(w)
+    why = b""
+    while chunk := os.read(r, 4096):
+        why += chunk
+    os.close(r)
+    _, status = os.waitpid(pid, 0)
+    if status == 0:
+        return None
+    return why.decode("utf-8", "replace") or f"the probe ended with status {status}"
 
 
 def _become_child(request: dict, fds: list[int], libc) -> None:
@@ -125,11 +226,12 @@ def _become_child(request: dict, fds: list[int], libc) -> None:
         os.close(devnull)
         os.set_inheritable(control_fd, False)
         os.set_inheritable(result_fd, False)
-        os.chdir(request["cwd"])
+        if not request.get("nested"):
+            os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
         _set_limits(request["limits"])
-        _split(bool(request.get("isolate")) and libc is not None, libc)
+        _split(request, libc)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
         from ._child import main
@@ -160,8 +262,10 @@ def _orphans(me: int, known: set[int]) -> list[int]:
     return out
 
 
-def serve(sock_fd: int) -> None:
-    """The zygote's main loop (started by the grader as ``python -I -c …``)."""
+def serve(sock_fd: int, probe: bool = False) -> None:
+    """The zygote's main loop (started by the grader as ``python -I -c …``). With ``probe``,
+    it first tries a nested sandbox (:func:`_probe_nested`) and says in its ``ready`` message
+    whether sandboxes can have one."""
     import numpy  # noqa: F401 - imported once here, shared by every sandbox
     import torch
 
@@ -180,7 +284,11 @@ def serve(sock_fd: int) -> None:
     sock = socket.socket(fileno=sock_fd)
     me = os.getpid()
     children: dict[int, int] = {}
-    _send(sock, {"op": "ready", "pid": me})
+    ready = {"op": "ready", "pid": me, "uid": os.getuid()}
+    if probe:
+        why = _probe_nested(libc)
+        ready.update(nested=why is None, nested_error=why)
+    _send(sock, ready)
     sweep_every, ticks = 10, 0
     while True:
         readable, _, _ = select.select([sock], [], [], 0.05)

@@ -39,9 +39,11 @@ from dataclasses import dataclass
 
 from . import codec
 
-__all__ = ["Limits", "SandboxError", "Session", "Zygote"]
+__all__ = ["Limits", "SandboxError", "Session", "Zygote", "hide_from_sandboxes", "last_isolation",
+           "sandbox_view"]
 
 POLL_SECONDS = 0.05
+SANDBOX_WORKDIR = "/tmp/work"  # a nested sandbox's working folder, in its private /tmp
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -136,6 +138,137 @@ def _sandbox_uid() -> int | None:
         return None
 
 
+_CNNLIB_DIR = os.path.join(_PACKAGE_ROOT, "cnnlib")
+_EXERCISES_DIR = os.path.join(_CNNLIB_DIR, "grading", "exercises")
+# Of /etc, only what a Python process may look at (the dynamic loader's cache, users' names,
+# the time zone): nothing of the host's configuration beyond that.
+_ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/passwd", "/etc/group",
+              "/etc/nsswitch.conf")
+_bwrap_state: dict = {}
+
+
+def _python_paths() -> list[str]:
+    """The folders a fresh ``python -I`` of this interpreter imports from (asked once)."""
+    if "paths" not in _bwrap_state:
+        try:
+            done = subprocess.run(
+                [sys.executable, "-I", "-c", "import json, sys; print(json.dumps(sys.path))"],
+                capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"},
+                check=True)
+            paths = json.loads(done.stdout)
+        except (OSError, subprocess.SubprocessError, ValueError):
+            paths = list(sys.path)
+        _bwrap_state["paths"] = [p for p in paths if isinstance(p, str) and p]
+    return _bwrap_state["paths"]
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def sandbox_view(hide: tuple[str, ...] = ()) -> list[str]:
+    """bubblewrap's arguments for the zygote's view of the filesystem: an allow-list of
+    read-only folders at their own paths (the system, Python, its packages, cnnlib, the
+    course data), an empty tmpfs over cnnlib's exercise references and over ``hide``, fresh
+    /dev and /tmp, the host's /proc (each sandbox mounts its own over it), and the root itself
+    read-only. The repository, the submissions and the output folders are not in it."""
+    wanted = ["/usr", sys.prefix, sys.base_prefix,
+              sys.exec_prefix, sys.base_exec_prefix, *_python_paths(), _CNNLIB_DIR]
+    if os.environ.get("CNNLIB_DATA"):
+        wanted.append(os.environ["CNNLIB_DATA"])
+    folders: list[str] = []
+    for path in wanted:
+        for p in {os.path.abspath(path), os.path.realpath(path)}:
+            if os.path.isdir(p) and not os.path.islink(p) and p != "/" and p not in folders:
+                folders.append(p)
+    folders.sort(key=len)
+    binds = [p for i, p in enumerate(folders) if not any(_inside(p, q) for q in folders[:i])]
+    args: list[str] = []
+    made: set[str] = set()
+    for path in binds:  # the folders above each bind, traversable whatever their host mode
+        parts = path.strip("/").split("/")
+        for i in range(1, len(parts)):
+            above = "/" + "/".join(parts[:i])
+            if above not in made:
+                made.add(above)
+                args += ["--perms", "0755", "--dir", above]
+        args += ["--ro-bind", path, path]
+    for link in ("/bin", "/lib", "/lib32", "/lib64", "/sbin"):
+        if os.path.islink(link):
+            args += ["--symlink", os.readlink(link), link]
+        elif os.path.isdir(link) and not any(_inside(link, b) for b in binds):
+            args += ["--ro-bind", link, link]
+    for path in _ETC_FILES:
+        args += ["--ro-bind-try", path, path]
+    args += ["--bind", "/proc", "/proc", "--dev", "/dev", "--dir", "/dev/shm",
+             "--remount-ro", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    for path in (_EXERCISES_DIR, *hide):
+        path = os.path.realpath(path)
+        if os.path.isdir(path) and any(_inside(path, b) for b in binds):
+            args += ["--tmpfs", path, "--remount-ro", path]
+    return [*args, "--remount-ro", "/", "--chdir", "/"]
+
+
+def _bwrap_prefix(hide: tuple[str, ...] = ()) -> tuple[list[str] | None, str]:
+    """The command that starts a process in the zygote's bubblewrap sandbox, or ``None`` and
+    why it cannot be used here. As root, bubblewrap sets up the view and the zygote becomes
+    ``nobody`` (setpriv) before Python starts: no process of the sandbox is ever host root.
+    As any other user, bubblewrap runs in a user namespace of that user's."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return None, "bubblewrap (bwrap) is not installed"
+    args = [bwrap, "--die-with-parent", "--new-session", "--unshare-net", "--unshare-ipc",
+            "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL"]
+    after: list[str] = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            return None, "setpriv (util-linux) is not installed"
+        try:
+            import pwd
+
+            nobody = pwd.getpwnam("nobody")
+        except (KeyError, ImportError):
+            return None, "there is no user 'nobody'"
+        args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add",
+                 "CAP_SETPCAP"]
+        after = [setpriv, f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}",
+                 "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+    else:
+        args += ["--unshare-user"]
+    command = [*args, *sandbox_view(hide), *after]
+    key = ("probe", tuple(command))
+    if key not in _bwrap_state:
+        try:
+            done = subprocess.run([*command, "/usr/bin/env", "true"], capture_output=True,
+                                  text=True, timeout=60, stdin=subprocess.DEVNULL,
+                                  env={"PATH": "/usr/bin:/bin"}, umask=0o022, check=False)
+            said = done.stderr.strip()[-300:] or f"exit status {done.returncode}"
+            _bwrap_state[key] = None if done.returncode == 0 else \
+                f"bubblewrap refused to start here: {said}"
+        except (OSError, subprocess.SubprocessError) as err:
+            _bwrap_state[key] = f"bubblewrap could not run: {err}"
+    if _bwrap_state[key] is not None:
+        return None, _bwrap_state[key]
+    return command, ""
+
+
+_last_isolation: dict = {}
+_hidden: set[str] = set()
+
+
+def hide_from_sandboxes(*paths) -> None:
+    """Cover these folders too in the zygotes started from now on (the batch's submissions
+    and output folders: only needed where they lie inside the allow-list, e.g. in cnnlib)."""
+    _hidden.update(os.path.realpath(p) for p in paths)
+
+
+def last_isolation() -> dict:
+    """How the most recently started zygote of this process isolates its sandboxes (see
+    :meth:`Zygote.isolation_report`); empty before any started."""
+    return dict(_last_isolation)
+
+
 class _Child:
     def __init__(self):
         self.pid: int | None = None
@@ -149,14 +282,34 @@ class _Child:
 class Zygote:
     """A process with PyTorch imported that forks sandboxes on request (one per batch).
 
-    ``isolation="auto"`` uses PID/mount/network namespaces when the kernel allows it and runs
-    sandboxes as ``nobody`` when that is possible; ``"none"`` uses neither.
+    ``isolation="auto"`` isolates each sandbox as far as this machine allows, in this order:
+
+    ``"bubblewrap"``: the zygote runs in one bubblewrap sandbox (as ``nobody`` when the grader
+    is root) that sees only a read-only allow-list of the filesystem (:func:`sandbox_view`):
+    no submission, no output folder, no reference of the grader's. Each sandbox it forks then
+    enters its own user, mount, PID, network, IPC and UTS namespaces, gets a private /tmp and
+    /dev/shm (their size counted as memory; they vanish with it), its own /proc, and drops
+    every capability (``no_new_privs`` set) before any student code runs.
+
+    ``"user namespaces"`` (no bubblewrap, a grader that is not root, user namespaces
+    allowed): the same per-sandbox namespaces, but the whole filesystem is visible with the
+    grader's user's rights.
+
+    ``"namespaces"`` (root without bubblewrap): new PID, mount and network namespaces, and
+    the sandbox becomes ``nobody`` where it can still read Python.
+
+    ``"processes"``: none of these (``isolation="none"``, or a kernel that refuses them).
+
+    :meth:`isolation_report` says which protections hold and, in plain sentences, which are
+    missing. ``hide`` lists more folders to cover with an empty tmpfs in the bubblewrap view
+    (only needed for a folder inside the allow-list, e.g. an output folder inside cnnlib).
     """
 
-    def __init__(self, isolation: str = "auto"):
+    def __init__(self, isolation: str = "auto", hide: tuple[str, ...] = ()):
         if isolation not in ("auto", "none"):
             raise ValueError(f"isolation must be 'auto' or 'none', got {isolation!r}")
         self.isolation = isolation
+        self.hide = tuple(sorted({*hide, *_hidden}))
         self.workdir = tempfile.mkdtemp(prefix="cnnlib-grade-")
         os.chmod(self.workdir, 0o711)
         self.lock = threading.Lock()
@@ -165,9 +318,14 @@ class Zygote:
         self.children: dict[int, _Child] = {}
         self.by_pid: dict[int, _Child] = {}
         self.next_id = 0
-        self.isolate = False
-        self.uid: int | None = None
+        self.isolate = False  # sandboxes get PID, mount and network namespaces
+        self.nested = False  # ... and user/IPC namespaces, private /tmp, /dev/shm, no capability
+        self.bwrap: list[str] | None = None  # the zygote runs in this bubblewrap command
+        self.uid: int | None = None  # the fallback's sandbox user (set after its guard)
+        self.zygote_uid: int | None = None
+        self.why: list[str] = []  # why a stronger mechanism was not used
         self.starts = 0
+        self.zygote_pid: int | None = None
 
     # -- life cycle ------------------------------------------------------------------------------
     def start(self) -> Zygote:
@@ -176,16 +334,50 @@ class Zygote:
         return self
 
     def _start(self) -> None:
+        first = self.starts == 0
+        if first and self.isolation == "auto":
+            self.bwrap, why = _bwrap_prefix(self.hide)
+            if why:
+                self.why.append(why)
+        try:
+            ready = self._launch(self.bwrap, probe=first and self.isolation == "auto")
+        except SandboxError as err:
+            if not (first and self.bwrap):
+                raise
+            self.why.append(f"the zygote did not start inside bubblewrap ({err})")
+            self.bwrap = None
+            ready = self._launch(None, probe=True)
+        if first:
+            self.zygote_uid = ready.get("uid")
+            if self.isolation == "auto":
+                self.nested = bool(ready.get("nested")) and (
+                    self.bwrap is not None or ready.get("uid") != 0)
+                if ready.get("nested_error"):
+                    self.why.append("sandboxes cannot have user namespaces here "
+                                    f"({ready['nested_error']})")
+                elif not self.nested:
+                    self.why.append("the grader runs as root without bubblewrap")
+                if self.nested:
+                    self.isolate = True
+                elif self.bwrap is None:  # today's fallback
+                    self.isolate = self._probe_isolation()
+                    self.uid = _sandbox_uid()
+            _last_isolation.clear()
+            _last_isolation.update(self.isolation_report())
+        threading.Thread(target=self._dispatch, args=(self.sock,), daemon=True).start()
+
+    def _launch(self, bwrap: list[str] | None, probe: bool) -> dict:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         boot = (f"import sys; sys.path.insert(0, {_PACKAGE_ROOT!r}); "
-                f"from cnnlib.grading._zygote import serve; serve({child.fileno()})")
+                f"from cnnlib.grading._zygote import serve; serve({child.fileno()}, {probe})")
         log_path = os.path.join(self.workdir, f"zygote-{self.starts}.log")
         log = open(log_path, "wb")
         self.starts += 1
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", boot], pass_fds=[child.fileno()],
-            env=_child_env(self.workdir), cwd=self.workdir, stdin=subprocess.DEVNULL,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [*(bwrap or []), sys.executable, "-I", "-c", boot], pass_fds=[child.fileno()],
+            env=_child_env("/tmp" if bwrap else self.workdir),
+            cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, umask=0o022)
         child.close()
         log.close()
         self.sock = parent
@@ -193,14 +385,75 @@ class Zygote:
         message = parent.recv(1 << 16) if ready else b""
         if not message:
             self._kill()
+            self.sock = None
+            parent.close()
             with open(log_path, "rb") as f:
                 tail = f.read()[-2000:].decode("utf-8", "replace")
             raise SandboxError(f"the grading sandbox did not start:\n{tail}")
-        self.zygote_pid = json.loads(message)["pid"]
-        if self.isolation == "auto" and self.starts == 1:
-            self.isolate = self._probe_isolation()
-            self.uid = _sandbox_uid()
-        threading.Thread(target=self._dispatch, args=(parent,), daemon=True).start()
+        ready = json.loads(message)
+        self.zygote_pid = ready["pid"]
+        return ready
+
+    @property
+    def mechanism(self) -> str:
+        if self.bwrap is not None and self.nested:
+            return "bubblewrap"
+        if self.nested:
+            return "user namespaces"
+        if self.bwrap is not None:
+            return "bubblewrap without per-sandbox namespaces"
+        return "namespaces" if self.isolate else "processes"
+
+    @property
+    def protections(self) -> dict:
+        """Which protections hold for every sandbox of this zygote."""
+        root = self.zygote_uid == 0 if self.zygote_uid is not None else os.geteuid() == 0
+        if self.nested or self.bwrap is not None:
+            user = "nobody" if os.geteuid() == 0 else "the grader's user"
+        elif self.uid is not None:
+            user = "nobody"
+        else:
+            user = "root (the grader's user)" if root else "the grader's user"
+        return {
+            "user_namespaces": self.nested,
+            "private_tmp": self.nested,
+            "own_proc": self.isolate,
+            "no_network": self.isolate or self.bwrap is not None,
+            "readonly_filesystem": self.bwrap is not None,
+            "hidden_submissions": self.bwrap is not None,
+            "capabilities_dropped": self.nested or self.uid is not None or not root,
+            "sandbox_user": user,
+        }
+
+    def missing(self) -> list[str]:
+        """Plain sentences, one per protection that does not hold here."""
+        p = self.protections
+        user = p["sandbox_user"]
+        out = []
+        if not p["capabilities_dropped"]:
+            out.append("Sandboxes run as root with every capability: a submission can do "
+                       "whatever root can on this machine.")
+        if not p["readonly_filesystem"]:
+            out.append(f"Sandboxes see the whole filesystem as {user}: a submission can "
+                       f"read, and change, every file {user} can.")
+        if not p["hidden_submissions"]:
+            out.append(f"Sandboxes can read the submissions folder, the output folder and "
+                       f"the grader's references wherever {user} can.")
+        if not p["private_tmp"]:
+            out.append("Sandboxes share /tmp and /dev/shm with each other and the host: "
+                       "submissions graded together can exchange files, and files there "
+                       "are not counted as memory and can outlive the sandbox.")
+        if not p["own_proc"]:
+            out.append("Sandboxes can see the other processes of this machine (and signal "
+                       f"those of {user}).")
+        if not p["no_network"]:
+            out.append("Sandboxes can use the network.")
+        return out
+
+    def isolation_report(self) -> dict:
+        """``{"mechanism", "protections", "missing", "why"}`` for summary.json and reports."""
+        return {"mechanism": self.mechanism, "protections": self.protections,
+                "missing": self.missing(), "why": list(self.why)}
 
     def _probe_isolation(self) -> bool:
         """Can a sandbox enter new namespaces here? (Asks the kernel in a throwaway process.)"""
@@ -251,6 +504,10 @@ class Zygote:
         if self.proc is not None:
             with contextlib.suppress(OSError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
+            if self.zygote_pid is not None and self.zygote_pid != self.proc.pid and \
+                    self.proc.poll() is None:
+                with contextlib.suppress(OSError):
+                    os.kill(self.zygote_pid, signal.SIGKILL)
             with contextlib.suppress(subprocess.SubprocessError):
                 self.proc.wait(timeout=10)
 
@@ -282,11 +539,18 @@ class Zygote:
                 self._kill()
                 self._start()
             rlimits = limits.rlimits()
-            if self.uid is not None:
+            if self.nested:
                 rlimits["nproc"] = 4096
-                os.chown(cwd, self.uid, self.uid)
-            request = {"op": "spawn", "id": self.next_id, "cwd": cwd, "env": _child_env(cwd),
-                       "limits": rlimits, "isolate": self.isolate, "uid": self.uid}
+                request = {"op": "spawn", "id": self.next_id, "nested": True,
+                           "tmp_bytes": limits.memory_mb * 2**20,
+                           "env": _child_env(SANDBOX_WORKDIR), "limits": rlimits, "uid": None}
+            else:
+                if self.uid is not None:
+                    rlimits["nproc"] = 4096
+                    os.chown(cwd, self.uid, self.uid)
+                request = {"op": "spawn", "id": self.next_id, "cwd": cwd,
+                           "env": _child_env(cwd), "limits": rlimits, "isolate": self.isolate,
+                           "uid": self.uid}
             self.children[self.next_id] = child
             self.next_id += 1
             try:
@@ -314,6 +578,38 @@ def tree_memory(pid: int) -> tuple[int, list]:
     return total, procs
 
 
+_STEP_ENDS = ("cell_end", "cells_done", "question_done")
+
+
+def _children(pid: int) -> list[int]:
+    """The direct children of ``pid`` (all its threads'), from /proc; empty if it is gone."""
+    out: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                out += [int(x) for x in f.read().split()]
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def private_tmp_bytes(pid: int) -> int:
+    """Bytes held by the tmpfs on /tmp and /dev/shm as process ``pid`` sees them (a nested
+    sandbox's private ones; read through /proc/<pid>/root, which the grader may read)."""
+    total = 0
+    for where in ("tmp", "dev/shm"):
+        try:
+            st = os.statvfs(f"/proc/{pid}/root/{where}")
+        except OSError:
+            continue
+        total += (st.f_blocks - st.f_bfree) * st.f_frsize
+    return total
+
+
 class Session:
     """One sandbox run; see the module docstring."""
 
@@ -336,6 +632,9 @@ class Session:
         for fd in (self.control_w, self.result_r, self.output_r):
             fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
         self.pid = self.child.pid
+        self.nested = zygote.nested
+        self.main_pid: int | None = None
+        self.strays_killed = 0
         self.events: collections.deque = collections.deque()
         self.pending = b""
         self.buffer = b""
@@ -455,7 +754,9 @@ class Session:
                     self._fail("protocol", "sent a message the grader does not know")
                     return
                 if message["event"] == "hello" and self.baseline is None:
-                    self.baseline = tree_memory(self.pid)[0]
+                    self.baseline = self._memory()
+                elif message["event"] in _STEP_ENDS:
+                    self.kill_strays()
                 self.events.append(message)
             if len(self.buffer) > self.limits.line_bytes:
                 self._fail("protocol", "sent a result line longer than "
@@ -467,11 +768,40 @@ class Session:
             self.failure = (kind, why)
             self.kill(kind)
 
+    def _memory(self) -> int:
+        """Resident bytes of the sandbox's processes, plus what its private /tmp and /dev/shm
+        hold (files in memory: they count against the same limit)."""
+        return tree_memory(self.pid)[0] + (private_tmp_bytes(self.pid) if self.nested else 0)
+
+    def kill_strays(self) -> int:
+        """Kill every process of the sandbox but its main one (the one running the cells), so
+        that nothing a cell started (a child still allocating, a ``sleep``) is charged to the
+        next cell or question. Called when a cell or a question ends; returns how many."""
+        if self.main_pid is None:
+            kids = _children(self.pid)
+            if len(kids) != 1:
+                return 0
+            self.main_pid = kids[0]
+        if not _children(self.main_pid):
+            return 0
+        import psutil
+
+        try:
+            strays = psutil.Process(self.main_pid).children(recursive=True)
+        except psutil.Error:
+            return 0
+        for p in strays:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+        psutil.wait_procs(strays, timeout=2)
+        self.strays_killed += len(strays)
+        return len(strays)
+
     def _watch_memory(self) -> None:
         """Memory the submission added since the sandbox said hello (PyTorch not counted)."""
         if self.baseline is None:
             return
-        used = tree_memory(self.pid)[0] - self.baseline
+        used = self._memory() - self.baseline
         self.peak_memory = max(self.peak_memory, used)
         if used > self.limits.memory_mb * 2**20:
             self._fail("memory", round(used / 2**20))
