@@ -30,7 +30,13 @@ def test_grade_a_folder_with_any_file_names(tmp_path, capsys):
     assert files["group_b__bob"] == "group b/bob.IPYNB"
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed_fixed"] is True and summary["submissions"] == 2
-    assert set(summary["sandbox"]) == {"namespaces", "sandbox_user"}
+    assert {"mechanism", "protections", "missing", "why"} <= set(summary["sandbox"])
+    assert set(summary["sandbox"]["protections"]) == {
+        "user_namespaces", "private_tmp", "own_proc", "no_network", "readonly_filesystem",
+        "hidden_submissions", "capabilities_dropped", "sandbox_user"}
+    assert summary["write_failures"] == []
+    report = json.loads((out / "reports" / "group_b__bob.json").read_text())
+    assert report["sandbox"]["missing"] == summary["sandbox"]["missing"]
 
 
 def test_usage_errors_exit_with_2(tmp_path, capsys):

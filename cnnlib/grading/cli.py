@@ -10,9 +10,11 @@
     cnnlib-grade list
 
 ``grade`` exits with 0 when the batch completed, however the students did; 2 on a usage
-error (unknown exercise, missing folder); 1 when the sandbox itself cannot start. The hidden
-checks' seed is drawn afresh for every run unless ``--seed`` (or ``CNNLIB_GRADE_SEED``) fixes
-it, e.g. to re-grade identically.
+error (unknown exercise, missing folder); 1 when the sandbox itself cannot start, or when an
+output file could not be written (every other file still is, and the failure is printed). It
+prints how the sandboxes were isolated and which protections were missing on this machine.
+The hidden checks' seed is drawn afresh for every run unless ``--seed`` (or
+``CNNLIB_GRADE_SEED``) fixes it, e.g. to re-grade identically.
 """
 
 from __future__ import annotations
@@ -43,16 +45,20 @@ def _seed(value: int | None) -> int | None:
 
 
 def grade_folder(exercise: str, submissions_dir, out_dir, *, jobs: int = 2, limits=None,
-                 seed: int | None = None, progress: bool = True, isolation: str = "auto"):
+                 seed: int | None = None, progress: bool = True, isolation: str = "auto",
+                 run: dict | None = None):
     """Grade every ``.ipynb`` under ``submissions_dir`` and write the reports to ``out_dir``.
 
     Every file is read into memory before the first submission runs. Returns the list of
-    :class:`~cnnlib.grading.grader.SubmissionResult`.
+    :class:`~cnnlib.grading.grader.SubmissionResult`. ``run``, when given, receives
+    ``sandbox`` (how the sandboxes were isolated, what protection was missing) and
+    ``write_failures`` (the output files that could not be written: the others were).
     """
     from .grader import find_submissions, grade_files
     from .notebook import MAX_BYTES
     from .question import load_exercise
     from .report import write_reports
+    from .sandbox import hide_from_sandboxes, last_isolation
 
     ex = load_exercise(exercise)
     files = []
@@ -65,24 +71,49 @@ def grade_folder(exercise: str, submissions_dir, out_dir, *, jobs: int = 2, limi
         files.append((student, str(path.relative_to(submissions_dir)), data))
     start = time.monotonic()
     info: dict = {}
+    hide_from_sandboxes(submissions_dir, out_dir)
     results = grade_files(ex, files, jobs=jobs, limits=limits, seed=seed, progress=progress,
                           isolation=isolation, info=info)
+    if "protections" not in info:
+        info.update(last_isolation())
+    failures: list = []
     write_reports(ex, results, out_dir, time.monotonic() - start,
-                  {"jobs": jobs, "seed_fixed": seed is not None, "sandbox": info})
+                  {"jobs": jobs, "seed_fixed": seed is not None, "sandbox": info},
+                  failures=failures)
+    if run is not None:
+        run.update(sandbox=info, write_failures=failures)
     return results
 
 
+def _say_isolation(sandbox: dict) -> None:
+    """Print on the terminal how the sandboxes were isolated and what was missing."""
+    if not sandbox.get("mechanism"):
+        return
+    missing = sandbox.get("missing") or []
+    print(f"sandboxes: {sandbox['mechanism']}" + (
+        "" if missing else " (every protection held)"), file=sys.stderr)
+    for line in missing:
+        print(f"  missing: {line}", file=sys.stderr)
+    for line in sandbox.get("why") or []:
+        print(f"  because: {line.splitlines()[0][:300]}", file=sys.stderr)
+
+
 def _cmd_grade(args) -> int:
+    run: dict = {}
     results = grade_folder(args.exercise, args.submissions, args.out, jobs=args.jobs,
                            limits=_limits(args), seed=_seed(args.seed),
-                           progress=not args.no_progress, isolation=args.isolation)
+                           progress=not args.no_progress, isolation=args.isolation, run=run)
+    _say_isolation(run.get("sandbox") or {})
     if not results:
         print(f"no .ipynb files under {args.submissions}", file=sys.stderr)
     else:
         mean = sum(r.total for r in results) / len(results)
         print(f"graded {len(results)} notebooks; mean {mean:.2f} / {results[0].possible:g}; "
               f"wrote {Path(args.out) / 'grades.csv'}")
-    return 0
+    failures = run.get("write_failures") or []
+    for line in failures:
+        print(f"cnnlib-grade: {line}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def _cmd_gradescope(args) -> int:
@@ -106,13 +137,23 @@ def _cmd_gradescope(args) -> int:
     student, path = next(((s, p) for s, p in found if p.stem == ex.name), found[0])
     with path.open("rb") as f:
         data = f.read(MAX_BYTES + 1)
+    info: dict = {}
     result, = grade_files(ex, [(student, path.name, data)], jobs=1,
                           limits=_limits(args), seed=_seed(args.seed), progress=False,
-                          isolation=args.isolation)
+                          isolation=args.isolation, info=info)
+    if "protections" not in info:
+        from .sandbox import last_isolation
+
+        info.update(last_isolation())
+    _say_isolation(info)
     doc = gradescope_results(ex, result)
     if len(found) > 1:
         doc["output"] += f"\n(Graded {path.name}; other notebooks were ignored.)"
-    _atomic_write(out, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    try:
+        _atomic_write(out, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    except OSError as err:
+        print(f"cnnlib-grade: could not write {out}: {err.strerror or err}", file=sys.stderr)
+        return 1
     print(f"{ex.name}: {result.total:g} / {result.possible:g}")
     return 0
 
@@ -154,7 +195,8 @@ def _add_limits(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=None,
                    help="seed of the hidden checks (default: a fresh secret each run)")
     p.add_argument("--isolation", choices=("auto", "none"), default="auto",
-                   help="'auto' adds PID/mount/network namespaces where the kernel allows")
+                   help="'auto' isolates each sandbox as far as this machine allows "
+                        "(bubblewrap, namespaces); 'none' runs plain processes")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -11,16 +11,21 @@ Layout of ``--out DIR``::
     summary.json                        the run: exercise, points, counts per status, time
 
 Every file is written to a temporary name and renamed, after all grading is done, so nothing a
-submission writes while it runs can stand in for them.
+submission writes while it runs can stand in for them. A file that cannot be written (the
+folder is read-only, something else already has its name) does not stop the others: the
+failure is recorded, ``grades.csv`` and ``summary.json`` are written under another name
+(``grades.<time>.csv``), and :func:`write_reports` returns every failure.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -35,10 +40,31 @@ POINTS_ROW = "POINTS POSSIBLE"
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _write(path: Path, text: str, failures: list, fallback: bool = False) -> None:
+    """Write ``path``; on failure, note it (and with ``fallback`` try a dated name beside it)."""
+    try:
+        _atomic_write(path, text)
+        return
+    except OSError as err:
+        failures.append(f"could not write {path}: {err.strerror or err}")
+    if fallback:
+        other = path.with_name(f"{path.stem}.{time.strftime('%Y%m%d-%H%M%S')}{path.suffix}")
+        try:
+            _atomic_write(other, text)
+            failures.append(f"wrote {other} instead of {path}")
+        except OSError as err:
+            failures.append(f"could not write {other} either: {err.strerror or err}")
 
 
 def _num(x: float) -> str:
@@ -89,17 +115,32 @@ def gradescope_results(exercise: Exercise, result: SubmissionResult) -> dict:
 
 
 def write_reports(exercise: Exercise, results: list[SubmissionResult], out_dir,
-                  seconds: float = 0.0, extra: dict | None = None) -> Path:
-    """Write every output file into ``out_dir`` (created if needed); return its path."""
+                  seconds: float = 0.0, extra: dict | None = None,
+                  failures: list | None = None) -> Path:
+    """Write every output file into ``out_dir`` (created if needed); return its path.
+
+    A file that cannot be written is skipped and described in ``failures`` (a list, when
+    given) and in ``summary.json``; the others are still written. Each report also says how
+    the sandboxes were isolated (``extra["sandbox"]``, when given).
+    """
+    failures = [] if failures is None else failures
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out / "grades.csv", grades_csv(exercise, results))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        failures.append(f"could not create the output folder {out}: {err.strerror or err}")
+    _write(out / "grades.csv", grades_csv(exercise, results), failures, fallback=True)
+    sandbox = (extra or {}).get("sandbox")
     for r in results:
-        _atomic_write(out / "reports" / f"{r.student}.json",
-                      json.dumps(r.as_dict(), indent=1, ensure_ascii=False) + "\n")
-        _atomic_write(out / "gradescope" / r.student / "results.json",
-                      json.dumps(gradescope_results(exercise, r), indent=1,
-                                 ensure_ascii=False) + "\n")
+        doc = r.as_dict()
+        if isinstance(sandbox, dict) and "sandbox" not in doc:
+            doc["sandbox"] = {"mechanism": sandbox.get("mechanism"),
+                              "missing": sandbox.get("missing", [])}
+        _write(out / "reports" / f"{r.student}.json",
+               json.dumps(doc, indent=1, ensure_ascii=False) + "\n", failures)
+        _write(out / "gradescope" / r.student / "results.json",
+               json.dumps(gradescope_results(exercise, r), indent=1, ensure_ascii=False) + "\n",
+               failures)
     counts = Counter(q.status for r in results for q in r.questions.values())
     summary = {
         "exercise": exercise.name, "title": exercise.title, "submissions": len(results),
@@ -109,5 +150,7 @@ def write_reports(exercise: Exercise, results: list[SubmissionResult], out_dir,
         "mean_score": round(sum(r.total for r in results) / len(results), 4) if results else 0,
         "seconds": round(seconds, 1), **(extra or {}),
     }
-    _atomic_write(out / "summary.json", json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
+    summary["write_failures"] = list(failures)
+    _write(out / "summary.json", json.dumps(summary, indent=1, ensure_ascii=False) + "\n",
+           failures, fallback=True)
     return out
