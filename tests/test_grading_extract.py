@@ -162,3 +162,22 @@ def test_every_solution_keeps_the_policy():
                 assert e.found and e.problems == [], (name, q.name, e.problems)
                 checked += 1
     assert checked >= 30
+
+
+def test_a_name_read_at_the_top_level_has_the_value_it_had_then():
+    # the old definition is kept under another name, then the name is redefined
+    cells = _cells("def f(x):\n    return x", "_old = f", "def f(x):\n    return _old(x) + 1")
+    e = extract_answer(cells, "f")
+    assert [s.cell for s in e.statements] == [1, 2, 3]
+    namespace: dict = {}
+    for s in e.statements:
+        exec(compile(ast.Module(body=[s.node], type_ignores=[]), "<t>", "exec"), namespace)
+    assert namespace["f"](1) == 2
+
+
+def test_pieces_keep_the_order_the_notebook_runs_in():
+    cells = [(1, "A = 1\nunused = 0"), (2, "B = A + 1"),
+             (3, "C = B + 1\ndef answer():\n    return C")]
+    e = extract_answer(cells, "answer")
+    assert [(p[0], p[2]) for p in e.pieces()] == [(1, [[1, 0]]), (2, [[1, 0]]),
+                                                  (3, [[1, 0], [2, 0]])]

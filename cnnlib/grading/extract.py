@@ -109,11 +109,13 @@ class Extraction:
 
     def pieces(self) -> list[list]:
         """``[[cell, source, [[line, col], ...]], ...]``: the cells' text and which of their
-        statements to run, in notebook order (what the sandbox receives)."""
-        by_cell: dict[int, list] = {}
+        statements to run, in the order the notebook runs them (what the sandbox receives)."""
+        out: list[list] = []
         for s in sorted(self.statements, key=lambda s: s.order):
-            by_cell.setdefault(s.cell, []).append([s.line, s.col])
-        return [[cell, self.sources[cell], spots] for cell, spots in by_cell.items()]
+            if not out or out[-1][0] != s.cell:
+                out.append([s.cell, self.sources[s.cell], []])
+            out[-1][2].append([s.line, s.col])
+        return out
 
 
 # --- which statements bind which names -----------------------------------------------------------
@@ -184,21 +186,24 @@ def _segment(source_lines: list[str], stmt: ast.stmt) -> str:
     return textwrap.dedent("\n".join(lines)) + "\n"
 
 
-def _free_names(stmt: ast.stmt, text: str) -> set[str]:
-    """Global names the statement reads (its helpers, imports and constants)."""
+def _free_names(stmt: ast.stmt, text: str) -> tuple[set[str], set[str]]:
+    """Global names the statement reads: ``(now, later)`` — those read while it runs (its
+    right-hand side, a decorator, a class body) and those read when its functions are called."""
     try:
         table = symtable.symtable(text, "<answer>", "exec")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
-    names = {sym.get_name() for sym in table.get_symbols()
-             if sym.is_referenced() and not sym.is_imported()}
+        return set(), {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+    now = {sym.get_name() for sym in table.get_symbols()
+           if sym.is_referenced() and not sym.is_imported()}
+    later: set[str] = set()
     stack = list(table.get_children())
     while stack:
         child = stack.pop()
         stack.extend(child.get_children())
-        names.update(sym.get_name() for sym in child.get_symbols()
-                     if sym.is_global() and sym.is_referenced())
-    return names
+        names = {sym.get_name() for sym in child.get_symbols()
+                 if sym.is_global() and sym.is_referenced()}
+        (now if child.get_type() == "class" else later).update(names)
+    return now, later
 
 
 class _Model:
@@ -226,10 +231,11 @@ class _Model:
                 for name in names:
                     self.bindings.setdefault(name, []).append(s)
 
-    def binding(self, name: str) -> list[Statement]:
-        """The statements that give ``name`` its final value: its last plain binding and the
-        augmented assignments after it."""
-        found = self.bindings.get(name, [])
+    def binding(self, name: str, before: int | None = None) -> list[Statement]:
+        """The statements that give ``name`` its value (its final one, or the one it has when
+        statement number ``before`` runs): its last plain binding and the augmented
+        assignments after it."""
+        found = [s for s in self.bindings.get(name, []) if before is None or s.order < before]
         out: list[Statement] = []
         for s in reversed(found):
             out.append(s)
@@ -246,19 +252,20 @@ def extract_answer(cells: list[tuple[int, str]], name: str) -> Extraction:
     with the policy problems found in them."""
     model = _Model(cells)
     chosen: dict[tuple, Statement] = {}
-    todo = [name]
-    seen_names: set[str] = set()
+    todo: list[tuple[str, int | None]] = [(name, None)]
+    seen: set[tuple[str, int | None]] = set()
     while todo:
         wanted = todo.pop()
-        if wanted in seen_names:
+        if wanted in seen:
             continue
-        seen_names.add(wanted)
-        for s in model.binding(wanted):
+        seen.add(wanted)
+        for s in model.binding(*wanted):
             if s.key in chosen:
                 continue
             chosen[s.key] = s
-            todo.extend(n for n in _free_names(s.node, model.text(s)) if n not in seen_names
-                        and n in model.bindings)
+            now, later = _free_names(s.node, model.text(s))
+            todo.extend((n, s.order) for n in now if n in model.bindings)
+            todo.extend((n, None) for n in later if n in model.bindings)
     statements = sorted(chosen.values(), key=lambda s: s.order)
     problems: list[Problem] = []
     for s in statements:
