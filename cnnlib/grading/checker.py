@@ -26,6 +26,7 @@ runs the notebook in a sandbox and computes every verdict in its own process.
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import sys
 from dataclasses import dataclass
@@ -228,36 +229,8 @@ class Checker:
         if rules:
             warm_up()  # torch's first-use imports must not run under the tripwires
         guard = Guard(rules, violations.append).install() if rules else None
-        passed, first = 0, None
         try:
-            for case in cases:
-                args = _clone(case.args)
-                try:
-                    if guard is not None:
-                        with guard.watching(q.name, rules):
-                            got = fn(*args)
-                    else:
-                        got = fn(*args)
-                except NotImplementedError:
-                    if passed == 0 and first is None:
-                        return CheckResult(**base, status="missing", message=(
-                            f"… {q.name} is not written yet (it still raises "
-                            "NotImplementedError): replace the stub with your code."))
-                    got = _Raised("NotImplementedError", "")
-                except ForbiddenAPIError:
-                    break
-                except KeyboardInterrupt:
-                    raise
-                except BaseException as err:  # a student's error is feedback
-                    got = _Raised(type(err).__name__, str(err))
-                if violations:
-                    break
-                ok, why = (False, got.describe()) if isinstance(got, _Raised) else \
-                    (lambda o: (o.passed, o.message))(compare(case.expected, got, q.tolerance))
-                if ok:
-                    passed += 1
-                elif first is None:
-                    first = (case, got, why)
+            outcomes = _run_cases(q, fn, cases, guard, rules, violations)
         finally:
             if guard is not None:
                 guard.uninstall()
@@ -266,25 +239,63 @@ class Checker:
             return CheckResult(**base, status="forbidden", n_passed=0, message=(
                 f"✗ {q.name} called {v['api']} ({v['where']}). This question is from scratch: "
                 "at grading, a forbidden API scores 0."))
+        if outcomes and all(isinstance(got, _Raised) and got.kind == "NotImplementedError"
+                            for _, got, _, _ in outcomes[:1]):
+            return CheckResult(**base, status="missing", message=(
+                f"… {q.name} is not written yet (it still raises NotImplementedError): "
+                "replace the stub with your code."))
+        passed = sum(ok for _, _, ok, _ in outcomes)
+        first = next(((case, got, why) for case, got, ok, why in outcomes if not ok), None)
         n = len(cases)
         hidden = f" {q.n_hidden} hidden checks will run at grading." if q.n_hidden else ""
         if first is None:
             return CheckResult(**base, status="ok", n_passed=passed,
                                message=f"✓ {q.name}: all {n} public checks passed.{hidden}")
-        case, got, why = first
-        label = case.label + (f" — {case.note}" if case.note else "")
-        got_text = got.describe() if isinstance(got, _Raised) else format_value(got)
-        lines = [f"✗ {q.name}: {passed} of {n} public checks passed. First failure, {label}:",
-                 f"    input:    {_call_args(q, case.args)}",
-                 f"    expected: {format_value(case.expected)}",
-                 f"    got:      {got_text}"]
-        if not isinstance(got, _Raised):
-            lines.append(f"    problem:  {why}")
-        elif got.kind == "NameError" and q.from_scratch is not None:
-            lines.append(f"    note:     {_ON_ITS_OWN}")
-        if q.hint:
-            lines.append(f"    hint:     {q.hint}")
-        return CheckResult(**base, status="fail", n_passed=passed, message="\n".join(lines))
+        return CheckResult(**base, status="fail", n_passed=passed,
+                           message=_failure_message(q, passed, n, *first))
+
+
+def _run_cases(q: Question, fn, cases, guard, rules, violations) -> list[tuple]:
+    """``[(case, got, passed, why)]`` for the public cases, up to a forbidden call (when the
+    first case raises NotImplementedError, only that one)."""
+    out = []
+    for case in cases:
+        args = _clone(case.args)
+        try:
+            with guard.watching(q.name, rules) if guard is not None else contextlib.nullcontext():
+                got = fn(*args)
+        except ForbiddenAPIError:
+            break
+        except KeyboardInterrupt:
+            raise
+        except BaseException as err:  # a student's error is feedback
+            got = _Raised(type(err).__name__, str(err))
+        if violations:
+            break
+        if isinstance(got, _Raised):
+            out.append((case, got, False, got.describe()))
+            if not out[:-1] and got.kind == "NotImplementedError":
+                break  # still the stub
+        else:
+            o = compare(case.expected, got, q.tolerance)
+            out.append((case, got, o.passed, o.message))
+    return out
+
+
+def _failure_message(q: Question, passed: int, n: int, case, got, why) -> str:
+    label = case.label + (f" — {case.note}" if case.note else "")
+    got_text = got.describe() if isinstance(got, _Raised) else format_value(got)
+    lines = [f"✗ {q.name}: {passed} of {n} public checks passed. First failure, {label}:",
+             f"    input:    {_call_args(q, case.args)}",
+             f"    expected: {format_value(case.expected)}",
+             f"    got:      {got_text}"]
+    if not isinstance(got, _Raised):
+        lines.append(f"    problem:  {why}")
+    elif got.kind == "NameError" and q.from_scratch is not None:
+        lines.append(f"    note:     {_ON_ITS_OWN}")
+    if q.hint:
+        lines.append(f"    hint:     {q.hint}")
+    return "\n".join(lines)
 
 
 def _kernel_cells(namespace: dict) -> list[tuple[int, str]]:
