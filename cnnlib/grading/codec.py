@@ -180,10 +180,21 @@ def decode(obj, _depth: int = 0):
     if not isinstance(obj, dict) or len(obj) != 1:
         raise CodecError(f"not an encoded value: {obj!r:.80}")
     (tag, body), = obj.items()
+    rebuild = _DECODERS.get(tag)
+    if rebuild is None:
+        raise CodecError(f"unknown tag {tag!r:.40}")
+    return rebuild(tag, body, _depth)
+
+
+def _decode_container(tag: str, body, depth: int):
     if tag == "$tuple" and isinstance(body, list):
-        return tuple(decode(v, _depth + 1) for v in body)
+        return tuple(decode(v, depth + 1) for v in body)
     if tag == "$dict" and isinstance(body, dict):
-        return {str(k): decode(v, _depth + 1) for k, v in body.items()}
+        return {str(k): decode(v, depth + 1) for k, v in body.items()}
+    raise CodecError(f"bad {tag[1:]}")
+
+
+def _decode_number(tag: str, body, depth: int):
     if tag == "$float" and body in ("nan", "inf", "-inf"):
         return float(body)
     if tag == "$bigint" and isinstance(body, str):
@@ -191,26 +202,40 @@ def decode(obj, _depth: int = 0):
             return int(body)
         except ValueError as err:
             raise CodecError("bad big int") from err
-    if tag in ("$tensor", "$ndarray") and isinstance(body, dict):
-        table = _TORCH_DTYPES if tag == "$tensor" else _NUMPY_DTYPES
-        dtype = body.get("dtype")
-        if dtype not in table:
-            raise CodecError(f"bad dtype {dtype!r:.40}")
-        shape = _shape(body.get("shape"))
-        data = _data(body.get("data"), shape)
-        if tag == "$tensor":
-            return torch.tensor(data, dtype=table[dtype]).reshape(shape)
-        return np.array(data, dtype=table[dtype]).reshape(shape)
     if tag == "$npscalar" and isinstance(body, dict) and body.get("dtype") in _NUMPY_DTYPES:
-        value = decode(body.get("value"), _depth + 1)
+        value = decode(body.get("value"), depth + 1)
         if type(value) not in (int, float, bool):
             raise CodecError("bad numpy scalar")
         return _NUMPY_DTYPES[body["dtype"]].type(value)
-    if tag == "$too_big" and isinstance(body, dict):
+    raise CodecError(f"bad {tag[1:]}")
+
+
+def _decode_array(tag: str, body, depth: int):
+    if not isinstance(body, dict):
+        raise CodecError(f"bad {tag[1:]}")
+    table = _TORCH_DTYPES if tag == "$tensor" else _NUMPY_DTYPES
+    dtype = body.get("dtype")
+    if dtype not in table:
+        raise CodecError(f"bad dtype {dtype!r:.40}")
+    shape = _shape(body.get("shape"))
+    data = _data(body.get("data"), shape)
+    if tag == "$tensor":
+        return torch.tensor(data, dtype=table[dtype]).reshape(shape)
+    return np.array(data, dtype=table[dtype]).reshape(shape)
+
+
+def _decode_unsupported(tag: str, body, depth: int):
+    if not isinstance(body, dict):
+        raise CodecError(f"bad {tag[1:]}")
+    if tag == "$too_big":
         return Unsupported(str(body.get("kind"))[:40], shape=_shape(body.get("shape")))
-    if tag == "$unsupported" and isinstance(body, dict):
-        return Unsupported(str(body.get("type"))[:200], str(body.get("why", ""))[:200])
-    raise CodecError(f"unknown tag {tag!r:.40}")
+    return Unsupported(str(body.get("type"))[:200], str(body.get("why", ""))[:200])
+
+
+_DECODERS = {"$tuple": _decode_container, "$dict": _decode_container,
+             "$float": _decode_number, "$bigint": _decode_number, "$npscalar": _decode_number,
+             "$tensor": _decode_array, "$ndarray": _decode_array,
+             "$too_big": _decode_unsupported, "$unsupported": _decode_unsupported}
 
 
 def dumps(obj) -> str:

@@ -148,44 +148,65 @@ def compare(expected, got, tol: Tolerance | None = None, reveal: bool = True) ->
     if isinstance(expected, torch.Tensor):
         return _compare_tensor(expected, got, tol, reveal)
     if isinstance(expected, np.ndarray):
-        if not isinstance(got, np.ndarray):
-            return Outcome(False, f"expected a numpy array, got {describe_type(got)}")
-        if got.dtype != expected.dtype:
-            return Outcome(False, f"expected dtype {expected.dtype}, got {got.dtype}")
-        outcome = _compare_tensor(torch.from_numpy(np.ascontiguousarray(expected)),
-                                  torch.from_numpy(np.ascontiguousarray(got)), tol, reveal)
-        return Outcome(outcome.passed, outcome.message.replace("torch.", ""))
+        return _compare_array(expected, got, tol, reveal)
     if isinstance(expected, np.generic):
         expected = expected.item()
-    if isinstance(expected, bool):
-        if not isinstance(got, bool | np.bool_):
-            return Outcome(False, f"expected a bool, got {describe_type(got)}")
-        return Outcome(bool(got) == expected,
-                       "" if bool(got) == expected else
-                       (f"expected {expected}, got {bool(got)}" if reveal else "wrong answer"))
-    if isinstance(expected, int):
-        if isinstance(got, bool) or not isinstance(got, int | np.integer):
-            hint = " (use // for integer division)" if isinstance(got, float) else ""
-            return Outcome(False, f"expected an int, got {describe_type(got)}{hint}")
-        ok = int(got) == expected
-        return Outcome(ok, "" if ok else (f"expected {expected}, got {int(got)}" if reveal
-                                          else "wrong value"))
-    if isinstance(expected, float):
-        if isinstance(got, bool) or not isinstance(got, int | float | np.integer | np.floating):
-            return Outcome(False, f"expected a number, got {describe_type(got)}")
-        ok = math.isclose(float(got), expected, rel_tol=tol.rtol32, abs_tol=tol.atol32)
-        return Outcome(ok, "" if ok else (f"expected {expected:.6g}, got {float(got):.6g}"
-                                          if reveal else "wrong value"))
+    for kind, check in _SCALARS:
+        if isinstance(expected, kind):
+            return check(expected, got, tol, reveal)
     if isinstance(expected, tuple | list):
-        if not isinstance(got, tuple | list):
-            return Outcome(False, f"expected {describe_type(expected)}, got {describe_type(got)}")
-        if len(got) != len(expected):
-            return Outcome(False, f"expected {len(expected)} items, got {len(got)}")
-        for i, (e, g) in enumerate(zip(expected, got, strict=True)):
-            inner = compare(e, g, tol, reveal)
-            if not inner.passed:
-                return Outcome(False, f"item {i}: {inner.message}")
-        return Outcome(True)
+        return _compare_sequence(expected, got, tol, reveal)
     ok = bool(expected == got)
     return Outcome(ok, "" if ok else (f"expected {format_value(expected)}, got "
                                       f"{format_value(got)}" if reveal else "wrong value"))
+
+
+def _compare_array(expected: np.ndarray, got, tol: Tolerance, reveal: bool) -> Outcome:
+    if not isinstance(got, np.ndarray):
+        return Outcome(False, f"expected a numpy array, got {describe_type(got)}")
+    if got.dtype != expected.dtype:
+        return Outcome(False, f"expected dtype {expected.dtype}, got {got.dtype}")
+    outcome = _compare_tensor(torch.from_numpy(np.ascontiguousarray(expected)),
+                              torch.from_numpy(np.ascontiguousarray(got)), tol, reveal)
+    return Outcome(outcome.passed, outcome.message.replace("torch.", ""))
+
+
+def _compare_bool(expected: bool, got, tol: Tolerance, reveal: bool) -> Outcome:
+    if not isinstance(got, bool | np.bool_):
+        return Outcome(False, f"expected a bool, got {describe_type(got)}")
+    return Outcome(bool(got) == expected,
+                   "" if bool(got) == expected else
+                   (f"expected {expected}, got {bool(got)}" if reveal else "wrong answer"))
+
+
+def _compare_int(expected: int, got, tol: Tolerance, reveal: bool) -> Outcome:
+    if isinstance(got, bool) or not isinstance(got, int | np.integer):
+        hint = " (use // for integer division)" if isinstance(got, float) else ""
+        return Outcome(False, f"expected an int, got {describe_type(got)}{hint}")
+    ok = int(got) == expected
+    return Outcome(ok, "" if ok else (f"expected {expected}, got {int(got)}" if reveal
+                                      else "wrong value"))
+
+
+def _compare_float(expected: float, got, tol: Tolerance, reveal: bool) -> Outcome:
+    if isinstance(got, bool) or not isinstance(got, int | float | np.integer | np.floating):
+        return Outcome(False, f"expected a number, got {describe_type(got)}")
+    ok = math.isclose(float(got), expected, rel_tol=tol.rtol32, abs_tol=tol.atol32)
+    return Outcome(ok, "" if ok else (f"expected {expected:.6g}, got {float(got):.6g}"
+                                      if reveal else "wrong value"))
+
+
+def _compare_sequence(expected, got, tol: Tolerance, reveal: bool) -> Outcome:
+    if not isinstance(got, tuple | list):
+        return Outcome(False, f"expected {describe_type(expected)}, got {describe_type(got)}")
+    if len(got) != len(expected):
+        return Outcome(False, f"expected {len(expected)} items, got {len(got)}")
+    for i, (e, g) in enumerate(zip(expected, got, strict=True)):
+        inner = compare(e, g, tol, reveal)
+        if not inner.passed:
+            return Outcome(False, f"item {i}: {inner.message}")
+    return Outcome(True)
+
+
+# bool before int: a bool is an int in Python
+_SCALARS = ((bool, _compare_bool), (int, _compare_int), (float, _compare_float))
