@@ -35,6 +35,8 @@ def early_thread():  # started before the locks, calls torch._VF later
 
 threading.Thread(target=early_thread, daemon=True).start()
 ready.wait()
+for name in ("statistics", "fractions"):  # imported afresh by an answer: read from .pyc files
+    sys.modules.pop(name, None)
 records = []
 ROUTES = json.loads(sys.argv[1])
 codes = {name: compile(src, "<cell 1>", "exec") for name, src in ROUTES.items()}
@@ -81,6 +83,7 @@ ALLOWED = {
     "namedtuple": "import collections\ncollections.namedtuple('Pair', 'a b')(1, 2)",
     "pooling": "torch.nn.functional.max_pool2d(torch.ones(1, 1, 4, 4), 2)",
     "autograd": "x = torch.ones(3, requires_grad=True)\n(x * x).sum().backward()",
+    "fresh_import": "import statistics\nstatistics.mean([1, 2, 3])",
 }
 
 

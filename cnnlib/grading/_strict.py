@@ -46,9 +46,11 @@ _INTROSPECTION = ("sys._getframe", "sys._current_frames", "sys.settrace", "sys.s
                   "gc.get_objects", "gc.get_referrers", "gc.get_referents", "function.__new__",
                   "code.__new__", "object.__getattr__", "object.__setattr__",
                   "object.__delattr__", "builtins.input", "sys.addaudithook")
-_PROCESSES = ("os.system", "os.fork", "os.forkpty", "os.exec", "os.posix_spawn", "os.spawn",
-              "subprocess.Popen", "os.kill", "os.killpg", "pty.spawn", "marshal.loads",
-              "pickle.find_class", "os.link", "os.symlink")
+_ALWAYS_REFUSED = ("os.system", "os.fork", "os.forkpty", "os.exec", "os.posix_spawn",
+                   "os.spawn", "subprocess.Popen", "pty.spawn")
+"""Starting a process, from any code: no guard would watch it."""
+_PROCESSES = ("os.kill", "os.killpg", "marshal.loads", "os.link", "os.symlink")
+"""Refused from the answer's own code (importing a module reads its .pyc with marshal)."""
 
 
 def _is_reference(path) -> bool:
@@ -133,11 +135,10 @@ def _audit(event: str, args: tuple, trusted_code: set, refuse) -> None:
                 not name.startswith(("<frozen importlib", _GRADING)):
             refuse(f"{event} (code built at run time)", "audit hook")
         return
-    if event.startswith("ctypes.") or event in _PROCESSES or \
-            any(event == e or event.startswith(e + ".") for e in _PROCESSES):
-        if not _trusted(_caller()) or event in ("pickle.find_class", "marshal.loads") or \
-                event.startswith(("os.exec", "os.fork", "os.posix_spawn", "os.system",
-                                  "subprocess")):
+    if event == "pickle.find_class" or event.startswith(_ALWAYS_REFUSED):
+        refuse(event, "audit hook")
+    elif event.startswith("ctypes.") or event in _PROCESSES:
+        if not _trusted(_caller()):
             refuse(event, "audit hook")
         return
     if event in _INTROSPECTION and not _trusted(_caller()):
