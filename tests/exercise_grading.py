@@ -9,20 +9,29 @@ and in every pytest-xdist worker alike.
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import torch
+
+from cnnlib.grading import grader
 from cnnlib.grading.cli import grade_folder
+from cnnlib.grading.compare import compare
 from cnnlib.grading.grader import SubmissionResult
-from cnnlib.grading.question import CheckCase, Exercise
+from cnnlib.grading.question import CheckCase, Exercise, load_exercise
 from cnnlib.grading.sandbox import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 
 Edit = Callable[[dict], None]
 """An edit of a notebook's JSON, in place."""
+
+GRADING_SEED = 2024
+"""The batch seed of :func:`grade_notebooks` (each submission's hidden checks are drawn from
+:func:`hidden_seed` of it)."""
 
 
 def source_notebook(exercise: str) -> Path:
@@ -77,7 +86,7 @@ def notebook_variant(source: Path, edit: Edit) -> str:
 
 def grade_notebooks(exercise: str, folder: Path, variants: Mapping[str, Edit] | None = None, *,
                     originals: bool = False, timeout: float = 20,
-                    seed: int = 2024) -> dict[str, SubmissionResult]:
+                    seed: int = GRADING_SEED) -> dict[str, SubmissionResult]:
     """Grade, in ``folder``, one variant of the exercise's source notebook per ``name: edit``
     of ``variants`` (plus, with ``originals=True``, the source itself as ``"solution"`` and
     the student notebook as ``"student"``; tests/test_grading_exercises.py already grades
@@ -107,12 +116,53 @@ def assert_zero(result: SubmissionResult, points: Mapping[str, float], status: s
 
 
 def assert_partial_credit_only_on(result: SubmissionResult, points: Mapping[str, float],
-                                  question: str) -> None:
-    """``question`` fails with some but not all of its points; every other one is ``ok``."""
+                                  edit: Edit, *questions: str, seed: int = GRADING_SEED) -> None:
+    """Each of ``questions`` fails with exactly the credit the slip ``edit`` earns: its points ×
+    the checks that pass / all its checks, the checks that pass being those the edited
+    function passes when run here on the same cases; every other question is ``ok``."""
+    namespace = variant_namespace(result.exercise, edit)
     verdicts = verdicts_of(result)
-    status, score = verdicts.pop(question)
-    assert status == "fail" and 0 < score < points[question]
-    assert verdicts == {q: ("ok", p) for q, p in points.items() if q != question}
+    for name in questions:
+        expected = expected_outcomes(result.exercise, namespace, name,
+                                     hidden_seed(seed, result.student))
+        got = [c.passed for c in result.questions[name].checks]
+        assert got == expected, f"{name}: checks passed in the grader {got}, here {expected}"
+        assert 0 < sum(expected) < len(expected), f"{name}: the slip must cost some checks"
+        score = round(points[name] * sum(expected) / len(expected), 4)
+        assert verdicts.pop(name) == ("fail", score)
+    assert verdicts == {q: ("ok", p) for q, p in points.items() if q not in questions}
+
+
+def hidden_seed(batch_seed: int, student: str) -> int:
+    """The seed the grader draws ``student``'s hidden checks from, in a batch graded with
+    ``batch_seed``."""
+    derive = getattr(grader, "submission_seed", None)  # one seed per submission
+    return derive(batch_seed, student) if derive else batch_seed
+
+
+def expected_outcomes(exercise: str, namespace: dict, name: str, seed: int) -> list[bool]:
+    """Whether the answer ``namespace[name]`` passes each check of question ``name`` (public
+    ones and the hidden ones of seed ``seed``, see :func:`hidden_seed`), evaluated here, in
+    order."""
+    ex = load_exercise(exercise)
+    q = ex.question(name)
+    outcomes = []
+    for case in checked_cases(ex, name, seed):
+        try:
+            got = namespace[name](*_clone(case.args)) if q.kind == "function" else namespace[name]
+        except Exception:  # a check that raises fails
+            outcomes.append(False)
+            continue
+        outcomes.append(compare(case.expected, got, q.tolerance, reveal=case.public).passed)
+    return outcomes
+
+
+def _clone(value):
+    if isinstance(value, torch.Tensor):
+        return value.clone()
+    if isinstance(value, tuple | list):
+        return type(value)(_clone(v) for v in value)
+    return copy.deepcopy(value)
 
 
 def checked_cases(ex: Exercise, name: str, seed: int = 7) -> list[CheckCase]:
@@ -124,8 +174,18 @@ def checked_cases(ex: Exercise, name: str, seed: int = 7) -> list[CheckCase]:
 
 def solution_namespace(exercise: str) -> dict:
     """The source notebook's definitions, as its cells define them (no check() calls)."""
+    return notebook_namespace(json.loads(source_notebook(exercise).read_text(encoding="utf-8")))
+
+
+def variant_namespace(exercise: str, edit: Edit) -> dict:
+    """The definitions of the source notebook after ``edit`` (a slip), run here."""
+    return notebook_namespace(json.loads(notebook_variant(source_notebook(exercise), edit)))
+
+
+def notebook_namespace(nb: dict) -> dict:
+    """A notebook's definitions, as its code cells define them (no setup, no check() calls)."""
     namespace: dict = {}
-    for cell in code_cells(json.loads(source_notebook(exercise).read_text(encoding="utf-8"))):
+    for cell in code_cells(nb):
         source = "".join(cell["source"])
         if not source.startswith(("check", "# Setup")):
             exec(source, namespace)

@@ -131,4 +131,4 @@ def test_calling_what_a_question_forbids_scores_zero(graded):
 
 
 def test_a_toeplitz_matrix_that_ignores_the_padding_loses_points(graded):
-    assert_partial_credit_only_on(graded["slip"], POINTS, "toeplitz")
+    assert_partial_credit_only_on(graded["slip"], POINTS, VARIANTS["slip"], "toeplitz")

@@ -147,4 +147,4 @@ def test_calling_what_a_question_forbids_scores_zero(graded):
 
 
 def test_a_layer_that_forgets_the_stride_in_its_windows_loses_points(graded):
-    assert_partial_credit_only_on(graded["slip"], POINTS, "conv2d_layer")
+    assert_partial_credit_only_on(graded["slip"], POINTS, VARIANTS["slip"], "conv2d_layer")

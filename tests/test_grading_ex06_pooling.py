@@ -56,7 +56,7 @@ def test_calling_what_a_question_forbids_scores_zero(graded):
 
 
 def test_zero_padding_instead_of_minus_infinity_loses_points(graded):
-    assert_partial_credit_only_on(graded["slip"], POINTS, "max_pool")
+    assert_partial_credit_only_on(graded["slip"], POINTS, VARIANTS["slip"], "max_pool")
 
 
 def test_the_hints_formulas_are_the_references():

@@ -102,7 +102,7 @@ def test_measuring_building_or_counting_a_real_network_scores_zero(graded):
 
 
 def test_a_builder_without_relus_loses_points_but_not_all(graded):
-    assert_partial_credit_only_on(graded["slip"], POINTS, "vgg_features")
+    assert_partial_credit_only_on(graded["slip"], POINTS, VARIANTS["slip"], "vgg_features")
 
 
 # --- the references against independent oracles -------------------------------------------

@@ -64,7 +64,7 @@ def test_calling_what_a_question_forbids_scores_zero(graded):
 
 
 def test_forgetting_the_stride_loses_points(graded):
-    assert_partial_credit_only_on(graded["slip"], POINTS, "conv_flops")
+    assert_partial_credit_only_on(graded["slip"], POINTS, VARIANTS["slip"], "conv_flops")
 
 
 def test_the_references_are_what_the_notebook_says():
