@@ -1,24 +1,48 @@
 """Shared test set-up: hypothesis profiles and the device parameter.
 
-HYPOTHESIS_PROFILE=ci (what `make test` uses) draws at least 200 examples per property;
-the default "dev" profile draws 30 so that a developer's loop stays quick.
+HYPOTHESIS_PROFILE=ci (what `make test` uses) draws 200 examples per property, from a seed that
+changes every run, so that CI keeps exploring new inputs in the same time; the pytest header
+prints the seed, and ``HYPOTHESIS_SEED=<seed>`` replays a run. The default "dev" profile draws 30
+so that a developer's loop stays quick. Neither keeps an example database: a failure found once
+is not replayed first in later runs, so a run's outcome depends on its seed alone (``print_blob``
+shows how to reproduce one failing example).
 """
 
 import os
 
 import pytest
 import torch
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, seed, settings
 
 settings.register_profile(
-    "ci", max_examples=200, deadline=None, derandomize=True, print_blob=True,
+    "ci", max_examples=200, deadline=None, database=None, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.register_profile(
-    "dev", max_examples=30, deadline=None,
+    "dev", max_examples=30, deadline=None, database=None, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "dev")
+settings.load_profile(PROFILE)
+
+# One seed per run (shared by the pytest-xdist workers through the environment), or the one
+# given to replay a run.
+HYPOTHESIS_SEED = int(os.environ.setdefault("HYPOTHESIS_SEED",
+                                            str(int.from_bytes(os.urandom(4), "little"))))
+
+
+def pytest_report_header(config):
+    return (f"hypothesis: profile {PROFILE}, seed {HYPOTHESIS_SEED} "
+            f"(replay with HYPOTHESIS_SEED={HYPOTHESIS_SEED})")
+
+
+def pytest_collection_modifyitems(items):
+    """Every property test draws from this run's seed (a test's own @seed still wins)."""
+    for item in items:
+        test = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
+        if getattr(test, "is_hypothesis_test", False) and \
+                getattr(test, "_hypothesis_internal_use_seed", None) is None:
+            seed(HYPOTHESIS_SEED)(test)
 
 # PyTorch is the oracle: on GPUs its cuDNN convolutions default to TensorFloat-32, which is
 # not exact enough to be one. (No effect on a CPU.)
