@@ -361,34 +361,33 @@ class NotebookModel:
             self.attributes |= own_attributes(tree)
 
     def _bind_block(self, body: list[ast.stmt], cell: int) -> None:
-        label = f"cell {cell}"
         stack = list(reversed(body))  # statements in source order, nested blocks in place
         while stack:
-            stmt = stack.pop()
-            if isinstance(stmt, ast.Import):
-                for a in stmt.names:
-                    if a.asname:
-                        self.bindings[a.asname] = Dotted(a.name)
-                    else:
-                        top = a.name.split(".")[0]
-                        self.bindings[top] = Dotted(top)
-            elif isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
-                for a in stmt.names:
-                    if a.name != "*":
-                        self.bindings[a.asname or a.name] = Dotted(f"{stmt.module}.{a.name}")
-            elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                self.bindings[stmt.name] = Code(stmt, label, self)
-            elif isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                for target in targets:
-                    if isinstance(target, ast.Name):
-                        self.bindings[target.id] = Code(stmt.value, label, self)
-            elif isinstance(stmt, ast.If | ast.For | ast.While | ast.With | ast.Try):
-                inner = [*stmt.body, *getattr(stmt, "orelse", []),
-                         *getattr(stmt, "finalbody", [])]
-                for handler in getattr(stmt, "handlers", []):
-                    inner += handler.body
-                stack.extend(reversed(inner))
+            stack.extend(reversed(self._bind(stack.pop(), f"cell {cell}")))
+
+    def _bind(self, stmt: ast.stmt, label: str) -> list[ast.stmt]:
+        """Record what ``stmt`` binds; the statements of its nested blocks, to bind next."""
+        if isinstance(stmt, ast.Import):
+            for a in stmt.names:
+                top = a.name.split(".")[0]
+                self.bindings[a.asname or top] = Dotted(a.name if a.asname else top)
+        elif isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
+            for a in stmt.names:
+                if a.name != "*":
+                    self.bindings[a.asname or a.name] = Dotted(f"{stmt.module}.{a.name}")
+        elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            self.bindings[stmt.name] = Code(stmt, label, self)
+        elif isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    self.bindings[target.id] = Code(stmt.value, label, self)
+        elif isinstance(stmt, ast.If | ast.For | ast.While | ast.With | ast.Try):
+            inner = [*stmt.body, *getattr(stmt, "orelse", []), *getattr(stmt, "finalbody", [])]
+            for handler in getattr(stmt, "handlers", []):
+                inner += handler.body
+            return inner
+        return []
 
     def resolve(self, name: str) -> Dotted | Code | None:
         return self.bindings.get(name)
