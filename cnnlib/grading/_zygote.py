@@ -39,6 +39,7 @@ import sys
 CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x20000000, 0x40000000
 CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS = 0x10000000, 0x08000000, 0x04000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+MS_RDONLY, MS_REMOUNT, MS_BIND = 1, 32, 4096
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 38, 47, 4
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
@@ -117,15 +118,25 @@ def _enter_namespaces(libc) -> None:
             f.write(text)
 
 
-def _private_mounts(libc, tmp_bytes: int) -> None:
+def _private_mounts(libc, tmp_bytes: int, keep: list[str] = ()) -> None:
     """In the new namespaces (PID 1 of its own PID namespace): a private /tmp and /dev/shm of
-    at most ``tmp_bytes`` each, a /proc that shows this namespace only, no further user
-    namespaces, then every capability dropped."""
+    at most ``tmp_bytes`` each (the read-only folders of ``keep``, inside /tmp, bound again
+    into it), a /proc that shows this namespace only, no further user namespaces, then every
+    capability dropped."""
     _check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
+    kept = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in keep]
     options = f"size={int(tmp_bytes)},mode=0700,nr_inodes=65536".encode()
     for where in (b"/tmp", b"/dev/shm"):
         _check(libc.mount(b"tmpfs", where, b"tmpfs", MS_NOSUID | MS_NODEV, options),
                f"mount tmpfs on {where.decode()}")
+    for path, fd in kept:
+        os.makedirs(path, 0o755, exist_ok=True)
+        _check(libc.mount(f"/proc/self/fd/{fd}".encode(), path.encode(), None,
+                          MS_BIND | MS_REC, None), f"bind {path}")
+        _check(libc.mount(None, path.encode(), None,
+                          MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None),
+               f"remount {path} read-only")
+        os.close(fd)
     _check(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None),
            "mount /proc")
     # A user namespace of its own would let the submission mount filesystems (a tmpfs whose
@@ -172,7 +183,7 @@ def _split(request: dict, libc) -> None:
     if libc is not None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if nested:
-        _private_mounts(libc, int(request["tmp_bytes"]))
+        _private_mounts(libc, int(request["tmp_bytes"]), request.get("keep") or [])
     elif isolate:
         libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
         libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
@@ -262,6 +273,60 @@ def _orphans(me: int, known: set[int]) -> list[int]:
     return out
 
 
+def _reap(sock: socket.socket, children: dict[int, int]) -> bool:
+    """Collect every child that ended and report the sandboxes among them; True if any."""
+    reported = False
+    while True:
+        try:
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            return reported
+        if pid == 0:
+            return reported
+        if pid in children:
+            children.pop(pid)
+            _send(sock, {"op": "exited", "pid": pid, "status": status,
+                         "cpu": usage.ru_utime + usage.ru_stime})
+            reported = True
+
+
+def _sweep(me: int, children: dict[int, int]) -> None:
+    """Kill the processes re-parented to the zygote that it did not start."""
+    for pid in _orphans(me, set(children)):
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+
+
+def _spawn(sock: socket.socket, request: dict, fds: list[int], libc,
+           children: dict[int, int]) -> None:
+    """Fork a sandbox for a ``spawn`` request and report its pid."""
+    if request.get("op") != "spawn" or len(fds) != 3:
+        for fd in fds:
+            os.close(fd)
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        sock.close()
+        _become_child(request, fds, libc)
+    for fd in fds:
+        os.close(fd)
+    children[pid] = request["id"]
+    _send(sock, {"op": "spawned", "id": request["id"], "pid": pid})
+
+
+def _ready(me: int, libc, probe: bool) -> dict:
+    ready = {"op": "ready", "pid": me, "uid": os.getuid()}
+    if probe:
+        why = _probe_nested(libc)
+        ready.update(nested=why is None, nested_error=why)
+    return ready
+
+
 def serve(sock_fd: int, probe: bool = False) -> None:
     """The zygote's main loop (started by the grader as ``python -I -c …``). With ``probe``,
     it first tries a nested sandbox (:func:`_probe_nested`) and says in its ``ready`` message
@@ -284,35 +349,16 @@ def serve(sock_fd: int, probe: bool = False) -> None:
     sock = socket.socket(fileno=sock_fd)
     me = os.getpid()
     children: dict[int, int] = {}
-    ready = {"op": "ready", "pid": me, "uid": os.getuid()}
-    if probe:
-        why = _probe_nested(libc)
-        ready.update(nested=why is None, nested_error=why)
-    _send(sock, ready)
+    _send(sock, _ready(me, libc, probe))
     sweep_every, ticks = 10, 0
     while True:
         readable, _, _ = select.select([sock], [], [], 0.05)
         ticks += 1
-        while True:
-            try:
-                pid, status, usage = os.wait4(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
-            if pid in children:
-                children.pop(pid)
-                _send(sock, {"op": "exited", "pid": pid, "status": status,
-                             "cpu": usage.ru_utime + usage.ru_stime})
-                ticks = sweep_every  # sweep now: its orphans arrive when it dies
+        if _reap(sock, children):
+            ticks = sweep_every  # sweep now: its orphans arrive when it dies
         if ticks >= sweep_every:
             ticks = 0
-            for pid in _orphans(me, set(children)):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                    os.waitpid(pid, 0)
-                except OSError:
-                    pass
+            _sweep(me, children)
         if not readable:
             continue
         try:
@@ -324,20 +370,7 @@ def serve(sock_fd: int, probe: bool = False) -> None:
         request = json.loads(data)
         if request.get("op") == "stop":
             break
-        if request.get("op") != "spawn" or len(fds) != 3:
-            for fd in fds:
-                os.close(fd)
-            continue
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            sock.close()
-            _become_child(request, fds, libc)
-        for fd in fds:
-            os.close(fd)
-        children[pid] = request["id"]
-        _send(sock, {"op": "spawned", "id": request["id"], "pid": pid})
+        _spawn(sock, request, fds, libc, children)
     for pid in children:
         try:
             os.killpg(pid, signal.SIGKILL)

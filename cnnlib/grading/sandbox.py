@@ -166,14 +166,10 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def sandbox_view(hide: tuple[str, ...] = ()) -> list[str]:
-    """bubblewrap's arguments for the zygote's view of the filesystem: an allow-list of
-    read-only folders at their own paths (the system, Python, its packages, cnnlib, the
-    course data), an empty tmpfs over cnnlib's exercise references and over ``hide``, fresh
-    /dev and /tmp, the host's /proc (each sandbox mounts its own over it), and the root itself
-    read-only. The repository, the submissions and the output folders are not in it."""
-    wanted = ["/usr", sys.prefix, sys.base_prefix,
-              sys.exec_prefix, sys.base_exec_prefix, *_python_paths(), _CNNLIB_DIR]
+def _allowed_folders() -> list[str]:
+    """The folders bound read-only into the bubblewrap view (none inside another)."""
+    wanted = ["/usr", sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+              *_python_paths(), _CNNLIB_DIR]
     if os.environ.get("CNNLIB_DATA"):
         wanted.append(os.environ["CNNLIB_DATA"])
     folders: list[str] = []
@@ -182,9 +178,18 @@ def sandbox_view(hide: tuple[str, ...] = ()) -> list[str]:
             if os.path.isdir(p) and not os.path.islink(p) and p != "/" and p not in folders:
                 folders.append(p)
     folders.sort(key=len)
-    binds = [p for i, p in enumerate(folders) if not any(_inside(p, q) for q in folders[:i])]
-    args: list[str] = []
-    made: set[str] = set()
+    return [p for i, p in enumerate(folders) if not any(_inside(p, q) for q in folders[:i])]
+
+
+def sandbox_view(hide: tuple[str, ...] = ()) -> list[str]:
+    """bubblewrap's arguments for the zygote's view of the filesystem: an allow-list of
+    read-only folders at their own paths (the system, Python, its packages, cnnlib, the
+    course data), an empty tmpfs over cnnlib's exercise references and over ``hide``, fresh
+    /dev and /tmp, the host's /proc (each sandbox mounts its own over it), and the root itself
+    read-only. The repository, the submissions and the output folders are not in it."""
+    binds = _allowed_folders()
+    args: list[str] = ["--perms", "1777", "--tmpfs", "/tmp"]  # first: binds may lie in /tmp
+    made: set[str] = {"/tmp"}
     for path in binds:  # the folders above each bind, traversable whatever their host mode
         parts = path.strip("/").split("/")
         for i in range(1, len(parts)):
@@ -198,10 +203,11 @@ def sandbox_view(hide: tuple[str, ...] = ()) -> list[str]:
             args += ["--symlink", os.readlink(link), link]
         elif os.path.isdir(link) and not any(_inside(link, b) for b in binds):
             args += ["--ro-bind", link, link]
+    args += ["--perms", "0755", "--dir", "/etc"]
     for path in _ETC_FILES:
         args += ["--ro-bind-try", path, path]
     args += ["--bind", "/proc", "/proc", "--dev", "/dev", "--dir", "/dev/shm",
-             "--remount-ro", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+             "--remount-ro", "/dev"]
     for path in (_EXERCISES_DIR, *hide):
         path = os.path.realpath(path)
         if os.path.isdir(path) and any(_inside(path, b) for b in binds):
@@ -323,6 +329,7 @@ class Zygote:
         self.bwrap: list[str] | None = None  # the zygote runs in this bubblewrap command
         self.uid: int | None = None  # the fallback's sandbox user (set after its guard)
         self.zygote_uid: int | None = None
+        self.keep: list[str] = []  # allowed folders inside /tmp, bound again in private ones
         self.why: list[str] = []  # why a stronger mechanism was not used
         self.starts = 0
         self.zygote_pid: int | None = None
@@ -339,6 +346,8 @@ class Zygote:
             self.bwrap, why = _bwrap_prefix(self.hide)
             if why:
                 self.why.append(why)
+            else:
+                self.keep = [p for p in _allowed_folders() if _inside(p, "/tmp")]
         try:
             ready = self._launch(self.bwrap, probe=first and self.isolation == "auto")
         except SandboxError as err:
@@ -542,7 +551,7 @@ class Zygote:
             if self.nested:
                 rlimits["nproc"] = 4096
                 request = {"op": "spawn", "id": self.next_id, "nested": True,
-                           "tmp_bytes": limits.memory_mb * 2**20,
+                           "tmp_bytes": limits.memory_mb * 2**20, "keep": self.keep,
                            "env": _child_env(SANDBOX_WORKDIR), "limits": rlimits, "uid": None}
             else:
                 if self.uid is not None:
@@ -578,7 +587,9 @@ def tree_memory(pid: int) -> tuple[int, list]:
     return total, procs
 
 
-_STEP_ENDS = ("cell_end", "cells_done", "question_done")
+# After these the sandbox waits for the grader's next request: killing its strays as the event
+# is read cannot touch anything the next step starts.
+_STEP_ENDS = ("cells_done", "question_done")
 
 
 def _children(pid: int) -> list[int]:
@@ -776,7 +787,8 @@ class Session:
     def kill_strays(self) -> int:
         """Kill every process of the sandbox but its main one (the one running the cells), so
         that nothing a cell started (a child still allocating, a ``sleep``) is charged to the
-        next cell or question. Called when a cell or a question ends; returns how many."""
+        next question. Called when the cells are done and when a question is (the sandbox then
+        waits for the grader, so nothing of the next step is running yet); returns how many."""
         if self.main_pid is None:
             kids = _children(self.pid)
             if len(kids) != 1:
