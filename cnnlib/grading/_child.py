@@ -40,6 +40,7 @@ import types
 from . import _strict, codec
 from .guard import Guard
 from .question import FromScratch
+from .scan import parse_cell
 
 _MEMORY_WORDS = ("can't allocate memory", "CUDA out of memory", "out of memory",
                  "Unable to allocate")
@@ -214,7 +215,7 @@ def _compile_pieces(pieces: list) -> list[tuple[int, types.CodeType]]:
     out = []
     for cell, source, spots in pieces:
         wanted = {tuple(spot) for spot in spots}
-        tree = ast.parse(source)
+        tree = parse_cell(source)
         body = []
         stack = list(reversed(tree.body))
         while stack:
@@ -234,7 +235,12 @@ def _compile_pieces(pieces: list) -> list[tuple[int, types.CodeType]]:
         name = f"<cell {cell}>"
         linecache.cache[name] = (len(source), None, source.splitlines(True), name)
         module = ast.Module(body=body, type_ignores=[])
-        out.append((cell, compile(module, name, "exec")))
+        before = sys.getrecursionlimit()  # a long expression the grader could read compiles
+        sys.setrecursionlimit(max(before, 20_000))  # here too (one thread: nothing races)
+        try:
+            out.append((cell, compile(module, name, "exec")))
+        finally:
+            sys.setrecursionlimit(before)
     return out
 
 

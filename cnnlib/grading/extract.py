@@ -29,6 +29,8 @@ import symtable
 import textwrap
 from dataclasses import dataclass, field
 
+from .scan import parse_cell
+
 __all__ = ["ALLOWED_MODULES", "Extraction", "Problem", "Statement", "extract_answer",
            "policy_problems"]
 
@@ -216,7 +218,7 @@ class _Model:
         order = 0
         for number, source in cells:
             try:
-                tree = ast.parse(source)
+                tree = parse_cell(source)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 continue
             self.sources[number] = source

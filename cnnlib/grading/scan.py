@@ -116,11 +116,11 @@ def parse_cell(source: str) -> ast.Module:
     Raises ``SyntaxError``, ``ValueError``, ``RecursionError`` or ``MemoryError`` (what CPython
     raises for code nested beyond what it can build) for a cell that cannot be read.
     """
-    try:
-        return ast.parse(source)
-    except RecursionError:
-        pass
-    with _PARSE_LOCK:
+    with _PARSE_LOCK:  # one parse at a time: a parse in another thread while the limit is
+        try:            # raised here would fail ("AST constructor recursion depth mismatch")
+            return ast.parse(source)
+        except RecursionError:
+            pass
         before = sys.getrecursionlimit()
         sys.setrecursionlimit(max(before, _PARSE_RECURSION_LIMIT))
         try:
