@@ -10,9 +10,17 @@ itself. For each request it forks a child that, before running anything of the s
 - takes its stdin from /dev/null and its stdout/stderr from the grader's capped pipe,
 - moves to a fresh empty working directory and a minimal environment,
 - sets its resource limits (CPU seconds, data segment, file size, no core files),
-- where the kernel allows it, enters new PID, mount and network namespaces: it cannot see or
-  signal any process outside, has no network, and every process it starts dies with it,
-- where the grader runs as root and the Python installation is world-readable, becomes
+- with ``nested`` (the grader's choice where the machine allows it, see
+  :class:`cnnlib.grading.sandbox.Zygote`): enters new user, mount, PID, network, IPC and UTS
+  namespaces (an unprivileged user may: the user namespace comes first and owns the others),
+  mounts a private tmpfs on /tmp and /dev/shm (each at most the memory limit; the grader
+  counts what they hold as memory, and they vanish with the namespace), its own /proc (it
+  sees only its own processes), forbids further user namespaces, works in /tmp/work, and
+  drops every capability (bounding, ambient, inheritable, permitted, effective) and sets
+  ``no_new_privs``. When the zygote runs in the grader's bubblewrap view it is already
+  ``nobody`` (or the grader's own user) and sees only a read-only allow-list of folders;
+- otherwise, where the kernel allows it (``isolate``), enters new PID, mount and network
+  namespaces, and where the grader runs as root and Python is world-readable, becomes
   ``nobody`` (right after it has put its guard in place, before any student code).
 
 A sandbox does not die with the zygote: whatever kills the zygote, the grader keeps reading

@@ -15,7 +15,29 @@ pipes the grader creates and hands over:
 enforces the limits: the memory of the whole process tree is polled (psutil) and the tree is
 killed when it passes ``memory_mb``; the sandbox's CPU time, data segment and file sizes are
 capped by rlimits set before any student code runs. :meth:`Session.close` kills the process
-group and every remaining descendant.
+group and every remaining descendant; when the cells are done and after each question, the
+processes a cell left behind are killed (:meth:`Session.kill_strays`), so that they are not
+charged to the next question.
+
+What holds where (:meth:`Zygote.isolation_report` says it for each batch, with the reasons):
+
+==========================================  ==========  ===============  ==========  =========
+protection                                  bubblewrap  user namespaces  namespaces  processes
+==========================================  ==========  ===============  ==========  =========
+read-only view of an allow-list only        yes         no               no          no
+submissions, output, references invisible   yes         no               no          no
+private /tmp and /dev/shm, counted, erased  yes         yes              no          no
+own /proc: sees only its own processes      yes         yes              yes         no
+no network                                  yes         yes              yes         no
+no capability, ``no_new_privs``             yes         yes              as nobody   not root
+runs as                                     nobody [*]  grader's user    nobody [+]  grader
+==========================================  ==========  ===============  ==========  =========
+
+``bubblewrap``: ``bwrap`` and ``setpriv`` installed and allowed (``make grade-deps``).
+``user namespaces``: no bubblewrap, a grader that is not root. ``namespaces``: root without
+bubblewrap. ``processes``: ``isolation="none"`` or a kernel that refuses namespaces (most
+Docker containers, Gradescope). [*] the grader's user when the grader is not root.
+[+] where ``nobody`` can read Python; otherwise root, with every capability.
 """
 
 from __future__ import annotations
