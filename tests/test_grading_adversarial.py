@@ -48,8 +48,9 @@ EXPECTED = {
     "student": every("missing"),
     "infinite_loop": full(conv1d_valid="timeout", moving_average="timeout"),
     "memory_bomb": full(conv1d_valid="memory", moving_average="memory"),
-    "sys_exit": full(conv1d_general="crash", true_convolution="crash"),
-    "os_exit": full(conv1d_valid="crash", moving_average="crash"),
+    # a from-scratch answer may not import sys or os: its own run never gets to exit
+    "sys_exit": full(conv1d_general="forbidden", true_convolution="forbidden"),
+    "os_exit": full(conv1d_valid="forbidden", moving_average="crash"),
     "child_processes": full(),
     "monkeypatch": every("fail"),
     "redefine_checker": every("missing"),
@@ -130,13 +131,12 @@ def test_forbidden_apis_are_named(batch):
     assert q["conv1d_valid"].violations[0]["api"] == "torch.nn.functional.conv1d"
     assert q["conv1d_valid"].violations[0]["how"] == "static scan"
     assert q["output_length"].violations[0]["api"] == "cnnlib.conv_output_size"
-    assert q["conv1d_general"].violations[0]["api"] == "torch.nn.functional.conv1d"
-    assert q["conv1d_general"].violations[0]["how"] == "runtime guard"
-    assert "Called torch.nn.functional.conv1d" in q["true_convolution"].feedback
-    tamper = results["tamper"].questions["conv1d_valid"].feedback
-    assert "looks into the grader's process (sys._getframe" in tamper
-    background = results["background_thread"].questions["output_length"].feedback
-    assert "in the background called torch.nn.functional.conv1d" in background
+    assert q["conv1d_general"].violations[0]["how"] == "answer policy"
+    assert "eval()" in q["conv1d_general"].violations[0]["api"]
+    assert "eval()" in q["true_convolution"].feedback  # it uses conv1d_general
+    tamper = results["tamper"].questions
+    assert "eval()" in tamper["conv1d_valid"].feedback  # its own code breaks the policy
+    assert "looks into the grader's process (sys._getframe" in tamper["output_length"].feedback
 
 
 def test_output_is_capped(batch):

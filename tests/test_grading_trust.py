@@ -129,6 +129,19 @@ ATTACKS_04 = {
             return convolution(x[None, None], w[None, None], None, [1, 1], [0, 0], [1, 1],
                                False, [0, 0], 1)[0, 0]
     """,
+    # a module kept in an attribute: no static scan can follow it; the runtime locks refuse
+    "module_in_attribute": """
+        import torch.nn.functional as F
+
+        class Conv:
+            def __init__(self):
+                self.lib = F
+
+            def __call__(self, x, w):
+                return self.lib.conv2d(x[None, None], w[None, None])[0, 0]
+
+        conv2d_single = Conv()
+    """,
     # 9. a question that is not from scratch answered by the grader's own reference
     "reference_import": """
         import importlib
@@ -163,6 +176,8 @@ EXPECTED_04 = {
                        **dict.fromkeys(SCRATCH_04, "forbidden")},
     "getattr_value": {**dict.fromkeys(POINTS_04, "missing"), "conv2d_single": "forbidden"},
     "saved_operator": {**dict.fromkeys(POINTS_04, "missing"), "conv2d_single": "forbidden"},
+    "module_in_attribute": {**dict.fromkeys(POINTS_04, "missing"),
+                            "conv2d_single": "forbidden"},
     # (an import of a name built at run time also distrusts every from-scratch answer)
     "reference_import": {**dict.fromkeys(POINTS_04, "missing"),
                          **dict.fromkeys(SCRATCH_04, "forbidden")},
@@ -195,6 +210,9 @@ def test_refusals_name_the_rule(batch_04):
     assert "._conv2d_loop" in batch_04["private_cnnlib"].questions["conv2d_single"].feedback or \
         "loop_conv" in batch_04["private_cnnlib"].questions["conv2d_single"].feedback
     assert "eval" in batch_04["eval_in_answer"].questions["conv2d_single"].feedback
+    runtime = batch_04["module_in_attribute"].questions["conv2d_single"]
+    assert runtime.violations[0]["how"] in ("runtime guard", "operator watch")
+    assert "conv2d" in runtime.violations[0]["api"]
 
 
 # --- exercise 02: honest answers written in unusual ways ---------------------------------------

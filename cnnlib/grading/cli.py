@@ -58,7 +58,6 @@ def grade_folder(exercise: str, submissions_dir, out_dir, *, jobs: int = 2, limi
     from .notebook import MAX_BYTES
     from .question import load_exercise
     from .report import write_reports
-    from .sandbox import hide_from_sandboxes, last_isolation
 
     ex = load_exercise(exercise)
     files = []
@@ -71,11 +70,9 @@ def grade_folder(exercise: str, submissions_dir, out_dir, *, jobs: int = 2, limi
         files.append((student, str(path.relative_to(submissions_dir)), data))
     start = time.monotonic()
     info: dict = {}
-    hide_from_sandboxes(submissions_dir, out_dir)
     results = grade_files(ex, files, jobs=jobs, limits=limits, seed=seed, progress=progress,
-                          isolation=isolation, info=info)
-    if "protections" not in info:
-        info.update(last_isolation())
+                          isolation=isolation, info=info,
+                          hide=(str(submissions_dir), str(out_dir)))
     failures: list = []
     write_reports(ex, results, out_dir, time.monotonic() - start,
                   {"jobs": jobs, "seed_fixed": seed is not None, "sandbox": info},
@@ -140,11 +137,8 @@ def _cmd_gradescope(args) -> int:
     info: dict = {}
     result, = grade_files(ex, [(student, path.name, data)], jobs=1,
                           limits=_limits(args), seed=_seed(args.seed), progress=False,
-                          isolation=args.isolation, info=info)
-    if "protections" not in info:
-        from .sandbox import last_isolation
-
-        info.update(last_isolation())
+                          isolation=args.isolation, info=info,
+                          hide=(str(root / "submission"), str(root / "results")))
     _say_isolation(info)
     doc = gradescope_results(ex, result)
     if len(found) > 1:

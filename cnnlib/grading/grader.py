@@ -464,14 +464,14 @@ class _SubmissionGrader:
             return
         if self._refused_statically(q, extraction):
             return
-        for _attempt in range(4):
-            if self._out_of_time():
-                self._set(q, "timeout", f"Not run: the submission's time budget "
-                                        f"({self.limits.total:.0f} s) ran out.")
-                return
+        while not self._out_of_time():
             if self._run_answer(q, extraction):
                 return
-        self._set(q, "crash", "Not graded: the sandbox did not start.")
+            if not self._forgive("start", 3):  # one budget of restarts for the submission
+                self._set(q, "crash", "Not graded: the sandbox did not start.")
+                return
+        self._set(q, "timeout", f"Not run: the submission's time budget "
+                                f"({self.limits.total:.0f} s) ran out.")
 
     def _refused_statically(self, q: Question, extraction: Extraction) -> bool:
         """Forbidden APIs or policy problems in the extracted code: 0 points, and why."""
@@ -685,12 +685,15 @@ def find_submissions(folder: str | os.PathLike) -> list[tuple[str, Path]]:
 
 def grade_files(exercise: Exercise, files: list[tuple[str, str, bytes]], *, jobs: int = 2,
                 limits: Limits | None = None, seed: int | None = None, progress: bool = True,
-                isolation: str = "auto", info: dict | None = None) -> list[SubmissionResult]:
+                isolation: str = "auto", info: dict | None = None,
+                hide: tuple = ()) -> list[SubmissionResult]:
     """Grade ``(student, filename, bytes)`` triples in parallel, in a sandbox each.
 
     ``seed`` fixes the hidden checks (default: a fresh secret per call); each submission draws
-    its own from it (:func:`submission_seed`). ``info``, when given,
-    receives how the sandboxes were isolated (``namespaces``, ``sandbox_user``).
+    its own from it (:func:`submission_seed`). ``info``, when given, receives how the sandboxes
+    were isolated (``mechanism``, ``protections``, ``missing``, ``why``: see
+    :meth:`Zygote.isolation_report`). ``hide``: folders no sandbox may see (the submissions,
+    the output).
     """
     from tqdm.auto import tqdm
 
@@ -699,9 +702,9 @@ def grade_files(exercise: Exercise, files: list[tuple[str, str, bytes]], *, jobs
         return []
     batch_seed = secrets.randbits(63) if seed is None else seed
     results: dict[int, SubmissionResult] = {}
-    with Zygote(isolation) as zygote:
+    with Zygote(isolation, hide=hide) as zygote:
         if info is not None:
-            info.update(namespaces=zygote.isolate, sandbox_user=zygote.uid)
+            info.update(zygote.isolation_report())
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs))
         with pool, tqdm(total=len(files), desc=f"grading {exercise.name}", unit="notebook",
                         disable=not progress, dynamic_ncols=True) as bar:

@@ -61,8 +61,7 @@ from dataclasses import dataclass
 
 from . import codec
 
-__all__ = ["Limits", "SandboxError", "Session", "Zygote", "hide_from_sandboxes", "last_isolation",
-           "sandbox_view"]
+__all__ = ["Limits", "SandboxError", "Session", "Zygote", "sandbox_view"]
 
 POLL_SECONDS = 0.05
 SANDBOX_WORKDIR = "/tmp/work"  # a nested sandbox's working folder, in its private /tmp
@@ -281,22 +280,6 @@ def _bwrap_prefix(hide: tuple[str, ...] = ()) -> tuple[list[str] | None, str]:
     return command, ""
 
 
-_last_isolation: dict = {}
-_hidden: set[str] = set()
-
-
-def hide_from_sandboxes(*paths) -> None:
-    """Cover these folders too in the zygotes started from now on (the batch's submissions
-    and output folders: only needed where they lie inside the allow-list, e.g. in cnnlib)."""
-    _hidden.update(os.path.realpath(p) for p in paths)
-
-
-def last_isolation() -> dict:
-    """How the most recently started zygote of this process isolates its sandboxes (see
-    :meth:`Zygote.isolation_report`); empty before any started."""
-    return dict(_last_isolation)
-
-
 class _Child:
     def __init__(self):
         self.pid: int | None = None
@@ -337,7 +320,7 @@ class Zygote:
         if isolation not in ("auto", "none"):
             raise ValueError(f"isolation must be 'auto' or 'none', got {isolation!r}")
         self.isolation = isolation
-        self.hide = tuple(sorted({*hide, *_hidden}))
+        self.hide = tuple(sorted({os.path.realpath(p) for p in hide}))
         self.workdir = tempfile.mkdtemp(prefix="cnnlib-grade-")
         os.chmod(self.workdir, 0o711)
         self.lock = threading.Lock()
@@ -393,8 +376,6 @@ class Zygote:
                 elif self.bwrap is None:  # today's fallback
                     self.isolate = self._probe_isolation()
                     self.uid = _sandbox_uid()
-            _last_isolation.clear()
-            _last_isolation.update(self.isolation_report())
         threading.Thread(target=self._dispatch, args=(self.sock,), daemon=True).start()
 
     def _launch(self, bwrap: list[str] | None, probe: bool) -> dict:
