@@ -10,8 +10,8 @@ equal to ``torch.nn.functional`` by the test suite. Modules, one concept each:
 - ``transposed``: transposed convolution as the adjoint of the convolution
 - ``pooling``: max, average and Lp pooling
 - ``matrices``: circulant, shift and DFT matrices; impulse responses
-- ``arithmetic``, ``receptive_field``, ``counting``, ``network_costs``: output sizes (the
-  one home of the formula), receptive fields, parameter and FLOP counts, per-layer costs
+- ``arithmetic``, ``receptive_field``, ``counting``, ``network_costs``: output sizes,
+  receptive fields, parameter and FLOP counts, per-layer costs
 - ``separable``, ``winograd``: depthwise/spatially separable convolutions, Winograd F(2,3)
 - ``template_matching``: finding a patch with (normalised) cross-correlation
 - ``filters``: handcrafted kernels (box, Gaussian, Sobel, Laplacian, sharpen, ...)
@@ -23,7 +23,7 @@ equal to ``torch.nn.functional`` by the test suite. Modules, one concept each:
   chapter 9 derives from it (rates, memory, crossovers)
 - ``env``: device choice, seeding and whether the book is being built
 - ``datasets``: MNIST (torchvision, root from ``CNNLIB_DATA``), a photo and real signals
-- ``_validate``: every argument check and its wording
+- ``_validate``: the shared argument checks and their wording
 - ``viz``: the drawing layer — every figure, animation and explorer (``from cnnlib import
   viz``); the only part of cnnlib that imports matplotlib's pyplot or ipywidgets
 - ``grading``: the autograder (student checks and instructor batch grading)

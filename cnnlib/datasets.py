@@ -26,6 +26,7 @@ __all__ = [
     "data_root",
     "eeg",
     "load_mnist",
+    "mnist_split",
     "mnist_tensors",
     "photo",
     "stock_prices",
@@ -110,6 +111,31 @@ def mnist_tensors(train: bool = True, root: str | Path | None = None, device=Non
     if device is not None:
         images, labels = images.to(device), labels.to(device)
     return images, labels
+
+
+def mnist_split(validation: int = 5_000, seed: int = 0, device=None):
+    """MNIST as chapters 7 and 8 train on it: ``(train, val, test)``, each ``(x, y)``.
+
+    The 60,000 training digits are shuffled once (``seed``) and the first ``validation`` of
+    them held out; the 10,000 test digits stay apart. Images are standardised with MNIST's
+    mean and standard deviation (:func:`cnnlib.training.standardize`), ``(N, 1, 28, 28)``
+    float32 on ``device``; labels are int64.
+    """
+    from ._validate import check_positive_int
+    from .training import standardize
+
+    check_positive_int("validation", validation)
+    images, labels = mnist_tensors(train=True, device=device)
+    if validation >= len(images):
+        raise ValueError(f"validation must leave training digits: at most {len(images) - 1}, "
+                         f"got {validation}")
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
+    order = order.to(images.device)
+    held, kept = order[:validation], order[validation:]
+    test_images, test_labels = mnist_tensors(train=False, device=device)
+    return ((standardize(images[kept]), labels[kept]),
+            (standardize(images[held]), labels[held]),
+            (standardize(test_images), test_labels))
 
 
 def _sample_data(name: str) -> Path:

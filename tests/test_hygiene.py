@@ -74,3 +74,49 @@ def test_toc_lists_existing_files_and_every_chapter():
 def test_chapter_file_names_follow_the_convention():
     for path in (ROOT / "chapters").glob("*.ipynb"):
         assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name), path.name
+
+
+IMPORT_CELL_LINES = 15
+CODE_COLUMN = 88  # characters of code the book's page shows without a scroll bar
+
+
+def code_cells(path) -> list[dict]:
+    return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+
+
+def long_import_cell(cells: list[dict], limit: int = IMPORT_CELL_LINES) -> int | None:
+    """Lines of the first cell after the setup cell, when it is longer than ``limit``."""
+    if len(cells) < 2:
+        return None
+    lines = [line for line in "".join(cells[1]["source"]).splitlines() if line.strip()]
+    return len(lines) if len(lines) > limit else None
+
+
+def too_wide(cells: list[dict], width: int = CODE_COLUMN) -> list[str]:
+    """Code lines (setup cell aside: the reader never sees it) wider than ``width``."""
+    return [line for cell in cells[1:] for line in "".join(cell["source"]).splitlines()
+            if len(line) > width]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_the_first_screen_is_not_a_wall_of_imports(path):
+    n = long_import_cell(code_cells(path))
+    assert n is None, (f"the import cell has {n} lines (at most {IMPORT_CELL_LINES}): import "
+                       "a namespace (from cnnlib import viz) instead of every name")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_notebook_code_fits_the_book_column(path):
+    wide = too_wide(code_cells(path))
+    assert not wide, f"{len(wide)} code lines wider than {CODE_COLUMN}: {wide[:3]}"
+
+
+def test_the_notebook_checks_catch_a_wall_and_a_wide_line():
+    def cell(source):
+        return {"cell_type": "code", "source": source}
+
+    wall = "\n".join(f"from cnnlib.m{i} import f{i}" for i in range(16))
+    assert long_import_cell([cell("# setup"), cell(wall)]) == 16
+    short = "import torch\n\nfrom cnnlib import viz"
+    assert long_import_cell([cell("# setup"), cell(short)]) is None
+    assert too_wide([cell("x" * 200), cell("y = 1\n" + "z" * 89)]) == ["z" * 89]
