@@ -81,6 +81,12 @@ def results(output: str) -> dict:
 PROBE = """
 import ctypes, json, os, socket, subprocess
 r = {}
+# read first: once in a user namespace of its own (where one may be made), a process holds
+# every capability of that namespace, which says nothing of what it holds outside
+status = dict(l.split(":", 1) for l in open("/proc/self/status") if ":" in l)
+r["CapEff"], r["CapBnd"] = status["CapEff"].strip(), status["CapBnd"].strip()
+r["NoNewPrivs"] = status["NoNewPrivs"].strip()
+r["uid"], r["cwd"] = os.getuid(), os.getcwd()
 def attempt(name, f):
     try:
         r[name] = ["ok", repr(f())[:100]]
@@ -114,12 +120,8 @@ attempt("umount_proc", umount_proc)
 attempt("new_user_namespace", new_userns)
 attempt("umount_command", lambda: subprocess.run(["umount", "-l", "/proc"],
         capture_output=True).returncode)
-attempt("network", lambda: socket.create_connection(("1.1.1.1", 53), timeout=3))
+attempt("network", lambda: socket.create_connection(("127.0.0.1", %(port)d), timeout=3))
 r["pids"] = sorted(p for p in os.listdir("/proc") if p.isdigit())
-status = dict(l.split(":", 1) for l in open("/proc/self/status") if ":" in l)
-r["CapEff"], r["CapBnd"] = status["CapEff"].strip(), status["CapBnd"].strip()
-r["NoNewPrivs"] = status["NoNewPrivs"].strip()
-r["uid"], r["cwd"] = os.getuid(), os.getcwd()
 print("RESULT " + json.dumps(r))
 """
 
@@ -148,12 +150,25 @@ def test_plain_processes_say_what_is_missing():
         for words in ("whole filesystem", "submissions folder", "share /tmp and /dev/shm",
                       "other processes", "network"):
             assert words in text
-        assert ("root with every capability" in text) == (os.geteuid() == 0)
+        assert ("without capabilities" in text) == (os.geteuid() == 0)
     finally:
         plain.stop()
 
 
-def test_a_sandbox_cannot_reach_outside_its_own_folders(bwrap, tmp_path):
+@pytest.fixture
+def listener():
+    """A TCP port listening on the grader's loopback: a sandbox with a network of its own
+    cannot reach it (its loopback is down); one without can."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    yield server.getsockname()[1]
+    server.close()
+
+
+def test_a_sandbox_cannot_reach_outside_its_own_folders(bwrap, tmp_path, listener):
     subs, out = tmp_path / "submissions", tmp_path / "out"
     subs.mkdir()
     out.mkdir()
@@ -165,7 +180,7 @@ def test_a_sandbox_cannot_reach_outside_its_own_folders(bwrap, tmp_path):
                      "reference": str(cnnlib / "grading" / "exercises" / "ex02_conv1d.py"),
                      "cnnlib_file": str(cnnlib / "__init__.py"),
                      "cnnlib_new": str(cnnlib / f"planted-{uuid.uuid4().hex}.py"),
-                     "grader": os.getpid()}
+                     "grader": os.getpid(), "port": listener}
     ended, output, _ = run(bwrap, [probe])
     assert ended == "exit", output
     r = results(output)
@@ -328,6 +343,41 @@ def test_a_planted_grades_csv_cannot_stop_a_sandboxed_batch(bwrap, tmp_path):
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the suite already runs unprivileged: "
                     "every other test here covers that case")
+def test_as_root_without_bubblewrap_namespaces_and_no_capability_remain(tmp_path, listener,
+                                                                      monkeypatch):
+    """The fallback where the grader is root and bubblewrap is missing: what the report
+    says is missing is really missing, and what it says holds, holds."""
+    from cnnlib.grading import sandbox
+
+    if os.geteuid() != 0:
+        pytest.skip("this fallback is the grader running as root")
+    which = shutil.which
+    monkeypatch.setattr(sandbox.shutil, "which",
+                        lambda name, *a, **k: None if name == "bwrap" else which(name, *a, **k))
+    secret = tmp_path / "submission.ipynb"
+    secret.write_text("{}")
+    with Zygote("auto") as z:
+        report = z.isolation_report()
+        probe = PROBE % {"submission": str(secret), "output": str(secret),
+                         "readme": str(ROOT / "README.md"), "reference": "/nonexistent",
+                         "cnnlib_file": "/nonexistent/x", "cnnlib_new": "/nonexistent/y",
+                         "grader": os.getpid(), "port": listener}
+        _, output, _ = run(z, [probe])
+    assert "bubblewrap" not in report["mechanism"]
+    assert not report["protections"]["readonly_filesystem"]
+    assert any("read, and change" in m for m in report["missing"])
+    r = results(output)
+    assert r["read_submission"][0] == "ok"          # missing, and said so
+    assert r["CapEff"] == "0000000000000000"        # no capability, whichever user it is
+    assert r["NoNewPrivs"] == "1"
+    assert r["mount"] == ["PermissionError", 1] and r["umount_proc"] == ["PermissionError", 1]
+    if report["protections"]["own_proc"]:
+        assert r["pids"] == ["1"]
+        assert r["network"] == ["OSError", 101]
+    else:
+        assert any("other processes" in m for m in report["missing"])
+
+
 def test_an_unprivileged_grader_gets_the_same_sandbox(tmp_path):
     """Graded as ``nobody`` (run inside a bubblewrap view of Python, since this Python may
     live in a folder ``nobody`` cannot read): the sandboxes run as that user, in their own
@@ -346,7 +396,8 @@ from cnnlib.grading.sandbox import Zygote
 with Zygote("auto") as z:
     probe = PROBE % dict(submission="/etc/shadow", output="/root/.bashrc",
                          readme={str(ROOT / "README.md")!r}, reference="/nonexistent",
-                         cnnlib_file="/usr/bin/env", cnnlib_new="/usr/planted", grader=1)
+                         cnnlib_file="/usr/bin/env", cnnlib_new="/usr/planted", grader=1,
+                         port=9)
     ended, output, _ = run(z, [probe])
     print("REPORT " + json.dumps(z.isolation_report()))
     print(output)

@@ -251,6 +251,10 @@ def _become_child(request: dict, fds: list[int], libc) -> None:
         os.environ.update(request["env"])
         _set_limits(request["limits"])
         _split(request, libc)
+        if request.get("uid") is None and os.geteuid() == 0 and libc is not None:
+            # root without bubblewrap, and Python not readable by nobody: stay uid 0, but
+            # without a capability (no mount, no reading others' private files)
+            _drop_capabilities(libc)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
         from ._child import main

@@ -425,7 +425,7 @@ class Zygote:
         elif self.uid is not None:
             user = "nobody"
         else:
-            user = "root (the grader's user)" if root else "the grader's user"
+            user = "root without capabilities" if root else "the grader's user"
         return {
             "user_namespaces": self.nested,
             "private_tmp": self.nested,
@@ -433,7 +433,7 @@ class Zygote:
             "no_network": self.isolate or self.bwrap is not None,
             "readonly_filesystem": self.bwrap is not None,
             "hidden_submissions": self.bwrap is not None,
-            "capabilities_dropped": self.nested or self.uid is not None or not root,
+            "capabilities_dropped": True,  # nobody, a user namespace, or dropped as root
             "sandbox_user": user,
         }
 
@@ -442,9 +442,6 @@ class Zygote:
         p = self.protections
         user = p["sandbox_user"]
         out = []
-        if not p["capabilities_dropped"]:
-            out.append("Sandboxes run as root with every capability: a submission can do "
-                       "whatever root can on this machine.")
         if not p["readonly_filesystem"]:
             out.append(f"Sandboxes see the whole filesystem as {user}: a submission can "
                        f"read, and change, every file {user} can.")
