@@ -378,6 +378,45 @@ def test_as_root_without_bubblewrap_namespaces_and_no_capability_remain(tmp_path
         assert any("other processes" in m for m in report["missing"])
 
 
+STRAY_CELLS = ["import subprocess\np = subprocess.Popen(['sleep', '60'])",
+               "import os\ntry:\n    os.kill(p.pid, 0)\n    print('STATE', 'alive')\n"
+               "except ProcessLookupError:\n    print('STATE', 'gone')"]
+
+
+def test_with_namespaces_what_a_cell_left_is_gone_before_the_next_cell(monkeypatch):
+    from cnnlib.grading import sandbox
+
+    which = shutil.which
+    monkeypatch.setattr(sandbox.shutil, "which",
+                        lambda name, *a, **k: None if name == "bwrap" else which(name, *a, **k))
+    with Zygote("auto") as z:
+        if not z.protections["own_proc"]:
+            pytest.skip("sandboxes cannot have a PID namespace here: " + "; ".join(z.why))
+        _, output, _ = run(z, STRAY_CELLS)
+    assert "STATE gone" in output
+
+
+def test_plain_processes_hold_no_capability_and_no_reference(tmp_path, listener):
+    """``--isolation none`` (a container without namespaces): still no capability when the
+    grader is root, and the references refused to the notebook's code."""
+    reference = ROOT / "cnnlib" / "grading" / "exercises" / "ex02_conv1d.py"
+    with Zygote("none") as z:
+        probe = PROBE % {"submission": "/nonexistent", "output": "/nonexistent",
+                         "readme": str(ROOT / "README.md"), "reference": str(reference),
+                         "cnnlib_file": "/nonexistent/x", "cnnlib_new": "/nonexistent/y",
+                         "grader": os.getpid(), "port": listener}
+        ended, output, _ = run(z, [probe])
+        _, strays, session = run(z, STRAY_CELLS)
+    assert "RESULT" in output, (ended, output[-2000:])
+    r = results(output)
+    assert r["read_reference"] == ["PermissionError", None]       # the audit hook
+    assert r["read_reference_in_a_child"][0] == "ok"               # ... is all there is
+    assert r["network"][0] == "ok"                                 # missing, and said so
+    if os.geteuid() == 0:
+        assert r["CapEff"] == "0000000000000000" and r["NoNewPrivs"] == "1"
+    assert "STATE alive" in strays and session.strays_killed == 1  # killed before questions
+
+
 def test_an_unprivileged_grader_gets_the_same_sandbox(tmp_path):
     """Graded as ``nobody`` (run inside a bubblewrap view of Python, since this Python may
     live in a folder ``nobody`` cannot read): the sandboxes run as that user, in their own
