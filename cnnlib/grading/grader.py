@@ -261,6 +261,13 @@ class _SubmissionGrader:
         self.result.questions[q.name].violations = violations
         self._set(q, "forbidden", feedback)
 
+    def _forbid_uses(self, q: Question, violations: list, why: str) -> None:
+        """0 points for using a forbidden API, the first one named with where it is used."""
+        v = violations[0]
+        used = f" (as {v.used_as})" if v.used_as != v.api else ""
+        self._forbid(q, [v.as_dict() for v in violations],
+                     f"Uses {v.api}{used}, {v.where}: {why}, so it scores 0.")
+
     def _forgive(self, phase: str, times: int) -> bool:
         """Something that is not this notebook's doing failed in ``phase`` (the zygote died
         while starting its sandbox): try again, at most ``times`` times."""
@@ -375,11 +382,7 @@ class _SubmissionGrader:
             return True
         violations = self._static_scan(q, info)
         if violations:
-            v = violations[0]
-            used = f" (as {v.used_as})" if v.used_as != v.api else ""
-            self._forbid(q, [v.as_dict() for v in violations],
-                         f"Uses {v.api}{used}, {v.where}: answers may not use the grader's "
-                         "own package, so it scores 0.")
+            self._forbid_uses(q, violations, "answers may not use the grader's own package")
             return True
         end = self._evaluate(session, q)
         return end == "done"
@@ -480,11 +483,7 @@ class _SubmissionGrader:
             code = Code(s.node, f"cell {s.cell}", self.model)
             found += [v for v in scan(code, static_rules(q)) if v not in found]
         if found:
-            v = found[0]
-            used = f" (as {v.used_as})" if v.used_as != v.api else ""
-            self._forbid(q, [v.as_dict() for v in found],
-                         f"Uses {v.api}{used}, {v.where}: this question is from scratch, "
-                         "so it scores 0.")
+            self._forbid_uses(q, found, "this question is from scratch")
             return True
         if extraction.problems:
             p = extraction.problems[0]
