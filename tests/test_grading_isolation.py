@@ -462,3 +462,12 @@ with Zygote("auto") as z:
     assert r["create_in_cnnlib"] in (["PermissionError", 13], ["OSError", 30])
     assert r["network"] == ["OSError", 101]
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_a_sandbox_starts_without_the_drawing_layer(zygote):
+    """The zygote loads PyTorch and cnnlib, never pyplot or ipywidgets: every sandbox is
+    forked without them (a notebook that draws imports them itself)."""
+    _, output, _ = run(zygote, ["import sys\nprint('LOADED', sorted(m for m in ("
+                                "'matplotlib.pyplot', 'ipywidgets', 'cnnlib.viz') "
+                                "if m in sys.modules))"])
+    assert "LOADED []" in output

@@ -52,6 +52,13 @@ for name, code in codes.items():
 go.set()
 time.sleep(0.5)
 results["thread_started_before_the_locks"] = seen[0] if seen else "no answer"
+from cnnlib.grading import forbidden
+from cnnlib.grading.guard import Guard
+for rule in vars(forbidden).values():  # every rule's tripwires, as answer sandboxes get them
+    if isinstance(rule, forbidden.FromScratch):
+        Guard(rule, records.append).install()
+results["drawing_loaded"] = sorted(m for m in ("matplotlib.pyplot", "ipywidgets", "cnnlib.viz")
+                                   if m in sys.modules)
 print(json.dumps({"results": results, "records": len(records)}))
 '''
 
@@ -109,6 +116,10 @@ def test_a_thread_started_before_the_locks_is_refused_too(outcome):
 @pytest.mark.parametrize("route", sorted(ALLOWED))
 def test_honest_routes_work(outcome, route):
     assert outcome["results"][route] == "PASSED"
+
+
+def test_the_answer_sandbox_never_loads_the_drawing_layer(outcome):
+    assert outcome["results"]["drawing_loaded"] == []
 
 
 def test_every_refusal_is_reported(outcome):
