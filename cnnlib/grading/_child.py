@@ -299,7 +299,10 @@ def serve_answer(setup: dict, control: Control, channel: Channel, report, uid) -
         if request is None or request.get("op") != "evaluate" or \
                 request.get("question") != question:
             break
-        _evaluate_cases(request, namespace, channel)
+        if request.get("kind") == "value":
+            evaluate(request, namespace, channel)
+        else:
+            _evaluate_cases(request, namespace, channel)
 
 
 def _evaluate_cases(request: dict, namespace: dict, channel: Channel) -> None:
