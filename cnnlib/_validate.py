@@ -14,12 +14,20 @@ import torch
 
 __all__ = [
     "as_tuple",
+    "check_bool",
+    "check_callable",
+    "check_choice",
     "check_float_tensor",
+    "check_kernel_fits",
+    "check_module",
     "check_ndim",
+    "check_non_negative_int",
     "check_non_negative_tuple",
     "check_positive_int",
     "check_positive_tuple",
     "check_same_device",
+    "check_same_dtype",
+    "check_tensor",
 ]
 
 
@@ -34,6 +42,82 @@ def check_positive_int(name: str, value) -> int:
     if value < 1:
         raise ValueError(f"{name} must be a positive int, got {value}")
     return value
+
+
+def check_non_negative_int(name: str, value, *, type_error: type[Exception] = TypeError) -> int:
+    """Return ``value`` if it is an int ≥ 0, else raise naming ``name``.
+
+    ``type_error`` is the exception for a value that is not an int at all (a few functions,
+    such as :func:`cnnlib.env.seed_everything`, have always raised ``ValueError`` there).
+    """
+    if not _is_int(value):
+        raise type_error(f"{name} must be a non-negative int, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative int, got {value}")
+    return value
+
+
+def check_bool(name: str, value) -> bool:
+    """Return ``value`` if it is ``True`` or ``False`` (not 0, 1 or ``None``)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def check_choice(name: str, value, choices) -> None:
+    """``value`` must be one of ``choices`` (strings such as modes, methods, names)."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+
+
+def check_tensor(name: str, t) -> torch.Tensor:
+    """A torch tensor, of any dtype."""
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    return t
+
+
+def check_module(name: str, module) -> torch.nn.Module:
+    """A ``torch.nn.Module`` (a layer or a model)."""
+    if not isinstance(module, torch.nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(module).__name__}")
+    return module
+
+
+def check_callable(name: str, f) -> None:
+    """A callable, such as a function of a tensor."""
+    if not callable(f):
+        raise TypeError(f"{name} must be a callable (a function of a tensor), got {f!r}")
+
+
+def check_same_dtype(reference: str, ref: torch.Tensor, **tensors: torch.Tensor | None) -> None:
+    """Every given tensor (``None`` ignored) has the dtype of ``ref``, named ``reference``."""
+    for name, t in tensors.items():
+        if t is not None and t.dtype != ref.dtype:
+            raise TypeError(
+                f"{name} must have the same dtype as {reference}, got {reference} {ref.dtype} "
+                f"and {name} {t.dtype}; convert one of them with .to(other.dtype)"
+            )
+
+
+def check_kernel_fits(n: int, kernel_size: int, dilation: int = 1, before: int = 0,
+                      after: int | None = None, *, dim: str | None = None) -> int:
+    """The (dilated) kernel must fit in the padded length ``before + n + after``.
+
+    ``after`` defaults to ``before`` (padding per side); ``dim`` names the dimension
+    (``"H"``, ``"W"``, ``"L"``) when there are several. Returns the padded length.
+    """
+    after = before if after is None else after
+    span = dilation * (kernel_size - 1) + 1
+    padded = n + before + after
+    if span > padded:
+        along = f" along {dim}" if dim else ""
+        raise ValueError(
+            f"kernel_size {kernel_size} (dilated span {span}) is larger than the padded "
+            f"input{along}: {n} + {before} + {after} = {padded}; add padding or use a "
+            f"smaller kernel"
+        )
+    return padded
 
 
 def as_tuple(name: str, value, n: int) -> tuple[int, ...]:
@@ -74,8 +158,7 @@ def check_non_negative_tuple(name: str, value, n: int) -> tuple[int, ...]:
 
 def check_float_tensor(name: str, t) -> torch.Tensor:
     """A floating-point torch tensor (convolutions are not defined on integer tensors here)."""
-    if not isinstance(t, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    check_tensor(name, t)
     if not t.is_floating_point():
         raise TypeError(
             f"{name} must be a floating-point tensor (float32 or float64), got {t.dtype}; "

@@ -21,7 +21,14 @@ from dataclasses import dataclass
 
 import torch
 
-from ._validate import check_non_negative_tuple, check_positive_int, check_positive_tuple
+from ._validate import (
+    check_bool,
+    check_kernel_fits,
+    check_non_negative_int,
+    check_non_negative_tuple,
+    check_positive_int,
+    check_positive_tuple,
+)
 
 __all__ = [
     "ConvArithmetic",
@@ -30,14 +37,6 @@ __all__ = [
     "conv_transpose_output_size",
     "pool_output_size",
 ]
-
-
-def _non_negative_int(name: str, value) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be a non-negative int, got {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be non-negative, got {value}")
-    return value
 
 
 def conv_output_size(n: int, kernel_size: int, stride: int = 1, padding: int = 0,
@@ -54,14 +53,9 @@ def conv_output_size(n: int, kernel_size: int, stride: int = 1, padding: int = 0
     check_positive_int("kernel_size", kernel_size)
     check_positive_int("stride", stride)
     check_positive_int("dilation", dilation)
-    _non_negative_int("padding", padding)
-    span = dilation * (kernel_size - 1) + 1
-    if span > n + 2 * padding:
-        raise ValueError(
-            f"kernel_size {kernel_size} (dilated span {span}) is larger than the padded input "
-            f"{n} + 2·{padding} = {n + 2 * padding}"
-        )
-    return (n + 2 * padding - span) // stride + 1
+    check_non_negative_int("padding", padding)
+    padded = check_kernel_fits(n, kernel_size, dilation, padding)
+    return (padded - dilation * (kernel_size - 1) - 1) // stride + 1
 
 
 def pool_output_size(n: int, kernel_size: int, stride: int | None = None, padding: int = 0,
@@ -75,7 +69,7 @@ def pool_output_size(n: int, kernel_size: int, stride: int | None = None, paddin
     """
     stride = kernel_size if stride is None else stride
     check_positive_int("kernel_size", kernel_size)
-    _non_negative_int("padding", padding)
+    check_non_negative_int("padding", padding)
     if 2 * padding > kernel_size:
         raise ValueError(
             f"padding must be at most half of kernel_size, got padding={padding} "
@@ -103,8 +97,8 @@ def conv_transpose_output_size(n: int, kernel_size: int, stride: int = 1, paddin
     check_positive_int("kernel_size", kernel_size)
     check_positive_int("stride", stride)
     check_positive_int("dilation", dilation)
-    _non_negative_int("padding", padding)
-    _non_negative_int("output_padding", output_padding)
+    check_non_negative_int("padding", padding)
+    check_non_negative_int("output_padding", output_padding)
     if output_padding >= stride and output_padding >= dilation:
         raise ValueError(
             "output_padding must be smaller than either stride or dilation, got "
@@ -260,8 +254,7 @@ def conv_arithmetic(input_size, kernel_size, stride=1, padding=0, dilation=1, *,
     pairs; ``padding`` per side. ``output_padding`` only with ``transposed=True``.
     Raises ``ValueError`` when the kernel does not fit (see :func:`cnnlib.conv_output_size`).
     """
-    if not isinstance(transposed, bool):
-        raise TypeError(f"transposed must be True or False, got {transposed!r}")
+    check_bool("transposed", transposed)
     n = check_positive_tuple("input_size", input_size, 2)
     k = check_positive_tuple("kernel_size", kernel_size, 2)
     s = check_positive_tuple("stride", stride, 2)

@@ -23,11 +23,14 @@ from __future__ import annotations
 import torch
 
 from ._validate import (
+    check_choice,
     check_float_tensor,
+    check_kernel_fits,
     check_ndim,
     check_positive_int,
     check_positive_tuple,
     check_same_device,
+    check_same_dtype,
 )
 from .fft_conv import _conv2d_fft
 from .im2col import _conv2d_im2col
@@ -124,17 +127,9 @@ def _check_conv_args(input, weight, bias, stride, padding, dilation, groups, pad
         check_float_tensor("bias", bias)
     check_ndim("input", input, (spatial + 1, spatial + 2), input_layout)
     check_ndim("weight", weight, (spatial + 2,), weight_layout)
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.dtype != input.dtype:
-            raise TypeError(
-                f"{name} must have the same dtype as input, got input {input.dtype} and "
-                f"{name} {t.dtype}; convert one of them with .to(other.dtype)"
-            )
+    check_same_dtype("input", input, weight=weight, bias=bias)
     check_same_device(input=input, weight=weight, bias=bias)
-    if method not in _KERNELS:
-        raise ValueError(
-            f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}"
-        )
+    check_choice("method", method, METHODS)
     check_padding_mode(padding_mode)
     stride = check_positive_tuple("stride", stride, spatial)
     dilation = check_positive_tuple("dilation", dilation, spatial)
@@ -167,13 +162,7 @@ def _check_conv_args(input, weight, bias, stride, padding, dilation, groups, pad
     sizes = input.shape[-spatial:]
     for name, n, (before, after), k, d in zip(names, sizes, pads, kernel, dilation,
                                              strict=True):
-        span = d * (k - 1) + 1
-        if span > n + before + after:
-            raise ValueError(
-                f"kernel size {k} (dilated span {span}) is larger than the padded input along "
-                f"{name}: {n} + {before} + {after} = {n + before + after}; add padding or use "
-                f"a smaller kernel"
-            )
+        check_kernel_fits(n, k, d, before, after, dim=name)
         limit = {"reflect": n - 1, "circular": n}.get(padding_mode)
         if limit is not None and max(before, after) > limit:
             rule = "smaller than" if padding_mode == "reflect" else "at most"

@@ -23,7 +23,13 @@ from __future__ import annotations
 
 import torch
 
-from ._validate import check_float_tensor, check_ndim, check_same_device
+from ._validate import (
+    check_choice,
+    check_float_tensor,
+    check_ndim,
+    check_same_device,
+    check_same_dtype,
+)
 from .conv import conv2d
 
 __all__ = ["MODES", "convolve1d", "convolve2d"]
@@ -59,11 +65,9 @@ def _check(x, h, mode: str, spatial: int) -> None:
     layout = "(n,)" if spatial == 1 else "(H, W)"
     check_ndim("x", x, (spatial,), layout)
     check_ndim("h", h, (spatial,), "(m,)" if spatial == 1 else "(kh, kw)")
-    if x.dtype != h.dtype:
-        raise TypeError(f"x and h must have the same dtype, got x {x.dtype} and h {h.dtype}")
+    check_same_dtype("x", x, h=h)
     check_same_device(x=x, h=h)
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(map(repr, MODES))}, got {mode!r}")
+    check_choice("mode", mode, MODES)
     if x.numel() == 0 or h.numel() == 0:
         raise ValueError(
             f"x and h must not be empty, got shapes {tuple(x.shape)} and {tuple(h.shape)}"

@@ -29,15 +29,16 @@ from __future__ import annotations
 
 import torch
 
-from ._validate import check_float_tensor, check_ndim, check_positive_tuple
+from ._validate import check_float_tensor, check_kernel_fits, check_ndim, check_positive_tuple
+from .arithmetic import conv_output_size
 from .padding import pad, resolve_padding
 
 __all__ = ["im2col", "patches"]
 
 
 def _output_size(n: int, k: int, s: int, d: int) -> int:
-    """``⌊(n − d(k − 1) − 1)/s⌋ + 1`` for an already padded length ``n``."""
-    return (n - d * (k - 1) - 1) // s + 1
+    """:func:`cnnlib.conv_output_size` of an already padded length ``n``."""
+    return conv_output_size(n, k, stride=s, dilation=d)
 
 
 def patches(x: torch.Tensor, kernel_size, stride=1, dilation=1) -> torch.Tensor:
@@ -57,12 +58,9 @@ def patches(x: torch.Tensor, kernel_size, stride=1, dilation=1) -> torch.Tensor:
     sh, sw = check_positive_tuple("stride", stride, 2)
     dh, dw = check_positive_tuple("dilation", dilation, 2)
     n, c, h, w = x.shape
+    check_kernel_fits(h, kh, dh, dim="H")
+    check_kernel_fits(w, kw, dw, dim="W")
     ho, wo = _output_size(h, kh, sh, dh), _output_size(w, kw, sw, dw)
-    if ho < 1 or wo < 1:
-        raise ValueError(
-            f"kernel_size {(kh, kw)} with dilation {(dh, dw)} does not fit in x of spatial "
-            f"size {(h, w)}"
-        )
     s_n, s_c, s_h, s_w = x.stride()
     return x.as_strided(
         size=(n, c, kh, kw, ho, wo),
@@ -94,12 +92,7 @@ def im2col(input: torch.Tensor, kernel_size, stride=1, padding=0, dilation=1) ->
     x = input if batched else input.unsqueeze(0)
     for name, n, (before, after), k, d in zip(("H", "W"), x.shape[2:], pads, kernel_size,
                                              dilation, strict=True):
-        span = d * (k - 1) + 1
-        if span > n + before + after:
-            raise ValueError(
-                f"kernel_size {k} (dilated span {span}) is larger than the padded input "
-                f"along {name}: {n} + {before} + {after} = {n + before + after}"
-            )
+        check_kernel_fits(n, k, d, before, after, dim=name)
     cols = _im2col(pad(x, pads), kernel_size, stride, dilation)
     return cols if batched else cols.squeeze(0)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import torch
 
+from .arithmetic import conv_output_size
 from .padding import pad
 
 __all__: list[str] = []
@@ -32,8 +33,8 @@ def _conv2d_loop(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
     xp = pad(x, padding)
     n, _, hp, wp = xp.shape
     c_out, c_group, kh, kw = weight.shape
-    ho = (hp - dh * (kh - 1) - 1) // sh + 1
-    wo = (wp - dw * (kw - 1) - 1) // sw + 1
+    ho = conv_output_size(hp, kh, stride=sh, dilation=dh)
+    wo = conv_output_size(wp, kw, stride=sw, dilation=dw)
     xg = xp.reshape(n, groups, c_group, hp, wp)  # input channels split by group
     # taps[i][j]: (G, C_out/G, C_in/G), the weights of kernel tap (i, j) of every filter
     wg = weight.reshape(groups, c_out // groups, c_group, kh, kw)

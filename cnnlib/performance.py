@@ -29,6 +29,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._validate import check_kernel_fits
+from .arithmetic import conv_output_size
 from .benchmark import ConvCase, OtherLoad, conv_calls, measure
 from .counting import count_flops
 from .fft_conv import fast_fft_size
@@ -218,10 +220,8 @@ def memory_costs(case: ConvCase, element_size: int = 4) -> dict[str, int]:
     if not isinstance(case, ConvCase):
         raise TypeError(f"case must be a cnnlib.benchmark.ConvCase, got {type(case).__name__}")
     n, c_in, c_out, k = case.batch, case.in_channels, case.out_channels, case.kernel_size
-    padded = case.size + 2 * case.padding
-    if k > padded:
-        raise ValueError(f"kernel_size {k} does not fit in the padded input of size {padded}")
-    out = (padded - k) // case.stride + 1
+    padded = check_kernel_fits(case.size, k, 1, case.padding)
+    out = conv_output_size(case.size, k, stride=case.stride, padding=case.padding)
     grid = fast_fft_size(padded)
     spectrum = grid * (grid // 2 + 1) * 2  # complex: two values each
     return {

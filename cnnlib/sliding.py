@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ._validate import check_non_negative_tuple, check_positive_int
+from ._validate import check_kernel_fits, check_non_negative_tuple, check_positive_int
 from .conv import conv1d
 from .padding import pad
 
@@ -141,12 +141,8 @@ def conv1d_steps(x, h, stride: int = 1, padding=0) -> list[Step]:
     check_positive_int("stride", stride)
     m = h.numel()
     left, right = resolve_padding_1d(padding, m, stride)
+    check_kernel_fits(x.numel(), m, 1, left, right)
     padded = pad(x, ((left, right),))
-    if m > padded.numel():
-        raise ValueError(
-            f"the kernel (length {m}) is longer than the padded input ({x.numel()} + {left} + "
-            f"{right} = {padded.numel()}): there is no place to put it"
-        )
     outputs = conv1d(padded[None, None], h[None, None], stride=stride, method="loop")[0, 0]
     padded_np, h_np, out_np = padded.numpy(), h.numpy(), outputs.numpy()
     return [Step(padded_np, (left, right), h_np, stride, i, out_np) for i in range(len(out_np))]

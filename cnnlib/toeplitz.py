@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import torch
 
-from ._validate import as_tuple, check_float_tensor, check_positive_tuple
+from ._validate import as_tuple, check_float_tensor, check_kernel_fits, check_positive_tuple
+from .arithmetic import conv_output_size
 from .padding import resolve_padding
 
 __all__ = ["MAX_TOEPLITZ_ELEMENTS", "toeplitz_matrix"]
@@ -80,18 +81,22 @@ def toeplitz_matrix(weight: torch.Tensor, input_size, stride=1, padding=0,
     return _toeplitz_2d(w4, size, stride, pads, dilation)
 
 
+def _output_shape(size, kernel, stride, pads, dilation) -> tuple[int, int]:
+    """``(H_out, W_out)`` by :func:`cnnlib.conv_output_size` on each padded side."""
+    shape = []
+    for dim, n, k, s, (before, after), d in zip("HW", size, kernel, stride, pads, dilation,
+                                                strict=True):
+        padded = check_kernel_fits(n, k, d, before, after, dim=dim)
+        shape.append(conv_output_size(padded, k, stride=s, dilation=d))
+    return shape[0], shape[1]
+
+
 def _toeplitz_2d(weight: torch.Tensor, size, stride, pads, dilation) -> torch.Tensor:
     """``(C_out, C_in, kh, kw)`` and ``(H, W)`` → ``(C_out·H_out·W_out, C_in·H·W)``."""
     c_out, c_in, kh, kw = weight.shape
     (h, w), (sh, sw), (dh, dw) = size, stride, dilation
-    (top, bottom), (left, right) = pads
-    ho = (h + top + bottom - dh * (kh - 1) - 1) // sh + 1
-    wo = (w + left + right - dw * (kw - 1) - 1) // sw + 1
-    if ho < 1 or wo < 1:
-        raise ValueError(
-            f"kernel {(kh, kw)} (dilation {(dh, dw)}) is larger than the padded input "
-            f"{(h + top + bottom, w + left + right)}"
-        )
+    (top, _), (left, _) = pads
+    ho, wo = _output_shape((h, w), (kh, kw), stride, pads, dilation)
     elements = c_out * ho * wo * c_in * h * w
     if elements > MAX_TOEPLITZ_ELEMENTS:
         raise ValueError(
@@ -147,7 +152,5 @@ def _conv2d_toeplitz(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor |
     out = out.view(n, c_out, -1)
     if bias is not None:
         out = out + bias.view(-1, 1)  # the same bias at every output position of a filter
-    (top, bottom), (left, right) = padding
-    ho = (h + top + bottom - dilation[0] * (weight.shape[2] - 1) - 1) // stride[0] + 1
-    wo = (w + left + right - dilation[1] * (weight.shape[3] - 1) - 1) // stride[1] + 1
+    ho, wo = _output_shape((h, w), weight.shape[2:], stride, padding, dilation)
     return out.view(n, c_out, ho, wo)

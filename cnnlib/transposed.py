@@ -47,6 +47,7 @@ from ._validate import (
     check_positive_int,
     check_positive_tuple,
     check_same_device,
+    check_same_dtype,
 )
 from .arithmetic import conv_transpose_output_size
 
@@ -112,12 +113,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     check_ndim("input", input, (dims + 1, dims + 2), layout)
     check_ndim("weight", weight, (dims + 2,), wlayout)
     check_same_device(input=input, weight=weight, bias=bias)
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.dtype != input.dtype:
-            raise TypeError(
-                f"{name} must have the same dtype as input, got {name} {t.dtype} and input "
-                f"{input.dtype}"
-            )
+    check_same_dtype("input", input, weight=weight, bias=bias)
     groups = check_positive_int("groups", groups)
     stride = check_positive_tuple("stride", stride, dims)
     dilation = check_positive_tuple("dilation", dilation, dims)

@@ -24,7 +24,15 @@ from __future__ import annotations
 
 import torch
 
-from ._validate import check_float_tensor, check_ndim, check_non_negative_tuple, check_same_device
+from ._validate import (
+    check_float_tensor,
+    check_kernel_fits,
+    check_ndim,
+    check_non_negative_tuple,
+    check_same_device,
+    check_same_dtype,
+)
+from .arithmetic import conv_output_size
 from .im2col import patches
 from .padding import pad
 
@@ -62,8 +70,7 @@ def winograd_f23(x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
                          f"{tuple(x.shape)}")
     if tuple(h.shape) != (3,):
         raise ValueError(f"h must be a 3-tap filter of shape (3,), got shape {tuple(h.shape)}")
-    if h.dtype != x.dtype:
-        raise TypeError(f"h must have the same dtype as x, got x {x.dtype} and h {h.dtype}")
+    check_same_dtype("x", x, h=h)
     bt, g, at = f23_matrices(x.dtype, x.device)
     n_out = x.shape[-1] - 2
     tiles = (n_out + 1) // 2
@@ -106,16 +113,12 @@ def winograd_conv2d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ValueError(f"bias must have shape (C_out,) = ({weight.shape[0]},), got "
                          f"{tuple(bias.shape)}")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.dtype != input.dtype:
-            raise TypeError(f"{name} must have the same dtype as input, got input "
-                            f"{input.dtype} and {name} {t.dtype}")
+    check_same_dtype("input", input, weight=weight, bias=bias)
     ph, pw = check_non_negative_tuple("padding", padding, 2)
     n, _, h, w = input.shape
-    ho, wo = h + 2 * ph - 2, w + 2 * pw - 2
-    if ho < 1 or wo < 1:
-        raise ValueError(f"a 3×3 filter does not fit in the padded input "
-                         f"{(h + 2 * ph, w + 2 * pw)}; add padding")
+    check_kernel_fits(h, 3, 1, ph, dim="H")
+    check_kernel_fits(w, 3, 1, pw, dim="W")
+    ho, wo = conv_output_size(h, 3, padding=ph), conv_output_size(w, 3, padding=pw)
     th, tw = (ho + 1) // 2, (wo + 1) // 2  # tiles along each side
     # Zeros below and right complete the last tiles when an output side is odd.
     xp = pad(input, ((ph, ph + 2 * th - ho), (pw, pw + 2 * tw - wo)))

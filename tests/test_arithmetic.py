@@ -167,7 +167,7 @@ def test_conv_transpose_inverts_the_conv_shape(n, k, s, p):
     ("stride", 0, ValueError, "stride must be a positive int, got 0"),
     ("stride", 1.0, TypeError, "stride must be a positive int"),
     ("dilation", 0, ValueError, "dilation must be a positive int, got 0"),
-    ("padding", -1, ValueError, "padding must be non-negative, got -1"),
+    ("padding", -1, ValueError, "padding must be a non-negative int, got -1"),
     ("padding", 0.5, TypeError, "padding must be a non-negative int"),
     ("padding", False, TypeError, "padding must be a non-negative int"),
 ])
@@ -183,7 +183,7 @@ def test_shared_argument_errors(fn, name, bad, exc, words):
     ({"kernel_size": None}, TypeError, "kernel_size must be a positive int"),
     ({"stride": 0}, ValueError, "stride must be a positive int"),
     ({"dilation": 0}, ValueError, "dilation must be a positive int"),
-    ({"padding": -1}, ValueError, "padding must be non-negative"),
+    ({"padding": -1}, ValueError, "padding must be a non-negative int"),
     ({"padding": 2}, ValueError, "padding must be at most half of kernel_size"),
     ({"n": 1, "padding": 1, "dilation": 3}, ValueError, "is larger than the padded input"),
 ])
@@ -195,7 +195,7 @@ def test_pool_argument_errors(kwargs, exc, words):
 
 
 @pytest.mark.parametrize(("kwargs", "exc", "words"), [
-    ({"output_padding": -1}, ValueError, "output_padding must be non-negative"),
+    ({"output_padding": -1}, ValueError, "output_padding must be a non-negative int"),
     ({"output_padding": 1.0}, TypeError, "output_padding must be a non-negative int"),
     ({"stride": 2, "output_padding": 2}, ValueError,
      "output_padding must be smaller than either stride or dilation"),
@@ -211,5 +211,5 @@ def test_conv_transpose_argument_errors(kwargs, exc, words):
 
 def test_kernel_larger_than_input_message_names_the_numbers():
     with pytest.raises(ValueError, match=r"kernel_size 5 \(dilated span 9\) is larger than "
-                                         r"the padded input 6 \+ 2·1 = 8"):
+                                         r"the padded input: 6 \+ 1 \+ 1 = 8"):
         conv_output_size(6, 5, padding=1, dilation=2)

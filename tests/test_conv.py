@@ -353,7 +353,7 @@ def test_input_channels_must_match_weight(spatial):
 @pytest.mark.parametrize("spatial", [1, 2])
 def test_kernel_larger_than_padded_input(spatial):
     x, w = torch.randn(1, 1, *(3,) * spatial), torch.randn(1, 1, *(5,) * spatial)
-    with pytest.raises(ValueError, match=r"kernel size 5.*larger than the padded input"):
+    with pytest.raises(ValueError, match=r"kernel_size 5.*larger than the padded input"):
         CONV[spatial](x, w)
     with pytest.raises(ValueError, match="dilated span 5"):
         CONV[spatial](x, torch.randn(1, 1, *(3,) * spatial), dilation=2)

@@ -154,7 +154,7 @@ def test_memory_costs_in_double_and_by_hand():
 def test_memory_costs_argument_checks():
     with pytest.raises(TypeError, match="ConvCase"):
         performance.memory_costs((1, 3, 8, 32, 3))
-    with pytest.raises(ValueError, match="does not fit"):
+    with pytest.raises(ValueError, match="larger than the padded input"):
         performance.memory_costs(ConvCase("big kernel", 1, 1, 1, 4, 7))
 
 

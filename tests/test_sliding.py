@@ -113,7 +113,7 @@ def test_argument_errors():
         conv1d_steps([1.0, 2, 3], [1.0, 1], padding="half")
     with pytest.raises(ValueError, match="non-negative"):
         conv1d_steps([1.0, 2, 3], [1.0, 1], padding=-1)
-    with pytest.raises(ValueError, match="longer than the padded input"):
+    with pytest.raises(ValueError, match="larger than the padded input"):
         conv1d_steps([1.0, 2], [1.0, 1, 1])
     with pytest.raises(ValueError, match="1-D signal"):
         conv1d_steps([[1.0, 2]], [1.0])
