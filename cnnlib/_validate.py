@@ -35,10 +35,13 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def check_positive_int(name: str, value) -> int:
-    """Return ``value`` if it is an int ≥ 1, else raise naming ``name``."""
+def check_positive_int(name: str, value, *, type_error: type[Exception] = TypeError) -> int:
+    """Return ``value`` if it is an int ≥ 1, else raise naming ``name``.
+
+    ``type_error`` as in :func:`check_non_negative_int`.
+    """
     if not _is_int(value):
-        raise TypeError(f"{name} must be a positive int, got {value!r} ({type(value).__name__})")
+        raise type_error(f"{name} must be a positive int, got {value!r} ({type(value).__name__})")
     if value < 1:
         raise ValueError(f"{name} must be a positive int, got {value}")
     return value

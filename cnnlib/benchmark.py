@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from ._validate import check_positive_int
+from ._validate import check_non_negative_int, check_positive_int
 from .conv import METHODS, conv2d
 
 __all__ = [
@@ -147,8 +147,7 @@ def measure(functions: dict[str, Callable[[], object]], repeats: int = 10, warmu
     Returns ``{name: [seconds per call in round 0, round 1, …]}``.
     """
     check_positive_int("repeats", repeats)
-    if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
-        raise ValueError(f"warmup must be a non-negative int, got {warmup!r}")
+    check_non_negative_int("warmup", warmup, type_error=ValueError)
     first = {name: _timed(fn, device, 1) for name, fn in functions.items()}
     for _ in range(warmup - 1):
         first = {name: _timed(fn, device, 1) for name, fn in functions.items()}

@@ -40,6 +40,8 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
+from ._validate import check_bool, check_module
+
 __all__ = [
     "LayerCount",
     "ModelSummary",
@@ -51,9 +53,7 @@ __all__ = [
 
 
 def _check_module(module) -> nn.Module:
-    if not isinstance(module, nn.Module):
-        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
-    return module
+    return check_module("module", module)
 
 
 def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
@@ -66,8 +66,7 @@ def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
     1792
     """
     _check_module(module)
-    if not isinstance(trainable_only, bool):
-        raise TypeError(f"trainable_only must be True or False, got {trainable_only!r}")
+    check_bool("trainable_only", trainable_only)
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
 
 

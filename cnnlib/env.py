@@ -16,6 +16,8 @@ import random
 import numpy as np
 import torch
 
+from ._validate import check_non_negative_int
+
 __all__ = ["STATIC_ENV", "describe_environment", "get_device", "is_static", "seed_everything"]
 
 DEFAULT_SEED = 0
@@ -59,8 +61,7 @@ def seed_everything(seed: int = DEFAULT_SEED) -> torch.Generator:
     is on by default for cuDNN convolutions and rounds float32 inputs to 10 mantissa bits,
     which would make PyTorch's own convolution disagree with an exact one in the 3rd digit.
     """
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    check_non_negative_int("seed", seed, type_error=ValueError)
     random.seed(seed)
     np.random.seed(seed % 2**32)  # noqa: NPY002 (seeds legacy np.random.* calls too)
     torch.manual_seed(seed)

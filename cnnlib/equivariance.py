@@ -38,7 +38,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validate import _is_int, check_float_tensor, check_ndim, check_positive_int
+from ._validate import (
+    _is_int,
+    check_callable,
+    check_choice,
+    check_float_tensor,
+    check_ndim,
+    check_non_negative_int,
+    check_positive_int,
+    check_tensor,
+)
 
 __all__ = [
     "TRANSLATE_MODES",
@@ -100,10 +109,8 @@ def translate(input: torch.Tensor, shift, mode: str = "circular") -> torch.Tenso
     Shapes: ``(…, n_1, …, n_m) → (…, n_1, …, n_m)``, same dtype and device as ``input``;
     autograd flows through.
     """
-    if not isinstance(input, torch.Tensor):
-        raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
-    if mode not in TRANSLATE_MODES:
-        raise ValueError(f"mode must be one of {TRANSLATE_MODES}, got {mode!r}")
+    check_tensor("input", input)
+    check_choice("mode", mode, TRANSLATE_MODES)
     shifts = _int_tuple("shift", shift, allow_negative=True)
     if len(shifts) > input.dim():
         raise ValueError(
@@ -119,10 +126,6 @@ def translate(input: torch.Tensor, shift, mode: str = "circular") -> torch.Tenso
 
 
 # ----------------------------------------------------------- invariance and equivariance
-def _check_callable(name: str, f) -> None:
-    if not callable(f):
-        raise TypeError(f"{name} must be a callable (a function of a tensor), got {f!r}")
-
 
 def equivariance_gap(f: Callable, x: torch.Tensor, g: Callable,
                      g_out: Callable | None = None) -> torch.Tensor:
@@ -132,10 +135,10 @@ def equivariance_gap(f: Callable, x: torch.Tensor, g: Callable,
     (right when ``f`` keeps the shape, e.g. a convolution with "same" padding).
     """
     for name, fn in (("f", f), ("g", g)):
-        _check_callable(name, fn)
+        check_callable(name, fn)
     if g_out is None:
         g_out = g
-    _check_callable("g_out", g_out)
+    check_callable("g_out", g_out)
     a, b = f(g(x)), g_out(f(x))
     if a.shape != b.shape:
         raise ValueError(
@@ -163,8 +166,7 @@ def interior(input: torch.Tensor, margin) -> torch.Tensor:
     ``(m_1, …, m_k)`` for the last ``k`` dimensions, first first.
     ``(…, H, W) → (…, H − 2m, W − 2m)``; a view, not a copy.
     """
-    if not isinstance(input, torch.Tensor):
-        raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
+    check_tensor("input", input)
     margins = (margin, margin) if _is_int(margin) else margin
     margins = _int_tuple("margin", margins, allow_negative=False)
     k = len(margins)
@@ -192,8 +194,7 @@ def lag_correlation(x: torch.Tensor, max_lag: int, dim: int = -1) -> torch.Tenso
     Returns a float64 tensor of shape ``(max_lag + 1,)`` on ``x``'s device.
     """
     check_float_tensor("x", x)
-    if not _is_int(max_lag) or max_lag < 0:
-        raise ValueError(f"max_lag must be a non-negative int, got {max_lag!r}")
+    check_non_negative_int("max_lag", max_lag, type_error=ValueError)
     n = x.shape[dim]
     if max_lag > n - 2:
         raise ValueError(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import torch
 
-from ._validate import check_float_tensor, check_ndim, check_positive_tuple
+from ._validate import check_float_tensor, check_ndim, check_positive_int, check_positive_tuple
 from .padding import pad
 
 __all__ = ["dilate_kernel", "fast_fft_size"]
@@ -33,8 +33,7 @@ def fast_fft_size(n: int) -> int:
     >>> fast_fft_size(97), fast_fft_size(128)
     (100, 128)
     """
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
+    check_positive_int("n", n, type_error=ValueError)
     m = n
     while True:
         rest = m

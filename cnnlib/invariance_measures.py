@@ -40,7 +40,15 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from ._validate import _is_int, check_float_tensor, check_ndim, check_positive_int
+from ._validate import (
+    _is_int,
+    check_callable,
+    check_choice,
+    check_float_tensor,
+    check_ndim,
+    check_positive_int,
+    check_tensor,
+)
 from .conv import conv2d
 from .equivariance import TRANSLATE_MODES, translate
 from .filters import binomial_kernel
@@ -78,8 +86,7 @@ def subsample2d(input: torch.Tensor, stride) -> torch.Tensor:
     ``input: (…, H, W) → (…, ⌈H/s₀⌉, ⌈W/s₁⌉)``; ``stride`` is an int or a pair. A strided layer
     is its stride-1 version followed by this.
     """
-    if not isinstance(input, torch.Tensor):
-        raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
+    check_tensor("input", input)
     if input.dim() < 2:
         raise ValueError(f"input must have at least 2 dimensions (…, H, W), got shape "
                          f"{tuple(input.shape)}")
@@ -225,13 +232,10 @@ def shift_sensitivity(features_fn: Callable[[torch.Tensor], torch.Tensor],
     Returns:
         a float tensor ``(len(shifts),)`` on ``images``' device.
     """
-    if not callable(features_fn):
-        raise TypeError(f"features_fn must be a callable (a function of a tensor), got "
-                        f"{features_fn!r}")
+    check_callable("features_fn", features_fn)
     check_float_tensor("images", images)
     check_ndim("images", images, (4,), "(N, C, H, W)")
-    if mode not in TRANSLATE_MODES:
-        raise ValueError(f"mode must be one of {TRANSLATE_MODES}, got {mode!r}")
+    check_choice("mode", mode, TRANSLATE_MODES)
     shifts = list(shifts)
     if not shifts:
         raise ValueError("shifts must hold at least one shift, got an empty sequence")

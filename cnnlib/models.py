@@ -29,7 +29,15 @@ from collections.abc import Iterable, Sequence
 import torch
 from torch import nn
 
-from ._validate import _is_int, check_positive_int
+from ._validate import (
+    _is_int,
+    check_bool,
+    check_choice,
+    check_module,
+    check_non_negative_int,
+    check_positive_int,
+    check_tensor,
+)
 
 __all__ = [
     "MLP",
@@ -107,13 +115,9 @@ class LeNet5(nn.Module):
         super().__init__()
         check_positive_int("num_classes", num_classes)
         check_positive_int("in_channels", in_channels)
-        if not _is_int(padding) or padding < 0:
-            raise ValueError(f"padding must be a non-negative int, got {padding!r}")
-        if activation not in _ACTIVATION:
-            raise ValueError(f"activation must be one of {sorted(_ACTIVATION)}, got "
-                             f"{activation!r}")
-        if pool not in _POOL:
-            raise ValueError(f"pool must be one of {sorted(_POOL)}, got {pool!r}")
+        check_non_negative_int("padding", padding, type_error=ValueError)
+        check_choice("activation", activation, sorted(_ACTIVATION))
+        check_choice("pool", pool, sorted(_POOL))
         act, pool_cls = _ACTIVATION[activation], _POOL[pool]
         self.features = nn.Sequential(
             nn.Conv2d(in_channels, 6, kernel_size=5, padding=padding),  # 28 (+2+2) → 28
@@ -222,8 +226,7 @@ def vgg_layers(config: Sequence[int | str], in_channels: int = 3,
     """
     config = _check_config(config)
     check_positive_int("in_channels", in_channels)
-    if not isinstance(batch_norm, bool):
-        raise TypeError(f"batch_norm must be True or False, got {batch_norm!r}")
+    check_bool("batch_norm", batch_norm)
     layers: list[nn.Module] = []
     channels = in_channels
     for entry in config:
@@ -322,8 +325,7 @@ def vgg(name: str, **kwargs) -> VGG:
     To avoid allocating the 0.5 GB of VGG-16, build it on the meta device:
     ``with torch.device("meta"): model = vgg("vgg16")``.
     """
-    if name not in VGG_CONFIGS:
-        raise ValueError(f"name must be one of {sorted(VGG_CONFIGS)}, got {name!r}")
+    check_choice("name", name, sorted(VGG_CONFIGS))
     return VGG(VGG_CONFIGS[name], **kwargs)
 
 
@@ -357,10 +359,8 @@ def activations(model: nn.Module, x: torch.Tensor,
     is left as it was (call ``model.eval()`` first for a trained model with dropout or batch
     norm).
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    check_module("model", model)
+    check_tensor("x", x)
     if isinstance(layers, str) or not isinstance(layers, Sequence) or not layers:
         raise TypeError(f"layers must be a non-empty list of layer names, got {layers!r}")
     modules = dict(model.named_modules())

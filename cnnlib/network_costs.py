@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from ._validate import check_choice
 from .counting import layer_summary
 from .receptive_field import receptive_field
 
@@ -39,8 +40,7 @@ class LayerCost:
 
     def value(self, quantity: str) -> float:
         """The number :func:`draw_layer_costs` draws for ``quantity``."""
-        if quantity not in QUANTITIES:
-            raise ValueError(f"quantity must be one of {QUANTITIES}, got {quantity!r}")
+        check_choice("quantity", quantity, QUANTITIES)
         return {"parameters": self.params, "MACs": self.macs,
                 "activation memory": self.activation_bytes,
                 "receptive field": self.receptive_field or 0}[quantity]

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import torch
 
-from ._validate import check_non_negative_tuple, check_positive_int
+from ._validate import check_choice, check_non_negative_tuple, check_positive_int, check_tensor
 
 __all__ = ["PADDING_MODES", "pad", "resolve_padding", "same_padding"]
 
@@ -36,11 +36,7 @@ Pairs = tuple[tuple[int, int], ...]
 
 def check_padding_mode(padding_mode) -> str:
     """Return ``padding_mode`` if it is one of :data:`PADDING_MODES`, else raise."""
-    if padding_mode not in PADDING_MODES:
-        raise ValueError(
-            f"padding_mode must be one of {', '.join(map(repr, PADDING_MODES))}, "
-            f"got {padding_mode!r}"
-        )
+    check_choice("padding_mode", padding_mode, PADDING_MODES)
     return padding_mode
 
 
@@ -130,8 +126,7 @@ def pad(input: torch.Tensor, padding: Sequence[tuple[int, int]] | Sequence[int],
     ``mode`` is one of ``"zeros"``, ``"reflect"``, ``"replicate"``, ``"circular"``.
     """
     check_padding_mode(mode)
-    if not isinstance(input, torch.Tensor):
-        raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
+    check_tensor("input", input)
     pairs = [p if isinstance(p, tuple | list) else (p, p) for p in padding]
     for p in pairs:
         check_non_negative_tuple("padding", tuple(p), 2)

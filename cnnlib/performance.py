@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validate import check_kernel_fits
+from ._validate import check_kernel_fits, check_positive_int
 from .arithmetic import conv_output_size
 from .benchmark import ConvCase, OtherLoad, conv_calls, measure
 from .counting import count_flops
@@ -62,8 +62,7 @@ def timing_threads(device, threads: int = 1):
     proportion to the CPU share it gets, so ratios between methods stay meaningful. On a GPU
     nothing changes (its kernels do not use the CPU threads).
     """
-    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
-        raise ValueError(f"threads must be a positive int, got {threads!r}")
+    check_positive_int("threads", threads, type_error=ValueError)
     if torch.device(device).type != "cpu":
         yield
         return

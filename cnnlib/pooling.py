@@ -27,6 +27,7 @@ import torch
 
 from ._validate import (
     _is_int,
+    check_bool,
     check_float_tensor,
     check_ndim,
     check_non_negative_tuple,
@@ -85,7 +86,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, dims):
-    _check_bool("return_indices", return_indices)
+    check_bool("return_indices", return_indices)
     x, unbatched, kernel, stride, padding, dilation, out_size = _prepare(
         input, kernel_size, stride, padding, dilation, ceil_mode, dims)
     h, w = x.shape[-2:]
@@ -136,7 +137,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override, dims):
-    _check_bool("count_include_pad", count_include_pad)
+    check_bool("count_include_pad", count_include_pad)
     if divisor_override is not None:
         if not _is_int(divisor_override):
             raise TypeError(f"divisor_override must be a non-zero int or None, got "
@@ -247,10 +248,6 @@ def global_max_pool2d(input):
 
 
 # ---------------------------------------------------------------------------- helpers
-def _check_bool(name, value):
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-
 
 def _prepare(input, kernel_size, stride, padding, dilation, ceil_mode, dims):
     """Validate pooling arguments for ``dims`` spatial dimensions; return them in 2D form.
@@ -261,7 +258,7 @@ def _prepare(input, kernel_size, stride, padding, dilation, ceil_mode, dims):
     layout = "(N, C, L) or (C, L)" if dims == 1 else "(N, C, H, W) or (C, H, W)"
     check_float_tensor("input", input)
     check_ndim("input", input, (dims + 1, dims + 2), layout)
-    _check_bool("ceil_mode", ceil_mode)
+    check_bool("ceil_mode", ceil_mode)
     kernel = check_positive_tuple("kernel_size", kernel_size, dims)
     stride = kernel if stride is None else check_positive_tuple("stride", stride, dims)
     padding = check_non_negative_tuple("padding", padding, dims)

@@ -35,7 +35,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validate import check_non_negative_tuple, check_positive_tuple
+from ._validate import (
+    check_module,
+    check_non_negative_int,
+    check_non_negative_tuple,
+    check_positive_tuple,
+)
 from .counting import _ACTIVATIONS, _format_table, _markdown_table
 
 __all__ = [
@@ -379,8 +384,7 @@ def empirical_receptive_field(module: nn.Module, input_shape: Sequence[int], *,
     Returns:
         an :class:`EmpiricalReceptiveField`.
     """
-    if not isinstance(module, nn.Module):
-        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    check_module("module", module)
     if not isinstance(input_shape, (tuple, list, torch.Size)) or not all(
         isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in input_shape
     ):
@@ -395,8 +399,7 @@ def empirical_receptive_field(module: nn.Module, input_shape: Sequence[int], *,
             f"{len(shape)} dimensions: {shape}"
         )
     dims = len(shape) - 2
-    if not isinstance(channel, int) or isinstance(channel, bool) or channel < 0:
-        raise ValueError(f"channel must be a non-negative int, got {channel!r}")
+    check_non_negative_int("channel", channel, type_error=ValueError)
 
     net = _positive_copy(module)
     x = torch.ones(shape, dtype=torch.float64, requires_grad=True)

@@ -36,7 +36,9 @@ import torch
 from torch import nn
 
 from ._validate import (
+    check_bool,
     check_float_tensor,
+    check_module,
     check_ndim,
     check_non_negative_tuple,
     check_positive_int,
@@ -202,8 +204,7 @@ class DepthwiseSeparableConv2d(nn.Module):
         super().__init__()
         check_positive_int("in_channels", in_channels)
         check_positive_int("out_channels", out_channels)
-        if not isinstance(bias, bool):
-            raise TypeError(f"bias must be True or False, got {bias!r}")
+        check_bool("bias", bias)
         self.depthwise = nn.Conv2d(in_channels, in_channels, kernel_size, stride=stride,
                                    padding=padding, dilation=dilation, groups=in_channels,
                                    bias=False)
@@ -241,8 +242,7 @@ def channel_connectivity(module: nn.Module, input_shape: Sequence[int]) -> torch
         a bool tensor ``(C_out, C_in)``; for ``nn.Conv2d(..., groups=g)`` it is block-diagonal
         with ``g`` blocks of ``(C_out/g) × (C_in/g)``.
     """
-    if not isinstance(module, nn.Module):
-        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    check_module("module", module)
     if (not isinstance(input_shape, (tuple, list, torch.Size)) or len(input_shape) < 3
             or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
                        for v in input_shape)):

@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validate import check_positive_int
+from ._validate import check_choice, check_module, check_non_negative_int, check_positive_int
 from .datasets import MNIST_MEAN, MNIST_STD
 from .env import is_static
 from .equivariance import translate
@@ -100,8 +100,7 @@ def resolve_precision(precision: str, device: torch.device | str) -> str:
     ``"auto"`` is ``"bf16"`` on a CPU that computes bfloat16 natively, else ``"fp32"``
     (including every GPU: see the module docstring).
     """
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    check_choice("precision", precision, PRECISIONS)
     device = torch.device(device)
     if precision == "auto":
         return "bf16" if device.type == "cpu" and _cpu_has_native_bf16() else "fp32"
@@ -172,8 +171,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     ``torch.inference_mode`` in batches of ``batch_size`` and restores the model's mode.
     ``precision="fp32"`` (default) computes exactly; ``"bf16"``/``"auto"`` as in :func:`fit`.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_module("model", model)
     x, y = _check_data("(x, y)", (x, y))
     check_positive_int("batch_size", batch_size)
     device = _model_device(model)
@@ -367,24 +365,20 @@ class _Progress:
 def _check_fit(model, train_data, val_data, epochs, batch_size, optimizer, schedule, lr,
                weight_decay, momentum, warmup, label_smoothing, evals_per_epoch, seed):
     """Every argument check of :func:`fit`; returns the training and validation data."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_module("model", model)
     x_train, y_train = _check_data("train_data", train_data)
     val = _check_data("val_data", val_data) if val_data is not None else None
     check_positive_int("epochs", epochs)
     check_positive_int("batch_size", batch_size)
     check_positive_int("evals_per_epoch", evals_per_epoch)
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+    check_choice("optimizer", optimizer, OPTIMIZERS)
+    check_choice("schedule", schedule, SCHEDULES)
     _check_number("lr", lr, 0.0, low_open=True)
     _check_number("weight_decay", weight_decay, 0.0)
     _check_number("momentum", momentum, 0.0, 1.0)
     _check_number("warmup", warmup, 0.0, 1.0, low_open=True)
     _check_number("label_smoothing", label_smoothing, 0.0, 1.0)
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    check_non_negative_int("seed", seed, type_error=ValueError)
     n = x_train.shape[0]
     if batch_size > n:
         raise ValueError(f"batch_size must not exceed the {n} training samples, got "
