@@ -7,6 +7,7 @@ import torch
 
 import cnnlib
 from cnnlib import datasets
+from cnnlib.training import standardize
 
 
 def test_data_root_follows_the_environment(monkeypatch, tmp_path):
@@ -90,3 +91,35 @@ def test_missing_sample_file_is_explained(monkeypatch, tmp_path):
     monkeypatch.setattr(matplotlib, "get_data_path", lambda: str(tmp_path))
     with pytest.raises(cnnlib.DataNotFoundError, match="reinstall matplotlib"):
         cnnlib.photo()
+
+
+def _rows(x: torch.Tensor) -> list[bytes]:
+    """Each image as bytes, sorted: a multiset of images that ignores their order."""
+    return sorted(row.numpy().tobytes() for row in x.flatten(1))
+
+
+def test_mnist_split_sizes_partition_and_seed():
+    (x_tr, y_tr), (x_val, y_val), (x_te, y_te) = datasets.mnist_split(validation=5_000, seed=0)
+    assert x_tr.shape == (55_000, 1, 28, 28) and y_tr.shape == (55_000,)
+    assert x_val.shape == (5_000, 1, 28, 28) and y_val.shape == (5_000,)
+    assert x_te.shape == (10_000, 1, 28, 28) and y_te.shape == (10_000,)
+    assert x_tr.dtype == torch.float32 and y_tr.dtype == torch.int64
+    # train and validation split the 60,000 training digits: together they are all of them,
+    # each exactly once, so no digit is both trained on and validated on
+    full = standardize(cnnlib.mnist_tensors(train=True)[0])
+    assert _rows(torch.cat([x_tr, x_val])) == _rows(full)
+    # the test digits are the test set, standardised the same way, in their own order
+    x_test, y_test = cnnlib.mnist_tensors(train=False)
+    assert torch.equal(x_te, standardize(x_test)) and torch.equal(y_te, y_test)
+
+    (_, _), (x_val_again, y_val_again), _ = datasets.mnist_split(validation=5_000, seed=0)
+    assert torch.equal(x_val_again, x_val) and torch.equal(y_val_again, y_val)
+    (_, _), (x_val_other, _), _ = datasets.mnist_split(validation=5_000, seed=1)
+    assert not torch.equal(x_val_other, x_val)
+
+
+@pytest.mark.parametrize("validation, error", [(0, ValueError), (60_000, ValueError),
+                                               (2.5, TypeError)])
+def test_mnist_split_rejects_a_validation_size_that_leaves_nothing(validation, error):
+    with pytest.raises(error, match="validation must"):
+        datasets.mnist_split(validation=validation)
