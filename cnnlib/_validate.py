@@ -23,6 +23,7 @@ __all__ = [
     "check_ndim",
     "check_non_negative_int",
     "check_non_negative_tuple",
+    "check_number",
     "check_positive_int",
     "check_positive_tuple",
     "check_same_device",
@@ -121,6 +122,20 @@ def check_kernel_fits(n: int, kernel_size: int, dilation: int = 1, before: int =
             f"smaller kernel"
         )
     return padded
+
+
+def check_number(name: str, value, low: float, high: float | None = None,
+                 low_open: bool = False) -> float:
+    """A real number in ``[low, high]`` (``(low, …`` with ``low_open``; no upper bound
+    without ``high``), returned as a float: learning rates, probabilities, fractions."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    too_low = value <= low if low_open else value < low
+    if too_low or (high is not None and value > high):
+        where = f"({low}, " if low_open else f"[{low}, "
+        where += f"{high}]" if high is not None else "∞)"
+        raise ValueError(f"{name} must lie in {where}, got {value!r}")
+    return float(value)
 
 
 def as_tuple(name: str, value, n: int) -> tuple[int, ...]:

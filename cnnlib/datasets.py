@@ -122,7 +122,7 @@ def mnist_split(validation: int = 5_000, seed: int = 0, device=None):
     float32 on ``device``; labels are int64.
     """
     from ._validate import check_positive_int
-    from .training import standardize
+    from .evaluation import standardize
 
     check_positive_int("validation", validation)
     images, labels = mnist_tensors(train=True, device=device)

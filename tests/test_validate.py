@@ -124,3 +124,13 @@ def test_kernel_fits():
         v.check_kernel_fits(6, 5, 2, 1, 0, dim="W")
     with pytest.raises(ValueError, match=r"larger than the padded input: 2 \+ 0 \+ 0 = 2;"):
         v.check_kernel_fits(2, 3)
+
+
+def test_number():
+    assert v.check_number("momentum", 1, 0.0, 1.0) == 1.0
+    with pytest.raises(ValueError, match=r"^lr must lie in \(0\.0, ∞\), got 0$"):
+        v.check_number("lr", 0, 0.0, low_open=True)
+    with pytest.raises(ValueError, match=r"^momentum must lie in \[0\.0, 1\.0\], got 1\.5$"):
+        v.check_number("momentum", 1.5, 0.0, 1.0)
+    with pytest.raises(TypeError, match=r"^lr must be a number, got '0\.1'$"):
+        v.check_number("lr", "0.1", 0.0)
