@@ -27,21 +27,17 @@ gradient is non-zero for one output unit.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 
-import torch
-import torch.nn.functional as F
 from torch import nn
 
-from ._validate import (
-    check_module,
-    check_non_negative_int,
-    check_non_negative_tuple,
-    check_positive_tuple,
-)
+from ._validate import check_non_negative_tuple, check_positive_tuple
 from .counting import _ACTIVATIONS, _format_table, _markdown_table
+from .receptive_field_measured import (  # re-exported: measured beside the formula
+    EmpiricalReceptiveField,
+    empirical_receptive_field,
+)
 
 __all__ = [
     "EmpiricalReceptiveField",
@@ -279,170 +275,3 @@ def receptive_field(layers) -> ReceptiveFieldTable:
         table.append(ReceptiveField(index, layer.name, out(k), out(s), out(p), out(d),
                                     out(r), out(j), out(start)))
     return table
-
-
-# --- measuring it --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class EmpiricalReceptiveField:
-    """What :func:`empirical_receptive_field` measured (numbers in 1-D, tuples in n-D)."""
-
-    size: Size                #: last − first + 1 of the inputs with non-zero gradient
-    first: Size               #: first input index with non-zero gradient
-    last: Size                #: last input index with non-zero gradient
-    output_index: Size        #: the output unit that was differentiated
-    touches_border: bool      #: the region reaches the input's edge: size may be cut short
-    gradient: torch.Tensor    #: ``|∂y/∂x|`` summed over channels, shape = the spatial input
-
-
-class _WindowMean(nn.Module):
-    """Average over a max-pooling window: same geometry, but every input gets gradient."""
-
-    def __init__(self, pool: nn.Module, dims: int):
-        super().__init__()
-        self.dims = dims
-
-        def as_t(v):
-            return (v,) * dims if isinstance(v, int) else tuple(v)
-
-        self.kernel_size = as_t(pool.kernel_size)
-        self.stride = as_t(pool.stride if pool.stride is not None else pool.kernel_size)
-        self.padding = as_t(getattr(pool, "padding", 0))
-        self.dilation = as_t(getattr(pool, "dilation", 1))
-
-    def forward(self, x):
-        conv = (F.conv1d, F.conv2d, F.conv3d)[self.dims - 1]
-        channels = x.shape[1]
-        weight = x.new_ones(channels, 1, *self.kernel_size) / x.new_ones(self.kernel_size).sum()
-        return conv(x, weight, None, self.stride, self.padding, self.dilation, channels)
-
-
-_ADAPTIVE_MAX_TO_AVG = {nn.AdaptiveMaxPool1d: nn.AdaptiveAvgPool1d,
-                        nn.AdaptiveMaxPool2d: nn.AdaptiveAvgPool2d,
-                        nn.AdaptiveMaxPool3d: nn.AdaptiveAvgPool3d}
-
-
-def _positive_copy(module: nn.Module) -> nn.Module:
-    """A float64 eval-mode copy with weights 1/fan-in, biases 0 and max → mean pooling."""
-    net = copy.deepcopy(module).double().eval()
-    for name, m in list(net.named_modules()):
-        dims = _pool_dims(m)
-        if isinstance(m, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)):
-            replacement = _WindowMean(m, dims)
-        elif isinstance(m, tuple(_ADAPTIVE_MAX_TO_AVG)):
-            cls = next(a for mx, a in _ADAPTIVE_MAX_TO_AVG.items() if isinstance(m, mx))
-            replacement = cls(m.output_size)
-        else:
-            replacement = None
-        if replacement is not None:
-            if name == "":
-                net = replacement
-            else:
-                parent, _, child = name.rpartition(".")
-                setattr(net.get_submodule(parent) if parent else net, child, replacement)
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)):
-                m.reset_running_stats()
-            weight = getattr(m, "weight", None)
-            if isinstance(weight, torch.Tensor) and weight.dim() >= 1:
-                fan_in = weight[0].numel() if weight.dim() > 1 else 1
-                weight.fill_(1.0 / fan_in)
-            bias = getattr(m, "bias", None)
-            if isinstance(bias, torch.Tensor):
-                bias.zero_()
-    return net
-
-
-def empirical_receptive_field(module: nn.Module, input_shape: Sequence[int], *,
-                              output_index: Sequence[int] | int | None = None,
-                              channel: int = 0) -> EmpiricalReceptiveField:
-    """Measure the receptive field of one output unit with autograd.
-
-    A copy of ``module`` gets all-positive weights (``1/fan-in``, so activations stay near
-    1 however deep the stack), zero biases, float64, eval mode, and its max-pooling layers
-    become window means with the same kernel, stride, padding and dilation (max pooling
-    sends the gradient to one winner per window only, which would hide the others). Then
-    ``∂ y[0, channel, output_index] / ∂ x`` is computed for an all-ones input ``x``: every
-    input the output depends on gets a non-zero (positive) gradient, every other input 0.
-    (``ceil_mode`` of a max-pooling layer is dropped in the copy: it only adds outputs at
-    the far end and does not change any receptive field.)
-
-    The measured ``size`` — last − first + 1 of the non-zero positions, per dimension —
-    equals :func:`receptive_field`'s ``size`` when the region lies inside the input
-    (``touches_border`` is False). Dilation and strides larger than the kernel leave holes
-    inside the region: it is the span that matches, not the count.
-
-    Args:
-        module: a network taking ``(N, C, *spatial)`` to ``(N, C', *spatial')``, e.g. the
-            convolutional part of a CNN. It is not changed.
-        input_shape: ``(N, C, L)``, ``(N, C, H, W)`` or ``(N, C, D, H, W)``.
-        output_index: the output unit's spatial index; default the centre ``o // 2`` of
-            each output dimension.
-        channel: which output channel (default 0).
-
-    Returns:
-        an :class:`EmpiricalReceptiveField`.
-    """
-    check_module("module", module)
-    if not isinstance(input_shape, (tuple, list, torch.Size)) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in input_shape
-    ):
-        raise ValueError(
-            "input_shape must be a tuple of positive ints (N, C, *spatial), e.g. "
-            f"(1, 3, 64, 64), got {input_shape!r}"
-        )
-    shape = tuple(input_shape)
-    if len(shape) not in (3, 4, 5):
-        raise ValueError(
-            "input_shape must have 1 to 3 spatial dimensions after (N, C), got "
-            f"{len(shape)} dimensions: {shape}"
-        )
-    dims = len(shape) - 2
-    check_non_negative_int("channel", channel, type_error=ValueError)
-
-    net = _positive_copy(module)
-    x = torch.ones(shape, dtype=torch.float64, requires_grad=True)
-    y = net(x)
-    if not isinstance(y, torch.Tensor) or y.dim() != len(shape):
-        got = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
-        raise ValueError(
-            f"module must keep {dims} spatial dimension(s): input {shape} gave output {got}; "
-            "pass the convolutional part only, e.g. model.features"
-        )
-    if channel >= y.shape[1]:
-        raise ValueError(f"channel must be below the output's {y.shape[1]} channels, "
-                         f"got {channel}")
-    out_spatial = tuple(y.shape[2:])
-    if output_index is None:
-        index = tuple(o // 2 for o in out_spatial)
-    else:
-        index = check_non_negative_tuple("output_index", output_index, dims)
-        if any(i >= o for i, o in zip(index, out_spatial, strict=True)):
-            raise ValueError(
-                f"output_index must lie inside the output's spatial shape {out_spatial}, "
-                f"got {output_index!r}"
-            )
-    (grad,) = torch.autograd.grad(y[(0, channel, *index)], x)
-    gradient = grad[0].abs().sum(dim=0)
-    mask = gradient > 0
-    if not mask.any():
-        raise ValueError(f"output {index} of channel {channel} does not depend on the input")
-    first, last = [], []
-    for a in range(dims):
-        others = tuple(b for b in range(dims) if b != a)
-        hit = mask.any(dim=others) if others else mask
-        positions = torch.nonzero(hit).flatten()
-        first.append(int(positions[0]))
-        last.append(int(positions[-1]))
-    touches = any(f == 0 or la == n - 1
-                  for f, la, n in zip(first, last, shape[2:], strict=True))
-
-    def out(values):
-        return values[0] if dims == 1 else tuple(values)
-
-    return EmpiricalReceptiveField(
-        size=out([la - f + 1 for f, la in zip(first, last, strict=True)]),
-        first=out(first), last=out(last), output_index=out(list(index)),
-        touches_border=touches, gradient=gradient.detach().float(),
-    )
