@@ -160,7 +160,7 @@ def _conv2d_shifted_views(x: torch.Tensor, weight: torch.Tensor, bias, padding, 
     n, hp, wp, _ = xcl.shape
     c_out, c_group, kh, kw = weight.shape
     dh, dw = dilation
-    ho, wo = hp - dh * (kh - 1), wp - dw * (kw - 1)
+    ho, wo = _output_size(hp, kh, 1, dh), _output_size(wp, kw, 1, dw)
     total = n * hp * wp
     rows = xcl.view(total, groups, c_group).transpose(0, 1)  # (G, N·H_p·W_p, C_in/G), a view
     # taps[i, j]: (G, C_in/G, C_out/G), the filters' weights for kernel tap (i, j)

@@ -21,7 +21,7 @@ import textwrap
 
 import torch
 
-from ...arithmetic import conv_arithmetic
+from ...arithmetic import conv_arithmetic, conv_transpose_output_size
 from ...env import is_static
 from ..arithmetic import draw_conv_arithmetic
 from ..widgets import explorer
@@ -153,7 +153,8 @@ def _max_steps() -> int:
     k = max(CONTROLS["kernel_size"])
     s, d, op = max(CONTROLS["stride"]), max(CONTROLS["dilation"]), max(
         CONTROLS["output_padding"])
-    side = (n - 1) * s + d * (k - 1) + op + 1  # transposed, no padding: the widest output
+    # transposed, no padding: the widest output
+    side = conv_transpose_output_size(n, k, stride=s, output_padding=op, dilation=d)
     return side * side
 
 
