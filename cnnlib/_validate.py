@@ -28,6 +28,7 @@ __all__ = [
     "check_positive_tuple",
     "check_same_device",
     "check_same_dtype",
+    "check_shape",
     "check_tensor",
 ]
 
@@ -136,6 +137,24 @@ def check_number(name: str, value, low: float, high: float | None = None,
         where += f"{high}]" if high is not None else "∞)"
         raise ValueError(f"{name} must lie in {where}, got {value!r}")
     return float(value)
+
+
+def check_shape(name: str, value, layout: str, min_dims: int = 1, *,
+                type_error: type[Exception] = TypeError) -> tuple[int, ...]:
+    """A tensor shape: a tuple (list, ``torch.Size``) of at least ``min_dims`` positive ints.
+
+    ``layout`` spells the expected shape with an example, e.g.
+    ``"(N, C, *spatial), e.g. (1, 3, 64, 64)"``. ``type_error`` as in
+    :func:`check_non_negative_int`, for a value that is no sequence at all.
+    """
+    size = "a non-empty tuple of" if min_dims <= 1 else f"a tuple of at least {min_dims}"
+    rule = f"{name} must be {size} positive ints {layout}"
+    if not isinstance(value, (tuple, list, torch.Size)):
+        raise type_error(f"{rule}, got {value!r}")
+    shape = tuple(value)
+    if len(shape) < min_dims or not all(_is_int(v) and v >= 1 for v in shape):
+        raise ValueError(f"{rule}, got {value!r}")
+    return shape
 
 
 def as_tuple(name: str, value, n: int) -> tuple[int, ...]:

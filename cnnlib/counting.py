@@ -40,7 +40,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from ._validate import check_bool, check_module
+from ._validate import check_bool, check_module, check_shape
 
 __all__ = [
     "LayerCount",
@@ -251,19 +251,8 @@ def _ops(module: nn.Module, x: torch.Tensor, out: torch.Tensor) -> tuple[int, in
 
 
 def _check_shape(input_shape) -> tuple[int, ...]:
-    if not isinstance(input_shape, (tuple, list, torch.Size)):
-        raise TypeError(
-            "input_shape must be a tuple of positive ints including the batch dimension, "
-            f"e.g. (1, 3, 224, 224), got {input_shape!r}"
-        )
-    shape = tuple(input_shape)
-    if not shape or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
-                            for v in shape):
-        raise ValueError(
-            "input_shape must be a non-empty tuple of positive ints including the batch "
-            f"dimension, e.g. (1, 3, 224, 224), got {input_shape!r}"
-        )
-    return shape
+    return check_shape("input_shape", input_shape,
+                       "(N, …), the batch dimension included, e.g. (1, 3, 224, 224)")
 
 
 def layer_summary(module: nn.Module, input_shape: Sequence[int], *,

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validate import check_module, check_non_negative_int, check_non_negative_tuple
+from ._validate import check_module, check_non_negative_int, check_non_negative_tuple, check_shape
 
 __all__ = ["EmpiricalReceptiveField", "empirical_receptive_field"]
 
@@ -151,14 +151,8 @@ def empirical_receptive_field(module: nn.Module, input_shape: Sequence[int], *,
 
 def _check_input_shape(input_shape) -> tuple[int, ...]:
     """``(N, C, *spatial)`` with 1 to 3 spatial dimensions, as a tuple of positive ints."""
-    if not isinstance(input_shape, (tuple, list, torch.Size)) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in input_shape
-    ):
-        raise ValueError(
-            "input_shape must be a tuple of positive ints (N, C, *spatial), e.g. "
-            f"(1, 3, 64, 64), got {input_shape!r}"
-        )
-    shape = tuple(input_shape)
+    shape = check_shape("input_shape", input_shape, "(N, C, *spatial), e.g. (1, 3, 64, 64)",
+                        type_error=ValueError)
     if len(shape) not in (3, 4, 5):
         raise ValueError(
             "input_shape must have 1 to 3 spatial dimensions after (N, C), got "

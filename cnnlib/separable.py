@@ -43,6 +43,7 @@ from ._validate import (
     check_non_negative_tuple,
     check_positive_int,
     check_positive_tuple,
+    check_shape,
 )
 from .conv import conv2d
 
@@ -243,11 +244,8 @@ def channel_connectivity(module: nn.Module, input_shape: Sequence[int]) -> torch
         with ``g`` blocks of ``(C_out/g) × (C_in/g)``.
     """
     check_module("module", module)
-    if (not isinstance(input_shape, (tuple, list, torch.Size)) or len(input_shape) < 3
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
-                       for v in input_shape)):
-        raise ValueError("input_shape must be a tuple of positive ints (N, C_in, *spatial), "
-                         f"e.g. (1, 8, 5, 5), got {input_shape!r}")
+    check_shape("input_shape", input_shape, "(N, C_in, *spatial), e.g. (1, 8, 5, 5)", 3,
+                type_error=ValueError)
     net = copy.deepcopy(module).to("cpu", torch.float64).eval()
     with torch.no_grad():
         for p in net.parameters():

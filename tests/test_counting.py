@@ -324,7 +324,7 @@ def test_summary_table_and_markdown():
 
 @pytest.mark.parametrize(("args", "kwargs", "exc", "words"), [
     (("net", (1, 3)), {}, TypeError, "module must be a torch.nn.Module"),
-    ((nn.Linear(3, 2), 3), {}, TypeError, "input_shape must be a tuple of positive ints"),
+    ((nn.Linear(3, 2), 3), {}, TypeError, "input_shape must be a non-empty tuple"),
     ((nn.Linear(3, 2), ()), {}, ValueError, "input_shape must be a non-empty tuple"),
     ((nn.Linear(3, 2), (1, 0)), {}, ValueError, "input_shape must be a non-empty tuple"),
     ((nn.Linear(3, 2), (1, 3.0)), {}, ValueError, "input_shape must be a non-empty tuple"),

@@ -265,8 +265,8 @@ def test_adaptive_max_pool_and_a_bare_pool_are_measured():
 @pytest.mark.parametrize(("args", "kwargs", "exc", "words"), [
     (("net", (1, 1, 8)), {}, TypeError, "module must be a torch.nn.Module"),
     ((nn.Conv1d(1, 1, 3), (1, 8)), {}, ValueError, "1 to 3 spatial dimensions"),
-    ((nn.Conv1d(1, 1, 3), (1, 1, 0)), {}, ValueError, "input_shape must be a tuple of positive"),
-    ((nn.Conv1d(1, 1, 3), 8), {}, ValueError, "input_shape must be a tuple of positive"),
+    ((nn.Conv1d(1, 1, 3), (1, 1, 0)), {}, ValueError, "input_shape must be a non-empty tuple"),
+    ((nn.Conv1d(1, 1, 3), 8), {}, ValueError, "input_shape must be a non-empty tuple"),
     ((nn.Conv1d(1, 1, 3), (1, 1, 8)), {"channel": -1}, ValueError,
      "channel must be a non-negative int"),
     ((nn.Conv1d(1, 1, 3), (1, 1, 8)), {"channel": 1}, ValueError,

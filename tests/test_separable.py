@@ -304,9 +304,9 @@ def test_connectivity_leaves_the_module_alone_and_rejects_bad_arguments():
     assert torch.equal(conv.weight, before) and conv.weight.dtype == torch.float32
     with pytest.raises(TypeError, match=r"module must be a torch\.nn\.Module"):
         channel_connectivity(lambda x: x, (1, 2, 4, 4))
-    with pytest.raises(ValueError, match="input_shape must be a tuple of positive ints"):
+    with pytest.raises(ValueError, match="input_shape must be a tuple of at least 3 positive ints"):
         channel_connectivity(conv, (2, 4, 4)[:2])
-    with pytest.raises(ValueError, match="input_shape must be a tuple of positive ints"):
+    with pytest.raises(ValueError, match="input_shape must be a tuple of at least 3 positive ints"):
         channel_connectivity(conv, (1, 2, 0, 4))
 
 

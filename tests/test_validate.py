@@ -134,3 +134,14 @@ def test_number():
         v.check_number("momentum", 1.5, 0.0, 1.0)
     with pytest.raises(TypeError, match=r"^lr must be a number, got '0\.1'$"):
         v.check_number("lr", "0.1", 0.0)
+
+
+def test_shape():
+    assert v.check_shape("input_shape", [1, 3, 8], "(N, C, L)", 3) == (1, 3, 8)
+    with pytest.raises(ValueError, match=r"^input_shape must be a tuple of at least 3 positive "
+                                         r"ints \(N, C, L\), got \(1, 3\)$"):
+        v.check_shape("input_shape", (1, 3), "(N, C, L)", 3)
+    with pytest.raises(ValueError, match="input_shape must be a non-empty tuple of positive"):
+        v.check_shape("input_shape", (1, 0), "(N, …)")
+    with pytest.raises(TypeError, match="input_shape must be a non-empty tuple of positive"):
+        v.check_shape("input_shape", 3, "(N, …)")
