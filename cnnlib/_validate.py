@@ -56,7 +56,9 @@ def check_non_negative_int(name: str, value, *, type_error: type[Exception] = Ty
     such as :func:`cnnlib.env.seed_everything`, have always raised ``ValueError`` there).
     """
     if not _is_int(value):
-        raise type_error(f"{name} must be a non-negative int, got {value!r}")
+        raise type_error(
+            f"{name} must be a non-negative int, got {value!r} ({type(value).__name__})"
+        )
     if value < 0:
         raise ValueError(f"{name} must be a non-negative int, got {value}")
     return value

@@ -23,7 +23,7 @@ def test_non_negative_int():
     assert v.check_non_negative_int("seed", 0) == 0
     with pytest.raises(ValueError, match=r"^seed must be a non-negative int, got -1$"):
         v.check_non_negative_int("seed", -1)
-    with pytest.raises(TypeError, match=r"^seed must be a non-negative int, got 'a'$"):
+    with pytest.raises(TypeError, match=r"^seed must be a non-negative int, got 'a' \(str\)$"):
         v.check_non_negative_int("seed", "a")
     with pytest.raises(ValueError, match="seed must be a non-negative int"):
         v.check_non_negative_int("seed", False, type_error=ValueError)
