@@ -153,3 +153,17 @@ def test_the_notebooks_run_in_a_real_kernel(tmp_path):
                  "moving_average"):
         assert f"… {name} is not written yet" in todo
     assert "… conv1d_params is still None" in todo
+
+
+def test_a_cell_ending_with_the_summary_shows_it_once(check, capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.user_ns.update(check=check, conv1d_valid=good_conv1d_valid)
+    try:
+        shell.run_cell("check.summary()", store_history=False)
+    finally:
+        InteractiveShell.clear_instance()
+    out = capsys.readouterr().out
+    assert out.count("points in all") == 1
+    assert "CheckResult(" not in out  # the returned list is not displayed a second time

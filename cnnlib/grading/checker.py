@@ -38,7 +38,7 @@ from .guard import ForbiddenAPIError, Guard, warm_up
 from .question import Exercise, Question, _clone, load_exercise
 from .scan import Code, NotebookModel, code_of_function, forbidden_objects, scan
 
-__all__ = ["CheckResult", "Checker"]
+__all__ = ["CheckResult", "Checker", "Summary"]
 
 GRADING_ENV = "CNNLIB_GRADING_CHILD"
 _MISSING = object()
@@ -73,6 +73,14 @@ class CheckResult:
 def _call_args(question: Question, args: tuple) -> str:
     names = question.arg_names or tuple(f"arg{i + 1}" for i in range(len(args)))
     return ", ".join(f"{n} = {format_value(a)}" for n, a in zip(names, args, strict=False))
+
+
+class Summary(list):
+    """The :class:`CheckResult` of every question; printed already, so a notebook cell that
+    ends with ``check.summary()`` shows it once."""
+
+    def _ipython_display_(self) -> None:
+        """The lines were printed already."""
 
 
 class Checker:
@@ -112,12 +120,14 @@ class Checker:
             print(result.message)
         return result
 
-    def summary(self) -> list[CheckResult]:
-        """Check every question of the exercise and print one line each, with the points."""
+    def summary(self) -> Summary:
+        """Check every question of the exercise and print one line each, with the points.
+
+        Returns the results (a list) that shows nothing more when it ends a notebook cell."""
         namespace = sys._getframe(1).f_globals
         if self._grading:
-            return []
-        results = []
+            return Summary()
+        results = Summary()
         print(f"Exercise {self.exercise.name} — {self.exercise.title}")
         width = max(len(q.name) for q in self.exercise.questions)
         for q in self.exercise.questions:
