@@ -1,28 +1,38 @@
-"""What runs inside the sandbox: a submission's cells, then its answers to the grader's inputs.
+"""What runs inside the sandbox: a submission's cells, or one of its from-scratch answers.
 
-Nothing here is trusted by the grader. This process executes the student's code cells in
-order, each guarded so that an exception (even ``SystemExit``) in one cell is recorded and the
-next cell still runs, then answers the grader's requests one question at a time: it calls the
-student's function on the inputs it is sent and sends back the *outputs*, as JSON lines, on
-its own channel. It never sees an expected answer and decides no verdict; the grader compares
-the outputs with its own references in its own process. A submission that tampers with this
-process (patching torch, forging messages, exiting) can only spoil its own outputs.
+Nothing here is trusted by the grader. A sandbox runs in one of two modes:
+
+- ``notebook``: the student's code cells in order, each guarded so that an exception (even
+  ``SystemExit``) in one cell is recorded and the next cell still runs (and, as PID 1 of its
+  own namespace, whatever a cell left running is ended before the next one); then the
+  questions that are not from scratch. The grader's reference code can be neither imported
+  nor opened here (:func:`cnnlib.grading._strict.protect_references`).
+- ``answer``: one from-scratch answer extracted from the notebook's text
+  (:mod:`cnnlib.grading.extract`), compiled first, then run under locks no Python code can
+  take off (:func:`cnnlib.grading._strict.arm`) and the question's tripwires; no other code of
+  the submission runs in this process.
+
+Either way it calls the student's function on the inputs it is sent and sends back the
+*outputs*, as JSON lines, on its own channel. It never sees an expected answer and decides no
+verdict; the grader compares the outputs with its own references in its own process.
 
 Protocol (one JSON object per line). Grader → sandbox, on the control pipe::
 
-    {"op": "setup", "cells": [[number, source], ...], "skip": [...], "questions": [...],
-     "guard": {"apis": [...], "modules": [...], "aten": [...]}}
-    {"op": "evaluate", "question": q, "kind": "function"|"value",
-     "from_scratch": {...} | null, "cases": [[arg, ...], ...]}
+    {"op": "setup", "mode": "notebook", "cells": [[number, source], ...], "skip": [...],
+     "questions": [...], "nonce": ...}
+    {"op": "setup", "mode": "answer", "question": q, "pieces": [[cell, source, [[line, col],
+     ...]], ...], "guard": {"apis": [...], "modules": [...], "aten": [...]}, "nonce": ...}
+    {"op": "evaluate", "question": q, "kind": "function"|"value", "cases": [[arg, ...], ...],
+     "nonce": ...}
     {"op": "exit"}
 
-Sandbox → grader, on the result channel::
+Sandbox → grader, on the result channel (each with the nonce of its request)::
 
     {"event": "hello"}                      {"event": "cell_start", "cell": n}
     {"event": "cell_end", "cell": n, "error": null | {...}}
     {"event": "cells_done", "names": {q: {...}}}
     {"event": "check", "question": q, "index": k, "output": value | "error": {...}}
-    {"event": "violation", "question": q, "api": ..., "where": ...}
+    {"event": "violation", "question": q, "api": ..., "where": ..., "how": ...}
     {"event": "question_done", "question": q}
 """
 

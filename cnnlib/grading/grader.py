@@ -1,10 +1,12 @@
 """Grading submissions: every verdict is computed here, in the grader's own process.
 
 For each question the grader draws the inputs (public cases with their fixed seeds, hidden
-cases with this run's secret seed) and computes the expected answers with the references,
-before any submission runs. A sandbox (:mod:`cnnlib.grading.sandbox`) executes a submission's
-code cells and returns only the *outputs* of the student's functions on the inputs it is
-sent, as JSON; the grader compares them with its own answers. Nothing a submission does in its
+cases from the run's secret seed and the student's id: no two submissions share them) and
+computes the expected answers with the references, before the submission runs. Sandboxes
+(:mod:`cnnlib.grading.sandbox`) run a submission's code cells, and then each from-scratch
+answer on its own, extracted from the notebook's text (:mod:`cnnlib.grading.extract`); they
+return only the *outputs* of the student's functions on the inputs they are sent, as JSON;
+the grader compares them with its own answers. Nothing a submission does in its
 sandbox (patching ``torch.allclose``, redefining the checker, writing a results file, printing
 fake results) can reach a verdict.
 
@@ -18,8 +20,9 @@ timeout       the checks did not finish within the time limit (the rest then run
 memory        the process tree used more than the memory limit (or ran out of memory)
 crash         the sandbox process died (``os._exit``, a signal, ``sys.exit()`` inside the
               function) or its messages were malformed; the file is not a notebook
-forbidden     a from-scratch answer uses a forbidden API (static scan or runtime guard):
-              0 points, the API and where it was used are named
+forbidden     a from-scratch answer uses a forbidden API (static scan, answer policy or
+              the answer sandbox's locks): 0 points, the API and where it was used
+              are named
 missing       no code cell defines the name, or it is still the stub
 ============  =========================================================================
 
