@@ -16,10 +16,11 @@ between ``### BEGIN SOLUTION`` and ``### END SOLUTION``) and one module of quest
 ``cnnlib/grading/exercises/exNN_slug.py`` (see :mod:`cnnlib.grading.question`).
 
 Modules: ``question`` (Question, Exercise), ``compare``, ``codec`` (JSON values), ``scan`` and
-``guard`` (the static and runtime halves of "from scratch"), ``checker`` (student side),
-``notebook`` and ``authoring`` (reading submissions, making student notebooks), ``sandbox`` and
-``_child`` (the isolated process), ``grader`` (verdicts, batches), ``report`` (CSV, JSON,
-Gradescope), ``cli``.
+``guard`` (the static and runtime halves of "from scratch"), ``extract`` (a from-scratch answer
+taken out of its notebook, and the policy its code keeps), ``checker`` (student side),
+``notebook`` and ``authoring`` (reading submissions, making student notebooks), ``sandbox``,
+``_zygote``, ``_child`` and ``_strict`` (the isolated processes and an answer's locks),
+``grader`` (verdicts, batches), ``report`` (CSV, JSON, Gradescope), ``cli``.
 """
 
 from .checker import Checker, CheckResult
