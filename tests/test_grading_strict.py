@@ -50,7 +50,9 @@ for name, code in codes.items():
     except BaseException as err:
         results[name] = type(err).__name__
 go.set()
-time.sleep(0.5)
+end = time.monotonic() + 60  # however loaded the machine, the thread answers
+while not seen and time.monotonic() < end:
+    time.sleep(0.01)
 results["thread_started_before_the_locks"] = seen[0] if seen else "no answer"
 from cnnlib.grading import forbidden
 from cnnlib.grading.guard import Guard
