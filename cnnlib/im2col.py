@@ -166,8 +166,10 @@ def _conv2d_shifted_views(x: torch.Tensor, weight: torch.Tensor, bias, padding, 
     # taps[i, j]: (G, C_in/G, C_out/G), the filters' weights for kernel tap (i, j)
     taps = weight.reshape(groups, c_out // groups, c_group, kh, kw).permute(3, 4, 0, 2, 1)
     shape = (groups, total, c_out // groups)
-    out = (bias.view(groups, 1, -1).expand(shape).contiguous() if bias is not None
-           else xcl.new_zeros(shape))  # start every output row from the bias
+    # start every output row from the bias: a copy always (for a single pixel and output
+    # channel the expanded bias is already contiguous, and would be the bias itself)
+    out = (bias.view(groups, 1, -1).expand(shape).clone(memory_format=torch.contiguous_format)
+           if bias is not None else xcl.new_zeros(shape))
     m = total - ((kh - 1) * dh * wp + (kw - 1) * dw)  # rows whose taps all stay in the batch
     acc = out[:, :m]
     for i in range(kh):

@@ -418,3 +418,15 @@ def test_padding_too_large_for_mode(spatial, mode, padding, fits):
     with pytest.raises(ValueError, match=rf"padding.*padding_mode='{mode}'.*for {name} = 3"):
         CONV[spatial](x, w, padding=padding, padding_mode=mode)
     assert CONV[spatial](x, w, padding=fits, padding_mode=mode).shape[-1] == 3 + 2 * fits
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_gradients_flow_for_a_single_pixel_and_channel(method):
+    """One pixel, one channel, a 1×1 kernel and a bias: the output starts from a copy of the
+    bias, never the bias itself (an in-place sum into it broke autograd in im2col)."""
+    x = torch.randn(1, 1, 1, 1, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(1, 1, 1, 1, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(1, dtype=torch.float64, requires_grad=True)
+    conv2d(x, w, b, padding="same", method=method).sum().backward()
+    torch.testing.assert_close(b.grad, torch.ones(1, dtype=torch.float64))
+    torch.testing.assert_close(x.grad[0, 0, 0, 0], w[0, 0, 0, 0].detach())
