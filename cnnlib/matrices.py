@@ -11,7 +11,7 @@ wrapping around. This module builds those matrices so the book can show, with nu
 - every linear shift-equivariant operator is a circulant, fixed by its impulse response;
 - the DFT matrix diagonalises every circulant.
 
-Convention (the one of the lecture slides, and of PyTorch's cross-correlation): for a kernel
+Convention (the book's cross-correlation ``h ⋆ x``, as in PyTorch): for a kernel
 ``h = (h_0, …, h_{m−1})`` with ``m ≤ n``, row ``i`` of ``C`` holds ``h`` starting at column
 ``i`` and wrapping around::
 

@@ -1,4 +1,4 @@
-"""Slide, multiply, sum: the steps of a 1D convolution, computed one at a time.
+"""Shift, multiply, sum: the steps of a 1D convolution, computed one at a time.
 
 A 1D convolution layer (a cross-correlation, as ``torch.nn.functional.conv1d`` computes it)
 places the kernel ``h = (h_0, …, h_{m−1})`` on the zero-padded input ``x̃`` at position
@@ -7,8 +7,8 @@ places the kernel ``h = (h_0, …, h_{m−1})`` on the zero-padded input ``x̃``
     y[i] = Σ_{j=0}^{m−1} h_j · x̃[i·s + j]          i = 0, …, o − 1
     o = ⌊(n + p_left + p_right − m)/s⌋ + 1
 
-(the lecture writes the same with 1-based indices, ``y[i] = Σ_{j=1}^{m} h_j x_{i+j−1}``, for
-stride 1 and no padding).
+This is ``y = h ⋆ x`` in the book's notation: 0-based indices, kernel first. Texts that count
+from 1 write the same sum (stride 1, no padding) as ``y[i] = Σ_{j=1}^{m} h_j x_{i+j−1}``.
 
 - :func:`conv1d_steps` computes what each step shows (a list of :class:`Step`); the outputs come
   from :func:`cnnlib.conv.conv1d`, the products from the window under the kernel.

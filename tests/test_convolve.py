@@ -83,10 +83,10 @@ def test_true_convolution_is_cross_correlation_with_flipped_kernel():
 
 @pytest.mark.parametrize("method", ["loop", "im2col", "fft", "toeplitz"])
 def test_antisymmetric_kernel_negates_the_response(method):
-    """The deck's edge kernel is antisymmetric under the 180° flip (flip(h) = −h), so true
-    convolution gives the negated cross-correlation: edges swap polarity.
+    """A horizontal-edge kernel (top row minus bottom row) is antisymmetric under the 180° flip
+    (flip(h) = −h), so true convolution gives the negated cross-correlation: edges swap polarity.
 
-    Cross-correlation of the lecture image is [[−4, −3], [3, −8]] (see test_conv), so the true
+    Cross-correlation of this 4×4 image is [[−4, −3], [3, −8]] (see test_conv), so the true
     convolution is [[4, 3], [−3, 8]].
     """
     x = torch.tensor([[2.0, 0, 1, 3], [7, 1, 1, 0], [0, 2, 5, 0], [0, 5, 1, 4]])

@@ -29,6 +29,17 @@ def test_signals_and_kernels_are_1d_float64():
         ex.signal("noise")
 
 
+def test_the_chapter_example_is_the_default():
+    """Chapter 2's worked example, x = (1, …, 5) and h = (2, 1), under neutral names."""
+    assert ex.signal("ramp [1 … 5]").tolist() == [1, 2, 3, 4, 5]
+    assert ex.signal("ramp [1 … 8]").tolist() == list(range(1, 9))
+    assert ex.kernel("[2 1]").tolist() == [2, 1]
+    fig, ax = plt.subplots()
+    ex.render(ax, step=3)  # the defaults: the last of the four outputs
+    assert texts(ax, "y") == ["4", "7", "10", "13"]
+    plt.close(fig)
+
+
 def test_every_choice_draws_torch_conv1d_outputs():
     fig, ax = plt.subplots()
     combos = itertools.product(ex.SIGNALS, ex.KERNELS, PADDING_NAMES, ex.STRIDES)
@@ -49,7 +60,7 @@ def test_every_choice_draws_torch_conv1d_outputs():
 
 def test_step_past_the_end_shows_the_last_output():
     fig, ax = plt.subplots()
-    ex.render(ax, signal="lecture [1 … 5]", kernel="lecture [2 1]", step=9)
+    ex.render(ax, signal="ramp [1 … 5]", kernel="[2 1]", step=9)
     assert texts(ax, "y") == ["4", "7", "10", "13"]
     assert texts(ax, "message") == ["only 4 outputs: showing the last"]
     plt.close(fig)
@@ -62,7 +73,7 @@ def test_live_explorer_has_the_five_controls():
     assert isinstance(box, ipywidgets.VBox)
     controls = box.children[0].children
     assert [c.description for c in controls] == ["signal", "kernel", "padding", "stride", "step"]
-    assert controls[4].options[-1] == len(ex.signal("ramp")) + 5 - 1 - 1
+    assert controls[4].options[-1] == len(ex.signal("ramp [1 … 8]")) + 5 - 1 - 1
 
 
 def test_static_grid_shows_one_panel_per_padding():

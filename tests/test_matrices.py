@@ -93,8 +93,8 @@ def test_circulant_errors(h, n, exc, words):
 
 # --- shift_matrix -------------------------------------------------------------------------
 
-def test_shift_hand_case_matches_slides():
-    # The slide's S: y_0 = x_3, y_1 = x_0, … (one place to the right, wrapping).
+def test_shift_hand_case():
+    # S for n = 4: y_0 = x_3, y_1 = x_0, … (one place to the right, wrapping).
     s = shift_matrix(4)
     expected = torch.tensor([
         [0.0, 0.0, 0.0, 1.0],

@@ -1,5 +1,5 @@
-"""toeplitz_matrix: T @ x equals the convolution, the matrix has the Toeplitz structure the
-lecture draws, zero padding is folded into it, and oversized matrices are refused."""
+"""toeplitz_matrix: T @ x equals the convolution, the matrix has the Toeplitz structure
+chapter 3 draws, zero padding is folded into it, and oversized matrices are refused."""
 
 import pytest
 import torch
@@ -100,7 +100,7 @@ def test_matrix_is_differentiable_in_the_weight():
 
 
 def test_sparsity_grows_with_the_input():
-    """The lecture's point: for n ≫ m the matrix is almost all zeros (m nonzeros per row)."""
+    """Chapter 3's point: for n ≫ m the matrix is almost all zeros (m nonzeros per row)."""
     T = toeplitz_matrix(torch.ones(3), 100)
     assert T.count_nonzero() == 3 * 98
     assert T.count_nonzero() / T.numel() < 0.04

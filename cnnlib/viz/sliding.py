@@ -1,4 +1,4 @@
-"""Slide, multiply, sum, drawn: the steps of a 1D convolution as rows of cells (chapter 2).
+"""Shift, multiply, sum, drawn: the steps of a 1D convolution as rows of cells (chapter 2).
 
 :func:`cnnlib.sliding.conv1d_steps` computes what each step shows; here
 

@@ -1,4 +1,4 @@
-"""Explorer of chapter 2: watch a 1D convolution slide, multiply and sum.
+"""Explorer of chapter 2: watch a 1D convolution shift, multiply and sum.
 
 Choose a signal, a kernel, the padding (``"valid"``, ``"same"``, ``"full"``) and the stride,
 then step through the outputs: each picture is :func:`cnnlib.sliding.draw_step` — the padded
@@ -38,8 +38,8 @@ def _stock_days() -> list[float]:
 
 #: name → a function giving the signal (short, so every number fits in its cell).
 SIGNALS = {
-    "lecture [1 … 5]": lambda: [1.0, 2, 3, 4, 5],
-    "ramp": lambda: [float(v) for v in range(1, 9)],
+    "ramp [1 … 5]": lambda: [1.0, 2, 3, 4, 5],
+    "ramp [1 … 8]": lambda: [float(v) for v in range(1, 9)],
     "spike": lambda: [0.0, 0, 0, 1, 0, 0, 0, 0],
     "edge": lambda: [0.0, 0, 0, 0, 1, 1, 1, 1],
     "stock, 8 days ($)": _stock_days,
@@ -47,7 +47,7 @@ SIGNALS = {
 
 #: name → a function giving the kernel.
 KERNELS = {
-    "lecture [2 1]": lambda: [2.0, 1],
+    "[2 1]": lambda: [2.0, 1],
     "average [1 1 1]/3": lambda: [1 / 3] * 3,
     "difference [-1 1]": lambda: [-1.0, 1],
     "asymmetric [1 2 3]": lambda: [1.0, 2, 3],
@@ -86,9 +86,9 @@ def _max_steps() -> int:
     return longest_x + longest_h - 1  # "full" padding, stride 1
 
 
-def render(ax, signal: str = "lecture [1 … 5]", kernel: str = "lecture [2 1]",
+def render(ax, signal: str = "ramp [1 … 5]", kernel: str = "[2 1]",
            padding: str = "valid", stride: int = 1, step: int = 0) -> None:
-    """Draw output ``step`` of ``signal`` ⋆ ``kernel`` into ``ax`` (the explorer's picture).
+    """Draw output ``step`` of ``kernel`` ⋆ ``signal`` into ``ax`` (the explorer's picture).
 
     A ``step`` past the last output shows the last one (the number of outputs depends on the
     other controls); a combination PyTorch refuses (``"same"`` with stride > 1) is explained
@@ -130,7 +130,7 @@ def conv1d_explorer(*, sweep: str = "padding", sweep_values=None, static: str = 
                     static=static, ncols=ncols, panel_size=(7.0, 2.6), force_static=force_static)
 
 
-def slide_animation(signal: str = "lecture [1 … 5]", kernel: str = "lecture [2 1]",
+def slide_animation(signal: str = "ramp [1 … 5]", kernel: str = "[2 1]",
                     padding: str = "valid", stride: int = 1, *,
                     force_static: bool | None = None):
     """Every step of one convolution: a step slider when live, an HTML animation when static."""
