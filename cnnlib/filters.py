@@ -8,15 +8,18 @@ Every kernel is a float32 tensor of shape ``(kh, kw)``, meant for **cross-correl
 Sign convention of the derivative filters. Image coordinates: ``x`` grows to the right
 (columns), ``y`` grows downwards (rows). Each derivative kernel gives a **positive** response
 where the intensity increases in its direction: ``SOBEL_X`` on a dark-left / bright-right
-edge is positive. The lecture slides write the same filters for *true* convolution
-(``f ⊗ h``, kernel flipped), e.g. Sobel-x as ``[[1, 0, −1], [2, 0, −2], [1, 0, −1]]``; the
-kernels here are those rotated by 180°, which is what cross-correlation needs to compute the
-same derivative.
+edge is positive. ``SOBEL_X`` differentiates across the columns, so it responds to
+**vertical** edges (a change from left to right); ``SOBEL_Y`` differentiates down the rows and
+responds to **horizontal** edges. Many image-processing texts write these filters for *true*
+convolution (``h ∗ x``, kernel flipped), e.g. Sobel-x as ``[[1, 0, −1], [2, 0, −2],
+[1, 0, −1]]``; the kernels here are those rotated by 180°, which is what cross-correlation
+(``h ⋆ x``) needs to compute the same derivative.
 
-Laplacian convention (as on the slides): ``LAPLACIAN_4`` and ``LAPLACIAN_8`` have a positive
-centre — they are the *negative* of the discrete Laplacian ∇², a high-pass filter that is
-positive on a bright dot. Sharpening follows the slides:
-``sharpened = (A − 1)·original + high-pass``, see :func:`sharpen`.
+Laplacian convention: ``LAPLACIAN_4`` and ``LAPLACIAN_8`` have a positive centre. They are the
+*negative* of the discrete Laplacian ∇² (whose 4-neighbour stencil is
+``[[0, 1, 0], [1, −4, 1], [0, 1, 0]]``): a high-pass filter that is positive on a bright dot
+and equals ``−6`` on ``f = x² + 2y²`` (∇²f = 6). Sharpening adds a multiple of the image to
+this high-pass: ``sharpened = (A − 1)·original + high-pass``, see :func:`sharpen`.
 
 The module-level tensors are shared: ``.clone()`` one before changing it in place.
 """
@@ -176,11 +179,11 @@ GAUSSIAN_5 = _outer(*SEPARABLE_PARTS["gaussian_5"])
 
 # --- first derivatives (each sums to 0) ------------------------------------------------------
 
-#: ``[1, 2, 1] ⊗ [−1, 0, 1] = [[−1, 0, 1], [−2, 0, 2], [−1, 0, 1]]``: ∂/∂x, positive for
-#: intensity increasing to the right.
+#: ``[1, 2, 1] ⊗ [−1, 0, 1] = [[−1, 0, 1], [−2, 0, 2], [−1, 0, 1]]``: ∂/∂x (across the
+#: columns), positive for intensity increasing to the right; it responds to vertical edges.
 SOBEL_X = _outer(*SEPARABLE_PARTS["sobel_x"])
-#: ``[−1, 0, 1] ⊗ [1, 2, 1] = [[−1, −2, −1], [0, 0, 0], [1, 2, 1]]``: ∂/∂y, positive for
-#: intensity increasing downwards.
+#: ``[−1, 0, 1] ⊗ [1, 2, 1] = [[−1, −2, −1], [0, 0, 0], [1, 2, 1]]``: ∂/∂y (down the
+#: rows), positive for intensity increasing downwards; it responds to horizontal edges.
 SOBEL_Y = _outer(*SEPARABLE_PARTS["sobel_y"])
 #: Diagonal Sobel, positive for intensity increasing towards the bottom right (↘). Not
 #: separable (rank 2).
@@ -203,7 +206,7 @@ LAPLACIAN_8 = _mat([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]])
 
 def sharpen(a: float = 2.0, neighbours: int = 4, *, dtype: torch.dtype = _F32,
             device: torch.device | str | None = None) -> torch.Tensor:
-    """The slides' sharpening filter: ``(A − 1)·identity + Laplacian`` (high-pass).
+    """A sharpening filter: ``(A − 1)·identity + LAPLACIAN_4`` (or ``_8``), a high-pass (−∇²).
 
     ``sharpened image = (A − 1)·original + high-pass filtered image``, the high-pass being
     :data:`LAPLACIAN_4` or :data:`LAPLACIAN_8`:

@@ -16,7 +16,9 @@ gradient flows back to the input like any other indexing.
 :func:`resolve_padding` turns the ``padding`` argument of a convolution (an int, a tuple,
 ``"valid"`` or ``"same"``) into explicit ``(before, after)`` pairs, with PyTorch's rule for
 ``"same"``: the total ``d(k − 1)`` is split as ``before = total // 2`` and
-``after = total − before``, so an odd total puts the extra sample on the right/bottom.
+``after = total − before``, so an odd total puts the extra sample on the right/bottom. For an
+even kernel (``d = 1``) no symmetric padding keeps the size: ``p = k/2`` on both sides gives
+``n + 1`` outputs, ``same_padding(k)`` pads ``(k/2 − 1, k/2)``.
 """
 
 from __future__ import annotations

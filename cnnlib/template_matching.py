@@ -1,21 +1,21 @@
 """Template matching: find a small patch in an image with one convolution (and two more).
 
-Sliding a template ``t`` (``h×w``) over an image ``x`` and summing products is a
-cross-correlation, ``conv2d(x, t)``. Its maximum is *not* where the image looks most like the
-template: a window scores ``Σ x·t``, which grows with the window's brightness and contrast, so a
-bright region beats the true match. **Normalised cross-correlation** (NCC) divides that out. For
-the window ``x_ab`` whose top-left corner is ``(a, b)``:
+Sweeping a template ``t`` (``h×w``) over an image ``x`` and summing products is a
+cross-correlation, ``t ⋆ x = conv2d(x, t)``. Its maximum is *not* where the image looks most
+like the template: a window scores ``Σ x·t``, which grows with the window's brightness and
+contrast, so a bright region beats the true match. **Normalised cross-correlation** (NCC)
+divides that out. For the window ``x_ij`` whose top-left corner is ``(i, j)``:
 
-    NCC[a, b] = Σ (x_ab − mean x_ab)(t − mean t) / (‖x_ab − mean x_ab‖ · ‖t − mean t‖)
+    NCC[i, j] = Σ (x_ij − mean x_ij)(t − mean t) / (‖x_ij − mean x_ij‖ · ‖t − mean t‖)
 
 the cosine between the mean-removed window and the mean-removed template, in ``[−1, 1]``, and
 ``1`` exactly where the window is an affine copy ``α·t + β`` (``α > 0``) of the template. It
 needs three convolutions:
 
 - the template made zero-mean and unit-norm, ``t̂ = (t − mean t)/‖t − mean t‖``; since
-  ``Σ t̂ = 0``, ``conv2d(x, t̂)`` already equals ``Σ (x_ab − mean x_ab) t̂`` (the numerator);
+  ``Σ t̂ = 0``, ``conv2d(x, t̂)`` already equals ``Σ (x_ij − mean x_ij) t̂`` (the numerator);
 - the local sums ``S₁ = conv2d(x, 1)`` and ``S₂ = conv2d(x², 1)`` with an all-ones ``h×w``
-  kernel give each window's norm, ``‖x_ab − mean x_ab‖² = S₂ − S₁²/(h·w)``.
+  kernel give each window's norm, ``‖x_ij − mean x_ij‖² = S₂ − S₁²/(h·w)``.
 
 Windows with no variation (a flat region) have no defined NCC; they score 0. The sums are
 taken in float64, so ``S₂ − S₁²/n`` does not lose the digits float32 would.
@@ -62,10 +62,10 @@ def normalize_template(template: torch.Tensor) -> torch.Tensor:
 
 
 def cross_correlation_scores(image: torch.Tensor, template: torch.Tensor) -> torch.Tensor:
-    """Plain (unnormalised) matching scores ``Σ x_ab · t``: ``conv2d(x, t)``.
+    """Plain (unnormalised) matching scores ``Σ x_ij · t``: ``conv2d(x, t)``.
 
-    ``image: (H, W)``, ``template: (h, w)`` → ``(H − h + 1, W − w + 1)``; entry ``(a, b)`` is the
-    score of the window with top-left corner ``(a, b)``.
+    ``image: (H, W)``, ``template: (h, w)`` → ``(H − h + 1, W − w + 1)``; entry ``(i, j)`` is the
+    score of the window with top-left corner ``(i, j)``.
     """
     _check(image, template)
     return conv2d(image[None, None], template[None, None])[0, 0]

@@ -110,3 +110,36 @@ def test_errors_speak_to_the_student():
     with pytest.raises(ValueError, match="unknown controls"):
         fx.render(ax, kernel="identity", image=torch.rand(5, 5), w33=1.0)
     plt.close(fig)
+
+
+def test_signed_display_limit_is_the_95th_percentile_so_edges_saturate():
+    response = torch.linspace(-1.0, 1.0, 201)  # |response| = 0, 0.01, 0.01, …, 1, 1
+    limit = fx.display_limit(response)
+    assert limit == pytest.approx(0.95) and fx.SIGNED_QUANTILE == 0.95
+    scaled = fx.scale_signed(response)
+    assert scaled.shape == response.shape and scaled.abs().max() == 1
+    assert (scaled.abs() == 1).float().mean() >= 0.05  # the strongest 5 % saturate
+    torch.testing.assert_close(scaled[90:111], response[90:111] / limit)  # linear inside
+    assert torch.equal(fx.scale_signed(-response), -scaled)  # the sign is kept
+    assert fx.display_limit(torch.zeros(4, 4)) == 1.0  # a blank response: valid limits
+
+
+def test_photo_edges_are_drawn_strongly_not_nearly_white():
+    photo = fx.small_photo(4)
+    fig, ax = plt.subplots()
+    for name in ("sobel_x", "laplacian_4"):
+        ax.clear()
+        fx.render(ax, kernel=name, image=photo)
+        shown = ax.images[0]
+        vmin, vmax = shown.get_clim()
+        response = torch.as_tensor(shown.get_array().data)
+        assert vmin == -vmax == -fx.display_limit(response)
+        assert (response.abs() >= vmax).float().mean() >= 0.05  # edges reach full colour
+    plt.close(fig)
+
+
+def test_display_limit_errors():
+    with pytest.raises(ValueError, match="quantile must be a number in"):
+        fx.display_limit(torch.rand(3), quantile=0)
+    with pytest.raises(ValueError, match="response must be a non-empty tensor"):
+        fx.display_limit(torch.zeros(0))

@@ -47,7 +47,7 @@ HAND_VALUES = {
     "box_3": torch.full((3, 3), 1 / 9),
     "box_5": torch.full((5, 5), 1 / 25),
     "gaussian_3": t([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16,
-    # the slides print 1/246 once and 1/256 once; the entries sum to 16·16 = 256
+    # the integer entries sum to 16·16 = 256 (not 246): the factor is 1/256
     "gaussian_5": t([[1, 4, 6, 4, 1], [4, 16, 24, 16, 4], [6, 24, 36, 24, 6],
                      [4, 16, 24, 16, 4], [1, 4, 6, 4, 1]]) / 256,
     "sobel_x": t([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]),
@@ -164,12 +164,22 @@ def test_sobel_x_on_left_dark_right_bright_step():
     assert torch.equal(xcorr(image, SOBEL_Y), torch.zeros(3, 4))
 
 
-def test_slide_kernels_are_ours_under_true_convolution():
-    # The slides' Sobel-x is for f ⊗ h (true convolution): it is our kernel rotated by 180°.
-    slide_sobel_x = t([[1, 0, -1], [2, 0, -2], [1, 0, -1]])
-    slide_sobel_y = t([[1, 2, 1], [0, 0, 0], [-1, -2, -1]])
-    assert torch.equal(slide_sobel_x.flip(0, 1), SOBEL_X)
-    assert torch.equal(slide_sobel_y.flip(0, 1), SOBEL_Y)
+def test_sobel_x_marks_vertical_edges_and_sobel_y_horizontal_ones():
+    vertical_edge = torch.zeros(6, 6)
+    vertical_edge[:, 3:] = 1.0  # a vertical line separates dark (left) from bright (right)
+    horizontal_edge = vertical_edge.T.contiguous()  # dark above, bright below
+    assert xcorr(vertical_edge, SOBEL_X).abs().max() == 4
+    assert xcorr(vertical_edge, SOBEL_Y).abs().max() == 0
+    assert xcorr(horizontal_edge, SOBEL_Y).abs().max() == 4
+    assert xcorr(horizontal_edge, SOBEL_X).abs().max() == 0
+
+
+def test_textbook_kernels_are_ours_under_true_convolution():
+    # Texts that write Sobel-x for h ∗ x (true convolution) print our kernel rotated by 180°.
+    textbook_sobel_x = t([[1, 0, -1], [2, 0, -2], [1, 0, -1]])
+    textbook_sobel_y = t([[1, 2, 1], [0, 0, 0], [-1, -2, -1]])
+    assert torch.equal(textbook_sobel_x.flip(0, 1), SOBEL_X)
+    assert torch.equal(textbook_sobel_y.flip(0, 1), SOBEL_Y)
     assert torch.equal(t([[2, 1, 0], [1, 0, -1], [0, -1, -2]]).flip(0, 1), SOBEL_D1)
     assert torch.equal(t([[0, 1, 2], [-1, 0, 1], [-2, -1, 0]]).flip(0, 1), SOBEL_D2)
 
@@ -187,7 +197,7 @@ def test_laplacian_is_minus_the_second_derivative():
 
 # --- sharpen -------------------------------------------------------------------------------
 
-def test_sharpen_matches_the_slides():
+def test_sharpen_hand_values():
     assert torch.equal(sharpen(2.0), t([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]))
     assert torch.equal(sharpen(2.0, neighbours=8), t([[-1, -1, -1], [-1, 9, -1],
                                                       [-1, -1, -1]]))

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cnnlib.conv import conv2d
 from cnnlib.padding import pad, resolve_padding, same_padding
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest.py
@@ -77,6 +78,25 @@ def test_same_padding_matches_torch(k, d, n):
     assert torch.equal(y, F.conv1d(F.pad(x, (left, right)), h, dilation=d))
     assert left + right == d * (k - 1)
 
+
+
+@given(kh=st.integers(1, 6), kw=st.integers(1, 6), h=st.integers(6, 9), w=st.integers(6, 9))
+def test_same_padding_2d_is_lopsided_for_even_kernels(kh, kw, h, w):
+    """Top/left get ⌊(k−1)/2⌋, bottom/right the rest; a symmetric ⌊k/2⌋ gives n + 1 for even k."""
+    x = torch.randn(1, 1, h, w, dtype=torch.float64)
+    weight = torch.zeros(1, 1, kh, kw, dtype=torch.float64)
+    weight[0, 0, 0, 0] = 1  # impulse at the top-left: y[i, j] = padded x[i, j]
+    (top, bottom), (left, right) = resolve_padding("same", (kh, kw), (1, 1), (1, 1))
+    assert (top, left) == ((kh - 1) // 2, (kw - 1) // 2)
+    assert (top + bottom, left + right) == (kh - 1, kw - 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = F.conv2d(x, weight, padding="same")
+    y = conv2d(x, weight, padding="same")
+    assert y.shape == x.shape and torch.equal(y, expected)
+    assert torch.equal(y, F.conv2d(F.pad(x, (left, right, top, bottom)), weight))
+    symmetric = F.conv2d(x, weight, padding=(kh // 2, kw // 2))
+    assert symmetric.shape[-2:] == (h + 1 - kh % 2, w + 1 - kw % 2)
 
 def test_resolve_padding_forms():
     k, d, s = (3, 4), (1, 2), (1, 1)

@@ -7,13 +7,19 @@ photo's border does not light up as a false edge. ``"sobel magnitude"`` is the o
 not a single kernel: ``√(Sobel_x² + Sobel_y²)``, the gradient's length.
 
 Colours: a kernel whose weights sum to 0 (derivatives, Laplacians) answers with both signs and
-is shown on a diverging map centred on 0 (red positive, blue negative); smoothing and sharpening
-kernels keep the brightness and are shown in grey on ``[0, 1]`` (the sharpened values outside
-are clipped for display only). The kernel's weights are drawn in the corner of each picture.
+is shown on a diverging map with symmetric limits ``±L`` (red positive, white 0, blue negative).
+A photo is flat almost everywhere, so ``L`` is the 95th percentile of ``|response|``
+(:data:`SIGNED_QUANTILE`, :func:`display_limit`), not its maximum: the strongest 5 % of the
+pixels saturate and the edges stand out instead of fading to white. The gradient magnitude is
+drawn in grey on ``[0, L]`` with the same rule. Smoothing and sharpening kernels keep the
+brightness and are shown in grey on ``[0, 1]`` (the sharpened values outside are clipped for
+display only). The kernel's weights are drawn in the corner of each picture.
 
 - :func:`filter_explorer`: live controls; on the static site, small multiples over the named
   kernels.
 - :func:`kernel`, :func:`apply_filter`, :func:`render`: the pieces, usable on their own.
+- :func:`display_limit`, :func:`scale_signed`: the display scale of a signed response, for
+  figures drawn with :func:`cnnlib.viz.show_images`.
 """
 
 from __future__ import annotations
@@ -26,8 +32,9 @@ from ...conv import conv2d
 from ...filters import FILTERS, SOBEL_X, SOBEL_Y, sharpen
 from ..widgets import explorer
 
-__all__ = ["A_VALUES", "CUSTOM", "MAGNITUDE", "NAMES", "WEIGHT_VALUES", "apply_filter",
-           "filter_explorer", "kernel", "render", "small_photo"]
+__all__ = ["A_VALUES", "CUSTOM", "MAGNITUDE", "NAMES", "SIGNED_QUANTILE", "WEIGHT_VALUES",
+           "apply_filter", "display_limit", "filter_explorer", "kernel", "render",
+           "scale_signed", "small_photo"]
 
 #: The derived entry: the length of the Sobel gradient.
 MAGNITUDE = "sobel magnitude"
@@ -43,6 +50,32 @@ A_VALUES = (1.0, 1.5, 2.0, 3.0, 5.0)
 #: The values each custom weight can take.
 WEIGHT_VALUES = (-4.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 4.0)
 _WEIGHT_NAMES = tuple(f"w{i}{j}" for i in range(3) for j in range(3))
+#: Quantile of ``|response|`` used as the display limit of filter responses.
+SIGNED_QUANTILE = 0.95
+
+
+def display_limit(response: torch.Tensor, quantile: float = SIGNED_QUANTILE) -> float:
+    """The colour limit ``L`` for a filter response: the ``quantile`` of ``|response|``.
+
+    A signed response is drawn on ``[−L, L]``, a magnitude on ``[0, L]``. Returns 1.0 when the
+    quantile is 0 (a response that is 0 almost everywhere), so the limits stay valid.
+    """
+    if not isinstance(response, torch.Tensor) or response.numel() == 0:
+        raise ValueError("response must be a non-empty tensor")
+    if not isinstance(quantile, (int, float)) or isinstance(quantile, bool) or not (
+            0 < quantile <= 1):
+        raise ValueError(f"quantile must be a number in (0, 1], got {quantile!r}")
+    flat = response.detach().abs().flatten().to("cpu", torch.float64)
+    return float(torch.quantile(flat, float(quantile))) or 1.0
+
+
+def scale_signed(response: torch.Tensor, quantile: float = SIGNED_QUANTILE) -> torch.Tensor:
+    """``response / L`` clipped to ``[−1, 1]``, ``L = display_limit(response, quantile)``.
+
+    Same shape as ``response``. Drawn with ``show_images(..., symmetric=True)`` (limits ±1),
+    a diverging map with white at 0; works for a magnitude too (then in ``[0, 1]``).
+    """
+    return (response / display_limit(response, quantile)).clamp(-1, 1)
 
 
 @functools.cache
@@ -127,10 +160,10 @@ def render(ax, kernel: str = "identity", A: float = 2.0, image: torch.Tensor | N
     k = None if kernel == MAGNITUDE else _kernel(kernel, A, w)
     y = apply_filter(image, kernel, A, w).detach().to("cpu", torch.float32)
     if _is_zero_sum(kernel, k):
-        vmax = float(torch.quantile(y.abs().flatten(), 0.995)) or 1.0
+        vmax = display_limit(y)
         ax.imshow(y.numpy(), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
     elif kernel == MAGNITUDE:
-        ax.imshow(y.numpy(), cmap="gray", vmin=0, vmax=float(torch.quantile(y.flatten(), 0.995)))
+        ax.imshow(y.numpy(), cmap="gray", vmin=0, vmax=display_limit(y))
     else:
         ax.imshow(y.numpy(), cmap="gray", vmin=0, vmax=1)
     ax.set_xticks([])
