@@ -6,8 +6,9 @@ equal to ``torch.nn.functional`` by the test suite. Modules, one concept each:
 - ``conv``: ``conv1d``/``conv2d`` with ``method="loop" | "toeplitz" | "im2col" | "fft"``,
   built on ``loop_conv``, ``toeplitz``, ``im2col``, ``fft_conv`` and ``padding``
 - ``convolve``: the true (flipped) convolution, next to the cross-correlation
-- ``sliding``: the slide–multiply–sum steps of a 1D convolution, one at a time
+- ``sliding``: the shift–multiply–sum steps of a 1D convolution, one at a time
 - ``transposed``: transposed convolution as the adjoint of the convolution
+- ``backprop``: a convolution's gradients, from transposed convolution and correlation
 - ``pooling``: max, average and Lp pooling
 - ``matrices``: circulant, shift and DFT matrices; impulse responses
 - ``arithmetic``, ``receptive_field``, ``counting``, ``network_costs``: output sizes,
@@ -37,6 +38,7 @@ __version__ = "0.1.0"
 
 from . import filters
 from .arithmetic import conv_output_size, conv_transpose_output_size, pool_output_size
+from .backprop import conv1d_backward, conv2d_backward
 from .conv import conv1d, conv2d
 from .convolve import convolve1d, convolve2d
 from .counting import count_flops, count_macs, count_parameters, layer_summary
@@ -88,7 +90,9 @@ __all__ = [
     "circulant_matrix",
     "circular_flip",
     "conv1d",
+    "conv1d_backward",
     "conv2d",
+    "conv2d_backward",
     "conv_output_size",
     "conv_transpose1d",
     "conv_transpose2d",

@@ -21,6 +21,23 @@ padding pushes the first window off the image and ends in ``.5`` for even kernel
 Example: two 3×3 convolutions see 5×5 pixels, three see 7×7 (the VGG argument: the same
 receptive field as one 7×7 layer with 27 instead of 49 weights per channel pair).
 
+Gridding. ``r`` counts the pixels from the first to the last input an output depends on, but
+a stack of dilated layers may skip some in between. With stride 1, tap ``t_l ∈ {0, …, k_l − 1}``
+of layer ``l`` moves ``t_l·d_l`` pixels, so one output reads exactly the offsets
+``Σ_l t_l·d_l`` (0-based, from the first pixel of its field; :func:`reachable_offsets`
+enumerates them, :func:`gridding_holes` lists the rest). Sort the layers with ``k ≥ 2`` by
+dilation and let ``R_i = 1 + Σ_{l ≤ i} (k_l − 1)·d_l`` be the receptive field of the first
+``i``. The field has no holes **exactly when every dilation is at most the receptive field
+of the layers before it**, ``d_{i+1} ≤ R_i`` (so ``d_1 = 1``) — :func:`fills_receptive_field`:
+
+- enough: if the first ``i`` layers read all of ``0 … R_i − 1``, the next layer lays
+  ``k_{i+1}`` copies of that run ``d_{i+1} ≤ R_i`` apart, which leaves no gap;
+- needed: if ``d_{i+1} > R_i`` first fails, the offset ``R_i`` is a hole — the first ``i``
+  layers reach at most ``R_i − 1``, and any other tap adds at least ``d_{i+1} > R_i``.
+
+For 3×3 layers (``k − 1 = 2``): dilations ``1, 2, 4, 8`` pass (2 ≤ 3, 4 ≤ 7, 8 ≤ 15),
+``1, 4`` fail (4 > 3) and miss the offsets 3 and 7 of 0 … 10 (±2 from the centre).
+
 :func:`empirical_receptive_field` measures the same thing with autograd: the inputs whose
 gradient is non-zero for one output unit.
 """
@@ -32,7 +49,7 @@ from dataclasses import dataclass, fields
 
 from torch import nn
 
-from ._validate import check_non_negative_tuple, check_positive_tuple
+from ._validate import check_non_negative_tuple, check_positive_int, check_positive_tuple
 from .counting import _ACTIVATIONS, _format_table, _markdown_table
 from .receptive_field_measured import (  # re-exported: measured beside the formula
     EmpiricalReceptiveField,
@@ -45,6 +62,9 @@ __all__ = [
     "ReceptiveField",
     "ReceptiveFieldTable",
     "empirical_receptive_field",
+    "fills_receptive_field",
+    "gridding_holes",
+    "reachable_offsets",
     "receptive_field",
 ]
 
@@ -275,3 +295,71 @@ def receptive_field(layers) -> ReceptiveFieldTable:
         table.append(ReceptiveField(index, layer.name, out(k), out(s), out(p), out(d),
                                     out(r), out(j), out(start)))
     return table
+
+
+# --- gridding: which pixels of the receptive field a dilated stack reads ----------------------
+
+def _dilated_stack(dilations, kernel_size) -> list[tuple[int, int]]:
+    """Validated ``(k, d)`` pairs, one per layer; ``kernel_size``: an int or one per layer."""
+    if isinstance(dilations, (str, bytes)) or not isinstance(dilations, Sequence):
+        raise TypeError(f"dilations must be a sequence of positive ints (one per layer), got "
+                        f"{type(dilations).__name__}")
+    if not dilations:
+        raise ValueError("dilations must hold at least one layer's dilation, got an empty "
+                         "sequence")
+    ds = [check_positive_int(f"dilations[{i}]", d) for i, d in enumerate(dilations)]
+    if isinstance(kernel_size, Sequence) and not isinstance(kernel_size, (str, bytes)):
+        if len(kernel_size) != len(ds):
+            raise ValueError(f"kernel_size must be an int or one int per layer: "
+                             f"{len(kernel_size)} kernel sizes for {len(ds)} dilations")
+        ks = [check_positive_int(f"kernel_size[{i}]", k) for i, k in enumerate(kernel_size)]
+    else:
+        ks = [check_positive_int("kernel_size", kernel_size)] * len(ds)
+    return list(zip(ks, ds, strict=True))
+
+
+def reachable_offsets(dilations, kernel_size=3) -> list[int]:
+    """The input offsets one output of a stride-1 stack reads, in increasing order.
+
+    Layer ``l`` has kernel size ``k_l`` and dilation ``d_l``; the offsets are all sums
+    ``Σ_l t_l·d_l`` with ``t_l ∈ {0, …, k_l − 1}``, counted from the first pixel of the
+    receptive field (so they lie in ``0 … R − 1``, ``R = 1 + Σ_l (k_l − 1)·d_l``). For odd
+    kernels, subtract ``(R − 1)/2`` for offsets from the centre. One dimension; a square
+    kernel reads the grid of (row offset, column offset) pairs.
+
+    >>> reachable_offsets([1, 4])
+    [0, 1, 2, 4, 5, 6, 8, 9, 10]
+    """
+    reached = {0}
+    for k, d in _dilated_stack(dilations, kernel_size):
+        reached = {r + t * d for r in reached for t in range(k)}
+    return sorted(reached)
+
+
+def gridding_holes(dilations, kernel_size=3) -> list[int]:
+    """The offsets in ``0 … R − 1`` that :func:`reachable_offsets` misses (empty: no holes).
+
+    >>> gridding_holes([2, 2, 2])  # only even offsets: every odd one is a hole
+    [1, 3, 5, 7, 9, 11]
+    """
+    stack = _dilated_stack(dilations, kernel_size)
+    size = 1 + sum((k - 1) * d for k, d in stack)
+    return sorted(set(range(size)) - set(reachable_offsets(dilations, kernel_size)))
+
+
+def fills_receptive_field(dilations, kernel_size=3) -> bool:
+    """Whether a stride-1 stack reads every pixel of its receptive field, by the rule (no
+    enumeration): sorted by dilation, each layer with ``k ≥ 2`` has ``d ≤ R`` of the layers
+    before it, ``R = 1 + Σ (k − 1)·d`` (module docstring: the rule is exact).
+
+    >>> fills_receptive_field([1, 2, 4, 8]), fills_receptive_field([1, 4])
+    (True, False)
+    """
+    size = 1
+    for k, d in sorted(_dilated_stack(dilations, kernel_size), key=lambda layer: layer[1]):
+        if k == 1:
+            continue  # one tap: it moves nothing
+        if d > size:
+            return False
+        size += (k - 1) * d
+    return True

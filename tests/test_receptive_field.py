@@ -13,6 +13,9 @@ from cnnlib.receptive_field import (
     ReceptiveField,
     ReceptiveFieldTable,
     empirical_receptive_field,
+    fills_receptive_field,
+    gridding_holes,
+    reachable_offsets,
     receptive_field,
 )
 
@@ -293,3 +296,68 @@ class Constant(nn.Module):
 def test_empirical_error_when_output_ignores_input():
     with pytest.raises(ValueError, match="does not depend on the input"):
         empirical_receptive_field(Constant(), (1, 1, 8))
+
+
+# --- gridding: holes in the receptive field of a dilated stack ------------------------------
+
+
+def test_gridding_hand_cases():
+    # 3×3 layers: offsets Σ t_l·d_l, t_l ∈ {0, 1, 2}
+    assert reachable_offsets([1, 4]) == [0, 1, 2, 4, 5, 6, 8, 9, 10]
+    assert gridding_holes([1, 4]) == [3, 7]  # ±2 from the centre 5
+    assert gridding_holes([2, 2, 2]) == [1, 3, 5, 7, 9, 11]
+    assert gridding_holes([2, 3]) == [1, 9]  # no common factor, still holes (±4)
+    assert gridding_holes([1, 2, 3]) == gridding_holes([1, 2, 4, 8]) == []
+    assert gridding_holes([1, 3]) == []  # 3 ≤ R = 3: just fits
+    assert gridding_holes([3, 1, 2]) == []  # the order of the layers does not matter
+    assert gridding_holes([5], kernel_size=1) == [] and reachable_offsets([5], 1) == [0]
+    assert gridding_holes([1, 3], kernel_size=[2, 2]) == [2]  # 3 > R = 2
+    assert reachable_offsets([1, 2], kernel_size=[2, 5]) == list(range(10))
+    assert [fills_receptive_field(d) for d in ([1, 2, 4, 8], [1, 4], [2, 2, 2], [1, 3])] == \
+        [True, False, False, True]
+    assert fills_receptive_field([1, 3], kernel_size=[2, 2]) is False
+    assert fills_receptive_field([7, 1], kernel_size=[1, 3]) is True  # k = 1 moves nothing
+
+
+@st.composite
+def dilated_stacks(draw):
+    layers = draw(st.integers(1, 5))
+    dilations = [draw(st.integers(1, 9)) for _ in range(layers)]
+    kernel = draw(st.one_of(st.integers(1, 5),
+                            st.lists(st.integers(1, 5), min_size=layers, max_size=layers)))
+    return dilations, kernel
+
+
+@given(dilated_stacks())
+def test_the_rule_is_exact(stack):
+    """d_{i+1} ≤ R_i (sorted by dilation) holds exactly when enumeration finds no hole."""
+    dilations, kernel = stack
+    holes = gridding_holes(dilations, kernel)
+    assert fills_receptive_field(dilations, kernel) == (not holes)
+    ks = kernel if isinstance(kernel, list) else [kernel] * len(dilations)
+    size = 1 + sum((k - 1) * d for k, d in zip(ks, dilations, strict=True))
+    assert sorted(holes + reachable_offsets(dilations, kernel)) == list(range(size))
+
+
+@pytest.mark.parametrize("dilations", [[2, 2, 2], [1, 4], [2, 3], [1, 2, 3], [1, 3, 3]])
+def test_holes_are_what_autograd_measures(dilations):
+    net = nn.Sequential(*[nn.Conv1d(1, 1, 3, dilation=d) for d in dilations])
+    measured = empirical_receptive_field(net, (1, 1, 40), output_index=0)
+    read = (measured.gradient > 0).nonzero().flatten().tolist()
+    assert read == reachable_offsets(dilations)
+
+
+@pytest.mark.parametrize(("args", "exc", "words"), [
+    (([],), ValueError, "at least one layer"),
+    (("12",), TypeError, "dilations must be a sequence"),
+    ((3,), TypeError, "dilations must be a sequence"),
+    (([1, 0],), ValueError, r"dilations\[1\] must be a positive int"),
+    (([1, 2.0],), TypeError, r"dilations\[1\] must be a positive int"),
+    (([1, 2], 0), ValueError, "kernel_size must be a positive int"),
+    (([1, 2], [3]), ValueError, "1 kernel sizes for 2 dilations"),
+    (([1, 2], [3, 0]), ValueError, r"kernel_size\[1\] must be a positive int"),
+])
+def test_gridding_errors(args, exc, words):
+    for f in (reachable_offsets, gridding_holes, fills_receptive_field):
+        with pytest.raises(exc, match=words):
+            f(*args)
