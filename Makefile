@@ -15,7 +15,7 @@ ifeq ($(origin CNNLIB_DATA), undefined)
 endif
 # Quiet the warnings pip prints for this machine's local package mirrors.
 PIP := $(BIN)/python -m pip --disable-pip-version-check
-NOTEBOOKS := chapters exercises
+NOTEBOOKS := chapters exercises reference
 # The browser test drives Debian's Chromium (Playwright's own browser download is not used).
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM

@@ -6,7 +6,7 @@ the kernel size, ``s`` the stride and ``d`` the dilation. Then
     o = ⌊(n + 2p − d(k − 1) − 1) / s⌋ + 1                      (convolution, pooling)
     o = (n − 1)s − 2p + d(k − 1) + output_padding + 1          (transposed convolution)
 
-With d = 1 the first is the lecture's ⌊(n + 2p − k)/s⌋ + 1. Texts that count padding in total
+With d = 1 the first is the familiar ⌊(n + 2p − k)/s⌋ + 1. Texts that count padding in total
 (P = 2p) write ⌊(n + P − k)/s⌋ + 1.
 
 :func:`conv_arithmetic` gives the geometry behind a conv-arithmetic picture (which padded
@@ -241,8 +241,8 @@ class ConvArithmetic:
         return canvas
 
     def direct_kernel(self, weight: torch.Tensor) -> torch.Tensor:
-        """The kernel the drawn (direct) convolution slides: ``weight`` itself, or in transposed
-        mode ``weight`` rotated by 180° (``(..., kh, kw)`` → same shape)."""
+        """The kernel the drawn (direct) convolution moves over the canvas: ``weight`` itself,
+        or in transposed mode ``weight`` rotated by 180° (``(..., kh, kw)`` → same shape)."""
         return torch.flip(weight, (-2, -1)) if self.transposed else weight
 
 

@@ -1,4 +1,4 @@
-"""Convolution by its definition: slide the filter, multiply, sum.
+"""Convolution by its definition: shift the filter, multiply, sum.
 
 For every output pixel ``(a, b)`` and every filter ``o``,
 

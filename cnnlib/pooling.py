@@ -1,6 +1,6 @@
 """Pooling: max, average and power-average (Lp) over sliding windows, as torch.nn.functional.
 
-Pooling slides a window over every channel plane separately (no weights, no mixing of
+Pooling moves a window over every channel plane separately (no weights, no mixing of
 channels) and replaces each window by one number: its maximum, its mean, or its Lp "norm"
 ``(Σ xᵖ)^(1/p)``. Shapes follow PyTorch: ``(N, C, L)`` / ``(C, L)`` in 1D and ``(N, C, H, W)``
 / ``(C, H, W)`` in 2D; the output has the same ``N`` and ``C``. Along each dimension

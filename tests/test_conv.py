@@ -1,5 +1,5 @@
 """conv1d/conv2d: every method equals torch.nn.functional on random arguments, plus the
-algebra (linearity, shift equivariance, gradients), the lecture's worked examples and one
+algebra (linearity, shift equivariance, gradients), the book's worked examples and one
 test per argument rule."""
 
 import pytest
@@ -225,21 +225,21 @@ def test_gradient_matches_torch_gradient(method):
 
 # --- worked examples -----------------------------------------------------------------------
 
-LECTURE_IMAGE = [[2, 0, 1, 3], [7, 1, 1, 0], [0, 2, 5, 0], [0, 5, 1, 4]]
-LECTURE_KERNEL = [[1, 1, 1], [0, 0, 0], [-1, -1, -1]]
+EXAMPLE_IMAGE = [[2, 0, 1, 3], [7, 1, 1, 0], [0, 2, 5, 0], [0, 5, 1, 4]]
+EXAMPLE_KERNEL = [[1, 1, 1], [0, 0, 0], [-1, -1, -1]]
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_lecture_example_2d(method):
-    """The deck's 4×4 image and horizontal-edge kernel (top row minus bottom row of each window).
+def test_worked_example_2d(method):
+    """Chapter 4's 4×4 image and horizontal-edge kernel (top row minus bottom row of each window).
 
     y[0,0] = (2 + 0 + 1) − (0 + 2 + 5) =  3 − 7  = −4
     y[0,1] = (0 + 1 + 3) − (2 + 5 + 0) =  4 − 7  = −3
     y[1,0] = (7 + 1 + 1) − (0 + 5 + 1) =  9 − 6  =  3
     y[1,1] = (1 + 1 + 0) − (5 + 1 + 4) =  2 − 10 = −8
     """
-    x = torch.tensor(LECTURE_IMAGE, dtype=torch.float64)[None, None]
-    h = torch.tensor(LECTURE_KERNEL, dtype=torch.float64)[None, None]
+    x = torch.tensor(EXAMPLE_IMAGE, dtype=torch.float64)[None, None]
+    h = torch.tensor(EXAMPLE_KERNEL, dtype=torch.float64)[None, None]
     expected = torch.tensor([[-4.0, -3.0], [3.0, -8.0]], dtype=torch.float64)
     torch.testing.assert_close(conv2d(x, h, method=method)[0, 0], expected)
 

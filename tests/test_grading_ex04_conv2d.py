@@ -20,10 +20,10 @@ from cnnlib.arithmetic import conv_output_size
 from cnnlib.conv import conv2d
 from cnnlib.equivariance import translate
 from cnnlib.grading import load_exercise
-from cnnlib.grading.exercises.ex04_conv2d import LECTURE_IMAGE, LECTURE_KERNEL
+from cnnlib.grading.exercises.ex04_conv2d import EXAMPLE_IMAGE, EXAMPLE_KERNEL
 
 POINTS = {"conv2d_single": 3.0, "conv2d_layer": 3.0, "conv_output_shape": 1.0,
-          "lecture_same": 1.0, "combine_kernels": 2.0, "shift_right_kernel": 1.0}
+          "example_same": 1.0, "combine_kernels": 2.0, "shift_right_kernel": 1.0}
 EX = load_exercise("04_conv2d")
 
 # Each replaces the body of one from-scratch solution with a call to what the question forbids.
@@ -97,14 +97,14 @@ def test_output_shape_reference_is_the_formula():
         assert case.expected == (conv_output_size(h, k, s, p, d), conv_output_size(w, k, s, p, d))
 
 
-def test_lecture_same_holds_the_valid_output_in_its_centre():
-    same = EX.question("lecture_same").reference()
+def test_example_same_holds_the_valid_output_in_its_centre():
+    same = EX.question("example_same").reference()
     assert same.shape == (4, 4) and same.dtype == torch.float32
-    assert same[1:3, 1:3].tolist() == [[-4, -3], [3, -8]]        # the slide's valid output
+    assert same[1:3, 1:3].tolist() == [[-4, -3], [3, -8]]        # the valid output of chapter 4
     assert same[0, 0] == 0 - (7 + 1)             # top-left: padding above, x[1, 0:2] below
     assert same[3, 3] == (5 + 0) - 0             # bottom-right: x[2, 2:4] above, padding below
-    assert torch.equal(LECTURE_KERNEL, torch.tensor([[1., 1, 1], [0, 0, 0], [-1, -1, -1]]))
-    assert LECTURE_IMAGE.shape == (4, 4)
+    assert torch.equal(EXAMPLE_KERNEL, torch.tensor([[1., 1, 1], [0, 0, 0], [-1, -1, -1]]))
+    assert EXAMPLE_IMAGE.shape == (4, 4)
 
 
 def test_combined_kernel_filters_like_the_two_in_a_row():
@@ -140,7 +140,7 @@ def graded(tmp_path_factory):
 
 def test_calling_what_a_question_forbids_scores_zero(graded):
     verdicts = verdicts_of(graded["cheat"])
-    # lecture_same is computed with conv2d_layer, which now calls a convolution: a value
+    # example_same is computed with conv2d_layer, which now calls a convolution: a value
     # question is not from scratch, so it keeps its point
     assert verdicts == {q: ("forbidden", 0.0) if q in CHEATS else ("ok", p)
                         for q, p in POINTS.items()}

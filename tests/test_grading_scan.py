@@ -338,8 +338,8 @@ def test_unfold_of_the_students_own_object_is_not_tensor_unfold(kind):
 
 
 def test_unfold_is_still_found_where_the_submission_defines_none_of_its_own():
-    other = "class Windows:\n    def slide(self, x):\n        return x\n"
-    body = "def f(x, h):\n    return Windows().slide(x).unfold(0, len(h), 1) @ h"
+    other = "class Windows:\n    def sweep(self, x):\n        return x\n"
+    body = "def f(x, h):\n    return Windows().sweep(x).unfold(0, len(h), 1) @ h"
     assert [v.api for v in violations(body, cells=[other])] == ["torch.Tensor.unfold"]
 
 

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SEED = 31_337
 SCRATCH_04 = ("conv2d_single", "conv2d_layer", "conv_output_shape", "combine_kernels")
 POINTS_04 = {"conv2d_single": 3.0, "conv2d_layer": 3.0, "conv_output_shape": 1.0,
-             "lecture_same": 1.0, "combine_kernels": 2.0, "shift_right_kernel": 1.0}
+             "example_same": 1.0, "combine_kernels": 2.0, "shift_right_kernel": 1.0}
 POINTS_02 = {"conv1d_valid": 3.0, "output_length": 1.0, "conv1d_general": 3.0,
              "true_convolution": 2.0, "moving_average": 1.0, "conv1d_params": 1.0}
 
@@ -147,7 +147,7 @@ ATTACKS_04 = {
         import importlib
         name = "cnnlib.grading.exer" + "cises.ex04_conv2d"
         module = importlib.import_module(name)
-        lecture_same = module.EXERCISE.question("lecture_same").reference()
+        example_same = module.EXERCISE.question("example_same").reference()
     """,
     # 9. ... or by reading the reference's file
     "reference_file": """
@@ -158,7 +158,7 @@ ATTACKS_04 = {
             if name.startswith("ex04"):
                 with open(os.path.join(folder, name)) as f:
                     text = f.read()
-        lecture_same = 1 if text else None
+        example_same = 1 if text else None
     """,
 }
 
@@ -166,7 +166,7 @@ EXPECTED_04 = {
     # the stubs stay stubs: every from-scratch answer is still missing, the values None
     "closure": {**dict.fromkeys(POINTS_04, "missing"), "conv2d_single": "forbidden"},
     # the notebook's own sandbox no longer answers: its questions time out
-    "replace_child": {**dict.fromkeys(POINTS_04, "missing"), "lecture_same": "timeout",
+    "replace_child": {**dict.fromkeys(POINTS_04, "missing"), "example_same": "timeout",
                       "shift_right_kernel": "timeout"},
     "thread_vf": {**dict.fromkeys(POINTS_04, "missing"), "conv2d_single": "forbidden"},
     "private_cnnlib": {**dict.fromkeys(POINTS_04, "missing"), "conv2d_single": "forbidden"},

@@ -1,14 +1,16 @@
-"""The repository's own rules: clean notebooks, a toc that matches the files, setup cells."""
+"""The repository's own rules: clean notebooks, a toc that matches the files, setup cells, and
+a book that never refers the reader to material they do not have."""
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK_DIRS = ("chapters", "exercises")
+NOTEBOOK_DIRS = ("chapters", "exercises", "reference")
 NOTEBOOKS = sorted(p for d in NOTEBOOK_DIRS for p in (ROOT / d).rglob("*.ipynb")
                    if ".ipynb_checkpoints" not in p.parts)
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
@@ -65,10 +67,9 @@ def test_toc_lists_existing_files_and_every_chapter():
     for entry in listed:
         matches = [p for ext in (".ipynb", ".md") if (p := ROOT / f"{entry}{ext}").exists()]
         assert matches, f"_toc.yml lists {entry}, which does not exist"
-    pages = {f"{d}/{p.stem}" for d in ("chapters", "exercises")
-             for p in (ROOT / d).glob("*.ipynb")}
+    pages = {f"{d}/{p.stem}" for d in NOTEBOOK_DIRS for p in (ROOT / d).glob("*.ipynb")}
     missing = pages - set(listed)
-    assert not missing, f"chapters or exercises not in _toc.yml: {sorted(missing)}"
+    assert not missing, f"chapters, exercises or reference pages not in _toc.yml: {sorted(missing)}"
 
 
 def test_chapter_file_names_follow_the_convention():
@@ -120,3 +121,65 @@ def test_the_notebook_checks_catch_a_wall_and_a_wide_line():
     short = "import torch\n\nfrom cnnlib import viz"
     assert long_import_cell([cell("# setup"), cell(short)]) is None
     assert too_wide([cell("x" * 200), cell("y = 1\n" + "z" * 89)]) == ["z" * 89]
+
+
+# --- words that send the reader to material they never saw -----------------------------------
+# The book stands on its own: it never points to the course material it was written from. Only
+# the appendix that recomputes that material's examples, and the landing page that says where
+# the book comes from, may name it. The words are assembled from pieces so that this file does
+# not match itself.
+SOURCE_WORDS = ("sl" + "ides?", "de" + "cks?", "lec" + "tures?")
+SOURCE_WORD = re.compile(r"\b(" + "|".join(SOURCE_WORDS) + r")\b", re.IGNORECASE)
+SOURCE_WORD_ALLOWED = ("reference/lecture_examples.ipynb", "intro.md")
+TEXT_SUFFIXES = (".ipynb", ".md", ".py", ".yml", ".yaml", ".toml", ".txt", ".cfg")
+TEXT_NAMES = ("Makefile",)
+SKIPPED_DIRS = {".git", ".venv", "_build", "node_modules", ".ipynb_checkpoints",
+                ".pytest_cache", ".hypothesis", "__pycache__"}
+
+
+def repository_text_files() -> list[str]:
+    """Paths (relative, with /) of the text files git tracks or would track (not ignored)."""
+    try:
+        out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                             cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        paths = out.splitlines()
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout: walk the tree
+        paths = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*")
+                 if p.is_file() and not SKIPPED_DIRS & set(p.relative_to(ROOT).parts)]
+    return sorted(p for p in set(paths) if (p.endswith(TEXT_SUFFIXES) or
+                                            Path(p).name in TEXT_NAMES)
+                  and (ROOT / p).is_file())
+
+
+def source_word_hits(text: str) -> list[tuple[int, str]]:
+    """(line number from 1, word) for each whole-word match of SOURCE_WORD in ``text``."""
+    return [(number, match.group(0)) for number, line in enumerate(text.splitlines(), 1)
+            for match in SOURCE_WORD.finditer(line)]
+
+
+def test_the_source_word_matcher_catches_the_words_and_spares_other_words():
+    lec, sli, dec = "lec" + "ture", "sl" + "ide", "de" + "ck"
+    for text in (f"the {lec}'s example", f"{sli.title()}s", dec.upper(), f"a {dec} of cards",
+                 f"as the {sli} shows", f"two {lec}s ago"):
+        assert source_word_hits(text), text
+    for text in ("a slider", "the sliding window", "viz.slide_animation()", "slideshow",
+                 "example_same = 1", "decked out", "prelecture"):
+        assert source_word_hits(text) == [], text
+    assert source_word_hits(f"one\ntwo {sli.title()}\n{dec} and {dec}") == [
+        (2, sli.title()), (3, dec), (3, dec)]
+
+
+def test_the_allowed_files_exist():
+    for path in SOURCE_WORD_ALLOWED:
+        assert (ROOT / path).is_file(), f"{path} is allowed the words but does not exist"
+
+
+def test_no_file_refers_the_reader_to_material_they_never_saw():
+    hits = []
+    for path in repository_text_files():
+        if path in SOURCE_WORD_ALLOWED:
+            continue
+        text = (ROOT / path).read_text(encoding="utf-8", errors="replace")
+        hits += [f"{path}:{number}: {word}" for number, word in source_word_hits(text)]
+    assert not hits, (f"{len(hits)} uses of words the reader cannot follow (say shift, move or "
+                      "sweep; describe the example itself):\n" + "\n".join(hits))

@@ -1,4 +1,4 @@
-"""cnnlib.pooling against PyTorch: random cases, indices and ties, gradients, the slides' examples.
+"""cnnlib.pooling against PyTorch: random cases, indices and ties, gradients, worked examples.
 
 The oracle is torch.nn.functional, always evaluated on the CPU.
 """
@@ -309,48 +309,48 @@ def test_global_pools_match_adaptive_pooling(batched, device):
     assert torch.equal(mx.cpu(), F.adaptive_max_pool2d(x, 1).reshape(x.shape[:-2]))
 
 
-# ------------------------------------------------------ the lecture decks' examples
-# Deck 001 ("Pooling", sparse interactions): the feature map of its 6×6 input under the
-# 3×3 "X" filter (1 0 1 / 0 1 0 / 1 0 1, padding 1) and its 2×2 max pooling.
-DECK001_INPUT = [[3, 3, 2, 1, 0, 0],
-                 [3, 3, 2, 1, 0, 0],
-                 [3, 3, 2, 1, 0, 0],
-                 [3, 3, 3, 2, 0, 0],
-                 [3, 3, 2, 1, 0, 0],
-                 [3, 2, 1, 1, 0, 0]]
-DECK001_FEATURE_MAP = [[6, 8, 6, 3, 1, 0],
-                       [9, 13, 10, 5, 2, 0],
-                       [9, 14, 11, 6, 3, 0],
-                       [9, 13, 11, 6, 2, 0],
-                       [8, 13, 10, 5, 3, 0],
-                       [6, 7, 5, 3, 1, 0]]
+# ------------------------------------------------------------------ worked examples
+# A 6×6 input (reference/lecture_examples.ipynb lists where it comes from): its feature map
+# under the 3×3 "X" filter (1 0 1 / 0 1 0 / 1 0 1, padding 1) and its 2×2 max pooling.
+X_FILTER_INPUT = [[3, 3, 2, 1, 0, 0],
+                  [3, 3, 2, 1, 0, 0],
+                  [3, 3, 2, 1, 0, 0],
+                  [3, 3, 3, 2, 0, 0],
+                  [3, 3, 2, 1, 0, 0],
+                  [3, 2, 1, 1, 0, 0]]
+X_FILTER_FEATURE_MAP = [[6, 8, 6, 3, 1, 0],
+                        [9, 13, 10, 5, 2, 0],
+                        [9, 14, 11, 6, 3, 0],
+                        [9, 13, 11, 6, 2, 0],
+                        [8, 13, 10, 5, 3, 0],
+                        [6, 7, 5, 3, 1, 0]]
 
 
-def test_deck001_feature_map_and_its_2x2_max_pooling(device):
-    # recomputed: the slide's feature map is right (checked here through torch's conv2d)
-    x = torch.tensor([[DECK001_INPUT]], dtype=torch.float64)
+def test_x_filter_feature_map_and_its_2x2_max_pooling(device):
+    # recomputed: the printed feature map is right (checked here through torch's conv2d)
+    x = torch.tensor([[X_FILTER_INPUT]], dtype=torch.float64)
     cross = torch.tensor([[[[1.0, 0, 1], [0, 1, 0], [1, 0, 1]]]], dtype=torch.float64)
-    assert F.conv2d(x, cross, padding=1)[0, 0].tolist() == DECK001_FEATURE_MAP
+    assert F.conv2d(x, cross, padding=1)[0, 0].tolist() == X_FILTER_FEATURE_MAP
     # 2×2 windows, stride 2: e.g. max(6, 8, 9, 13) = 13, max(3, 0, 2, 0) = 3
-    fmap = torch.tensor([DECK001_FEATURE_MAP], dtype=torch.float64, device=device)
+    fmap = torch.tensor([X_FILTER_FEATURE_MAP], dtype=torch.float64, device=device)
     assert max_pool2d(fmap, 2).tolist() == [[[13, 10, 2],
                                              [14, 11, 3],
                                              [13, 10, 3]]]
 
 
-# Deck 003 ("Max pooling" / "Average pooling", kernel 3×3 on a 6×6 input).
-DECK003_INPUT = [[3, 5, 3, 17, 19, 15],
-                 [4, 5, 7, 18, 19, 14],
-                 [3, 7, 1, 16, 29, 1],
-                 [1, 1, 2, 5, 3, 1],
-                 [2, 2, 3, 13, 5, 3],
-                 [2, 3, 2, 15, 4, 4]]
+# Max and average pooling with 3×3 windows on another 6×6 input (also listed there).
+POOL_6X6_INPUT = [[3, 5, 3, 17, 19, 15],
+                  [4, 5, 7, 18, 19, 14],
+                  [3, 7, 1, 16, 29, 1],
+                  [1, 1, 2, 5, 3, 1],
+                  [2, 2, 3, 13, 5, 3],
+                  [2, 3, 2, 15, 4, 4]]
 
 
-def test_deck003_max_and_average_pooling_3x3(device):
-    x = torch.tensor([DECK003_INPUT], dtype=torch.float64, device=device)
-    assert max_pool2d(x, 3).tolist() == [[[7, 29], [3, 15]]]  # as on the slide
-    # window sums 38, 148, 18 and 53. The slide prints 4.3, 16.4, 1.88, 5.88: two slips —
+def test_max_and_average_pooling_3x3_on_6x6(device):
+    x = torch.tensor([POOL_6X6_INPUT], dtype=torch.float64, device=device)
+    assert max_pool2d(x, 3).tolist() == [[[7, 29], [3, 15]]]  # as printed in the source
+    # window sums 38, 148, 18 and 53. The source prints 4.3, 16.4, 1.88, 5.88: two slips —
     # 38/9 = 4.22 (not 4.3) and 18/9 = 2 (not 1.88; that is 17/9); 16.44 and 5.89 are right
     # up to rounding.
     expected = torch.tensor([[[38 / 9, 148 / 9], [18 / 9, 53 / 9]]], dtype=torch.float64)

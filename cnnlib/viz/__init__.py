@@ -13,7 +13,7 @@ Modules, named by what their figures show (each draws what the module of the sam
 - ``images``: images and matrices as pictures (``show_images``, ``show_matrix``)
 - ``widgets``: ``explorer`` — live sliders in Jupyter, small multiples or an animation on
   the static website
-- ``sliding``: the slide–multiply–sum steps of a 1D convolution; signals against time
+- ``sliding``: the shift–multiply–sum steps of a 1D convolution; signals against time
 - ``arithmetic``: convolution arithmetic drawn as grids (Dumoulin & Visin's figures)
 - ``matrices``: Toeplitz, circulant and im2col matrices, products and densities
 - ``equivariance``: chapter 1's signals, correlations, patch matches, sensitivity curves

@@ -27,7 +27,7 @@ Along each dimension (padding ``p`` per side, as in PyTorch):
   *direct* convolution with stride 1 that computes it. The stride becomes ``s − 1`` zeros
   **inserted** between neighbouring input cells (dotted cells), the padding becomes
   ``d(k − 1) − p`` cells on each side (plus ``output_padding`` more at the bottom/right), and
-  the kernel slides one cell at a time; its weights are the transposed convolution's weights
+  the kernel moves one cell at a time; its weights are the transposed convolution's weights
   rotated by 180°. When ``p > d(k − 1)`` the padding is negative: the stretched input is
   cropped instead. Then ``o = (n − 1)s − 2p + d(k − 1) + output_padding + 1``.
 

@@ -97,7 +97,7 @@ EXERCISE = Exercise(
             ),
             random_case=rand_valid, n_public=4, n_hidden=20, from_scratch=CONVOLUTION,
             hint="the output has n − m + 1 entries and y[i] = Σ_j h[j]·x[i + j]; "
-                 "slide h along x without flipping it",
+                 "shift h along x without flipping it",
         ),
         Question.function(
             "output_length", points=1, reference=ref_output_length,

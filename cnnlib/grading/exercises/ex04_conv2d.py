@@ -18,10 +18,10 @@ from ..cases import m, rounded_normal, t
 from ..forbidden import CONV2D, OUTPUT_SIZE
 from ..question import Case, Exercise, Question
 
-__all__ = ["EXERCISE", "LECTURE_IMAGE", "LECTURE_KERNEL"]
+__all__ = ["EXAMPLE_IMAGE", "EXAMPLE_KERNEL", "EXERCISE"]
 
-LECTURE_IMAGE = m([2, 0, 1, 3], [7, 1, 1, 0], [0, 2, 5, 0], [0, 5, 1, 4])
-LECTURE_KERNEL = m([1, 1, 1], [0, 0, 0], [-1, -1, -1])
+EXAMPLE_IMAGE = m([2, 0, 1, 3], [7, 1, 1, 0], [0, 2, 5, 0], [0, 5, 1, 4])
+EXAMPLE_KERNEL = m([1, 1, 1], [0, 0, 0], [-1, -1, -1])
 GAUSS3 = m([1, 2, 1], [2, 4, 2], [1, 2, 1]) / 16
 
 
@@ -43,8 +43,8 @@ def ref_conv_output_shape(h: int, w: int, k: int, stride: int, padding: int,
     return int(shape[-2]), int(shape[-1])
 
 
-def ref_lecture_same() -> torch.Tensor:
-    return F.conv2d(LECTURE_IMAGE[None, None], LECTURE_KERNEL[None, None], padding=1)[0, 0]
+def ref_example_same() -> torch.Tensor:
+    return F.conv2d(EXAMPLE_IMAGE[None, None], EXAMPLE_KERNEL[None, None], padding=1)[0, 0]
 
 
 def ref_combine_kernels(g: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
@@ -103,8 +103,8 @@ EXERCISE = Exercise(
         Question.function(
             "conv2d_single", points=3, reference=ref_conv2d_single, args=("x", "w"),
             fixed=(
-                Case((LECTURE_IMAGE, LECTURE_KERNEL), m([-4, -3], [3, -8]),
-                     "the lecture's example"),
+                Case((EXAMPLE_IMAGE, EXAMPLE_KERNEL), m([-4, -3], [3, -8]),
+                     "the 4×4 example of chapter 4"),
                 Case((m([0, 0, 0], [0, 1, 0], [0, 0, 0]), m([1, 2], [3, 4])), m([4, 3], [2, 1]),
                      "an impulse: cross-correlation reads the kernel rotated by 180°"),
                 Case((m([1, 2, 4, 7], [0, 0, 0, 0], [5, 3, 1, 0]), m([1, -1])),
@@ -148,7 +148,7 @@ EXERCISE = Exercise(
             "conv_output_shape", points=1, reference=ref_conv_output_shape,
             args=("h", "w", "k", "stride", "padding", "dilation"),
             fixed=(
-                Case((4, 4, 3, 1, 0, 1), (2, 2), "the lecture's example"),
+                Case((4, 4, 3, 1, 0, 1), (2, 2), "the 4×4 example of chapter 4"),
                 Case((5, 5, 3, 2, 1, 1), (3, 3), "half padding, stride 2"),
                 Case((224, 224, 7, 2, 3, 1), (112, 112), "ResNet's first layer"),
                 Case((28, 20, 5, 1, 2, 1), (28, 20), "'same' padding keeps the size"),
@@ -160,7 +160,7 @@ EXERCISE = Exercise(
                  "tuple of two ints",
         ),
         Question.value(
-            "lecture_same", points=1, reference=ref_lecture_same,
+            "example_same", points=1, reference=ref_example_same,
             hint="pad the 4 × 4 image with one row or column of zeros on every side (6 × 6), "
                  "then cross-correlate: the output is 4 × 4, float32",
         ),

@@ -76,7 +76,7 @@ def rand_lp_pool(rng: np.random.Generator):
 
 # --- the questions ----------------------------------------------------------------------------
 
-DECK3 = m([3, 5, 3, 17, 19, 15], [4, 5, 7, 18, 19, 14], [3, 7, 1, 16, 29, 1],
+EXAMPLE_6X6 = m([3, 5, 3, 17, 19, 15], [4, 5, 7, 18, 19, 14], [3, 7, 1, 16, 29, 1],
           [1, 1, 2, 5, 3, 1], [2, 2, 3, 13, 5, 3], [2, 3, 2, 15, 4, 4])
 
 EXERCISE = Exercise(
@@ -86,7 +86,7 @@ EXERCISE = Exercise(
         Question.function(
             "max_pool", points=3, reference=ref_max_pool, args=("x", "k", "stride", "padding"),
             fixed=(
-                Case((DECK3, 3, 3, 0), m([7, 29], [3, 15]), "the lecture's 3×3 example"),
+                Case((EXAMPLE_6X6, 3, 3, 0), m([7, 29], [3, 15]), "3×3 windows on a 6×6 map"),
                 Case((m([1, 2], [3, 4]), 2, 1, 1), m([1, 2, 2], [3, 4, 4], [3, 4, 4]),
                      "stride 1 with padding 1"),
                 Case((m([-1, -2], [-3, -4]), 2, 1, 1),
@@ -107,7 +107,7 @@ EXERCISE = Exercise(
             args=("h", "w", "k", "stride", "padding"),
             fixed=(
                 Case((28, 28, 2, None, 0), (14, 14), "LeNet's 2×2 pooling: stride = window"),
-                Case((6, 6, 3, None, 0), (2, 2), "the lecture's 3×3 example"),
+                Case((6, 6, 3, None, 0), (2, 2), "3×3 windows on a 6×6 map"),
                 Case((7, 5, 2, None, 0), (3, 2), "what does not fill a window is dropped"),
                 Case((6, 6, 3, 2, 1), (3, 3), "overlapping windows with padding"),
                 Case((224, 224, 3, 2, 1), (112, 112), "ResNet's first pooling"),

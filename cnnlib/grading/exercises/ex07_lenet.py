@@ -1,6 +1,6 @@
 """Exercise 07 — LeNet: the graded questions of ``exercises/07_lenet.ipynb``.
 
-Networks are described to the student as a list of layers, e.g. the lecture's LeNet::
+Networks are described to the student as a list of layers, e.g. the 20-50-500 LeNet::
 
     [("conv", 20, 5, 1, 0), ("relu",), ("maxpool", 2), ("conv", 50, 5, 1, 0), ("relu",),
      ("maxpool", 2), ("flatten",), ("linear", 500), ("relu",), ("linear", 10)]
@@ -35,7 +35,7 @@ __all__ = ["EXERCISE", "LENET", "LENET5", "MLP", "build", "constant_params",
 
 LENET = [("conv", 20, 5, 1, 0), ("relu",), ("maxpool", 2), ("conv", 50, 5, 1, 0), ("relu",),
          ("maxpool", 2), ("flatten",), ("linear", 500), ("relu",), ("linear", 10)]
-"""The lecture's LeNet (20-50-500), layer by layer as ``cnnlib.models.LeNet`` builds it."""
+"""The 20-50-500 LeNet, layer by layer as ``cnnlib.models.LeNet`` builds it."""
 
 LENET5 = [("conv", 6, 5, 1, 2), ("tanh",), ("avgpool", 2), ("conv", 16, 5, 1, 0), ("tanh",),
           ("avgpool", 2), ("flatten",), ("linear", 120), ("tanh",), ("linear", 84), ("tanh",),
@@ -167,7 +167,7 @@ EXERCISE = Exercise(
                 Case(((1, 1, 28, 28), LENET),
                      [(1, 20, 24, 24), (1, 20, 24, 24), (1, 20, 12, 12), (1, 50, 8, 8),
                       (1, 50, 8, 8), (1, 50, 4, 4), (1, 800), (1, 500), (1, 500), (1, 10)],
-                     "the lecture's LeNet: 28 → 24 → 12 → 8 → 4, then 50·4·4 = 800 values"),
+                     "the 20-50-500 LeNet: 28 → 24 → 12 → 8 → 4, then 50·4·4 = 800 values"),
                 Case(((2, 1, 28, 28), LENET5),
                      [(2, 6, 28, 28), (2, 6, 28, 28), (2, 6, 14, 14), (2, 16, 10, 10),
                       (2, 16, 10, 10), (2, 16, 5, 5), (2, 400), (2, 120), (2, 120), (2, 84),
@@ -189,7 +189,7 @@ EXERCISE = Exercise(
             args=("input_shape", "layers"),
             fixed=(
                 Case(((1, 1, 28, 28), LENET), (431_080, 2_293_000),
-                     "the lecture's LeNet: 520 + 25,050 + 400,500 + 5,010 parameters"),
+                     "the 20-50-500 LeNet: 520 + 25,050 + 400,500 + 5,010 parameters"),
                 Case(((1, 1, 28, 28), LENET5), (61_706, 416_520), "LeNet-5"),
                 Case(((1, 1, 28, 28), MLP), (1_276_810, 1_275_200),
                      "the MLP: every weight is used once per image"),
