@@ -23,8 +23,14 @@ The permutation experiment: :func:`pixel_permutation` draws a fixed reordering o
 and :func:`permute_input_weights` gives the dense layer that sees permuted images exactly as
 the original sees the originals.
 
-Small deformations: :func:`smooth_displacement` draws a smooth displacement field ``τ`` and
-:func:`deform` applies the warp ``(L_τ x)(p) = x(p − τ(p))`` with bilinear interpolation.
+Deformations: :func:`smooth_displacement` draws smooth random displacement fields ``τ``,
+:func:`constant_displacement` the field of a translation, and :func:`deform` applies the warp
+``(L_τ x)(p) = x(p − τ(p))`` (bilinear or bicubic interpolation between pixels). Two numbers
+describe a field: its size ``max_p |τ(p)|`` (:func:`max_displacement`) and how fast it varies
+from pixel to pixel, ``max_p ‖∇τ(p)‖`` (:func:`max_displacement_gradient`, from the Jacobian
+of :func:`displacement_jacobian`). A translation has any size and gradient 0. Stability
+results for CNN-like representations (Mallat, "Group invariant scattering", 2012) bound the
+change of translation-invariant (globally pooled) features by the gradient, not the size.
 
 The chapter's figures are drawn by :mod:`cnnlib.viz.equivariance`.
 """
@@ -50,15 +56,20 @@ from ._validate import (
 )
 
 __all__ = [
+    "DEFORM_MODES",
     "TRANSLATE_MODES",
     "PatchMatch",
     "best_patch_match",
+    "constant_displacement",
     "deform",
+    "displacement_jacobian",
     "equivariance_error",
     "equivariance_gap",
     "interior",
     "invariance_error",
     "lag_correlation",
+    "max_displacement",
+    "max_displacement_gradient",
     "permute_input_weights",
     "permute_pixels",
     "pixel_permutation",
@@ -67,6 +78,7 @@ __all__ = [
 ]
 
 TRANSLATE_MODES = ("circular", "zeros")
+DEFORM_MODES = ("bilinear", "bicubic")
 
 
 # ------------------------------------------------------------------------------ translation
@@ -328,13 +340,17 @@ def permute_input_weights(linear: nn.Linear, perm: torch.Tensor,
 def smooth_displacement(size: tuple[int, int], magnitude: float, cells: int = 3,
                         generator: torch.Generator | None = None,
                         dtype: torch.dtype = torch.float32,
-                        device: torch.device | str | None = None) -> torch.Tensor:
+                        device: torch.device | str | None = None, *,
+                        count: int | None = None) -> torch.Tensor:
     """A random smooth displacement field ``τ``: ``(2, H, W)``, in pixels (``τ[0]`` down, ``τ[1]``
     right).
 
     Random values on a coarse ``(cells + 1) × (cells + 1)`` grid, interpolated bicubically to
     ``H × W`` and scaled so that the longest displacement vector is ``magnitude`` pixels.
-    Fewer cells give a smoother (more global) warp. ``magnitude = 0`` gives zeros.
+    Fewer cells give a smoother (more global) warp: at a fixed ``magnitude`` the gradient
+    ``max ‖∇τ‖`` grows roughly in proportion to ``cells``. ``magnitude = 0`` gives zeros.
+    ``count``: ``None`` gives one field ``(2, H, W)``; an int ``N`` gives ``N`` independent
+    fields ``(N, 2, H, W)``, each scaled to ``magnitude``.
     """
     h, w = _int_tuple("size", size, allow_negative=False)
     check_positive_int("height", h)
@@ -342,16 +358,91 @@ def smooth_displacement(size: tuple[int, int], magnitude: float, cells: int = 3,
     if isinstance(magnitude, bool) or not isinstance(magnitude, int | float) or magnitude < 0:
         raise ValueError(f"magnitude must be a non-negative number of pixels, got {magnitude!r}")
     check_positive_int("cells", cells)
-    coarse = torch.rand(1, 2, cells + 1, cells + 1, generator=generator, dtype=torch.float64)
-    field = F.interpolate(coarse * 2 - 1, size=(h, w), mode="bicubic", align_corners=True)[0]
-    longest = field.norm(dim=0).max()
+    n = 1 if count is None else check_positive_int("count", count)
+    coarse = torch.rand(n, 2, cells + 1, cells + 1, generator=generator, dtype=torch.float64)
+    field = F.interpolate(coarse * 2 - 1, size=(h, w), mode="bicubic", align_corners=True)
+    longest = field.norm(dim=1).flatten(1).max(dim=1).values.view(n, 1, 1, 1)
     field = field * (magnitude / longest) if magnitude > 0 else torch.zeros_like(field)
+    field = field[0] if count is None else field
     return field.to(dtype=dtype, device=device)
 
 
+def constant_displacement(size: tuple[int, int], shift, dtype: torch.dtype = torch.float32,
+                          device: torch.device | str | None = None) -> torch.Tensor:
+    """The displacement field of a translation: ``τ(p) = (dy, dx)`` at every pixel, ``(2, H, W)``.
+
+    ``shift = (dy, dx)`` in pixels (numbers, not necessarily whole). With whole pixels,
+    ``deform(x, constant_displacement(x.shape[-2:], (dy, dx)), padding_mode="zeros")`` is
+    ``translate(x, (dy, dx), mode="zeros")``.
+    """
+    h, w = _int_tuple("size", size, allow_negative=False)
+    check_positive_int("height", h)
+    check_positive_int("width", w)
+    ok = (isinstance(shift, Sequence) and not isinstance(shift, str) and len(shift) == 2
+          and all(isinstance(v, int | float) and not isinstance(v, bool) for v in shift))
+    if not ok:
+        raise TypeError(f"shift must be a pair of numbers (dy, dx), got {shift!r}")
+    values = torch.tensor([float(v) for v in shift], dtype=dtype, device=device)
+    return values.view(2, 1, 1).expand(2, h, w).clone()
+
+
+def _check_displacement(displacement: torch.Tensor) -> None:
+    check_float_tensor("displacement", displacement)
+    if displacement.dim() < 3 or displacement.shape[-3] != 2:
+        raise ValueError(f"displacement must have shape (…, 2, H, W), got "
+                         f"{tuple(displacement.shape)}")
+
+
+def displacement_jacobian(displacement: torch.Tensor) -> torch.Tensor:
+    """The Jacobian ``∇τ`` of a displacement field at every pixel: ``(…, 2, H, W) → (…, H, W,
+    2, 2)``.
+
+    ``J[…, i, j, a, b] = ∂τ_a/∂p_b`` at pixel ``(i, j)``, with ``p_0`` the row (down) and
+    ``p_1`` the column (right), like ``τ[0]`` and ``τ[1]``. Derivatives are finite differences
+    with a spacing of one pixel: central, ``(τ[i + 1] − τ[i − 1]) / 2``, inside the field and
+    one-sided on its border (:func:`torch.gradient`), so a field that is linear in ``p`` gets
+    its exact Jacobian everywhere. ``H`` and ``W`` must be at least 2.
+    """
+    _check_displacement(displacement)
+    h, w = displacement.shape[-2:]
+    if h < 2 or w < 2:
+        raise ValueError(f"displacement must be at least 2×2 in space to differentiate, got "
+                         f"{h}×{w}")
+    d_rows, d_cols = torch.gradient(displacement, dim=(-2, -1))  # each (…, 2, H, W): ∂τ_a/∂p_b
+    jac = torch.stack([d_rows, d_cols], dim=-1)  # (…, 2, H, W, 2): [a, i, j, b]
+    return jac.movedim(-4, -2)  # (…, H, W, 2, 2): [i, j, a, b]
+
+
+def max_displacement(displacement: torch.Tensor) -> torch.Tensor:
+    """The size of a displacement field, ``max_p |τ(p)|`` (Euclidean length, in pixels).
+
+    ``displacement: (…, 2, H, W)`` → ``(…)``: one number per field.
+    """
+    _check_displacement(displacement)
+    return displacement.norm(dim=-3).flatten(-2).max(dim=-1).values
+
+
+def max_displacement_gradient(displacement: torch.Tensor) -> torch.Tensor:
+    """How fast a displacement field varies, ``max_p ‖∇τ(p)‖``: ``(…, 2, H, W)`` → ``(…)``.
+
+    ``‖∇τ(p)‖`` is the spectral norm (largest singular value) of the 2×2 Jacobian of
+    :func:`displacement_jacobian`: the most that the displacement changes, in pixels, per pixel
+    moved. It is 0 for a translation whatever its size; a value of 1 or more means that the
+    warp ``p ↦ p − τ(p)`` can fold the image onto itself.
+    """
+    jac = displacement_jacobian(displacement)
+    # largest singular value of [[a, b], [c, d]], in closed form (an SVD per pixel is slow):
+    # σ_max² = (‖J‖_F² + sqrt(‖J‖_F⁴ − 4 det(J)²)) / 2
+    frob2 = jac.square().sum(dim=(-2, -1))
+    det = jac[..., 0, 0] * jac[..., 1, 1] - jac[..., 0, 1] * jac[..., 1, 0]
+    root = (frob2.square() - 4 * det.square()).clamp(min=0).sqrt()
+    sigma = ((frob2 + root) / 2).sqrt()
+    return sigma.flatten(-2).max(dim=-1).values
+
+
 def deform(input: torch.Tensor, displacement: torch.Tensor,
-           padding_mode: str = "border") -> torch.Tensor:
-    """The warp ``(L_τ x)(p) = x(p − τ(p))``, bilinear between pixels.
+           padding_mode: str = "border", mode: str = "bilinear") -> torch.Tensor:
+    """The warp ``(L_τ x)(p) = x(p − τ(p))``, interpolated between pixels.
 
     ``input: (N, C, H, W)`` or ``(C, H, W)``; ``displacement: (2, H, W)`` or ``(N, 2, H, W)``,
     in pixels, ``τ[0]`` along rows (down), ``τ[1]`` along columns (right). The content at
@@ -359,10 +450,16 @@ def deform(input: torch.Tensor, displacement: torch.Tensor,
     :func:`translate` by ``(dy, dx)``. Where ``p − τ(p)`` falls outside the image,
     ``padding_mode`` decides (as in :func:`torch.nn.functional.grid_sample`): ``"zeros"``,
     ``"border"`` (nearest edge pixel, the default) or ``"reflection"``.
+
+    ``mode``: ``"bilinear"`` (the default) mixes the 2×2 nearest pixels; reading halfway
+    between two pixels gives their mean, a slight blur. ``"bicubic"`` (PyTorch's cubic
+    convolution on the 4×4 nearest pixels) blurs much less, and may overshoot the input's range
+    a little near sharp edges. Both reproduce whole-pixel translations exactly.
     """
     check_float_tensor("input", input)
     check_ndim("input", input, (3, 4), "(N, C, H, W) or (C, H, W)")
     check_float_tensor("displacement", displacement)
+    check_choice("mode", mode, DEFORM_MODES)
     unbatched = input.dim() == 3
     x = input[None] if unbatched else input
     n, _, h, w = x.shape
@@ -381,5 +478,5 @@ def deform(input: torch.Tensor, displacement: torch.Tensor,
     # grid_sample wants (x, y) in [−1, 1]; with align_corners=True −1 and 1 are pixel centres
     grid = torch.stack([2 * source_x / (w - 1) - 1, 2 * source_y / (h - 1) - 1], dim=-1)
     grid = grid.expand(n, h, w, 2)
-    out = F.grid_sample(x, grid, mode="bilinear", padding_mode=padding_mode, align_corners=True)
+    out = F.grid_sample(x, grid, mode=mode, padding_mode=padding_mode, align_corners=True)
     return out[0] if unbatched else out

@@ -10,6 +10,11 @@ with ``T'_{δ'}`` the identity (a test of *invariance*: ``s = 0`` when ``φ(T_δ
 a translation of the output (a test of *equivariance*: ``s = 0`` when the output moves by
 ``δ'`` as the input moves by ``δ``, e.g. ``δ' = δ/2`` after a layer with stride 2).
 
+For a deformation ``L_τ`` (:func:`cnnlib.equivariance.deform`), :func:`deformation_sensitivity`
+returns the same mean relative change with ``L_τ`` in place of ``T_δ``: a translation is the
+deformation with a constant ``τ``, and the others can be as small as a translation yet vary
+from pixel to pixel.
+
 Anti-aliased pooling (R. Zhang, "Making convolutional networks shift-invariant again", ICML
 2019). Every strided layer is a stride-1 layer followed by keeping every ``s``-th sample, and
 that subsampling is what breaks equivariance to shifts that are not multiples of ``s``: it
@@ -50,7 +55,7 @@ from ._validate import (
     check_tensor,
 )
 from .conv import conv2d
-from .equivariance import TRANSLATE_MODES, translate
+from .equivariance import DEFORM_MODES, TRANSLATE_MODES, deform, translate
 from .filters import binomial_kernel
 from .padding import check_padding_mode, pad, same_padding
 from .pooling import max_pool2d
@@ -58,6 +63,7 @@ from .pooling import max_pool2d
 __all__ = [
     "binomial_blur_kernel",
     "blur_pool2d",
+    "deformation_sensitivity",
     "fractional_shift",
     "max_blur_pool2d",
     "relative_change",
@@ -259,6 +265,45 @@ def shift_sensitivity(features_fn: Callable[[torch.Tensor], torch.Tensor],
             for c in candidates
         ])
         values.append(changes.min(dim=0).values.mean())
+    return torch.stack(values)
+
+
+def deformation_sensitivity(features_fn: Callable[[torch.Tensor], torch.Tensor],
+                            images: torch.Tensor, displacements: Sequence[torch.Tensor], *,
+                            mode: str = "bilinear", padding_mode: str = "zeros") -> torch.Tensor:
+    """Mean relative change of ``features_fn``'s output when ``images`` are deformed.
+
+    For each displacement field ``τ`` of ``displacements``:
+
+        s(τ) = mean_n ‖φ(L_τ x_n) − φ(x_n)‖ / ‖φ(x_n)‖,   (L_τ x)(p) = x(p − τ(p)),
+
+    with ``L_τ`` computed by :func:`cnnlib.equivariance.deform` (``mode``: ``"bilinear"`` or
+    ``"bicubic"`` interpolation; ``padding_mode``: what is read outside the image, ``"zeros"``
+    by default so that content moved out is lost and zeros come in, as in
+    :func:`shift_sensitivity`).
+
+    Args:
+        features_fn: ``φ``, taking ``(N, C, H, W)`` to ``(N, …)``.
+        images: ``(N, C, H, W)``; no image may have ``φ(x_n) = 0``.
+        displacements: fields ``(2, H, W)`` (the same warp for every image) or
+            ``(N, 2, H, W)`` (one warp per image), in pixels.
+
+    Returns:
+        a float tensor ``(len(displacements),)`` on ``images``' device.
+    """
+    check_callable("features_fn", features_fn)
+    check_float_tensor("images", images)
+    check_ndim("images", images, (4,), "(N, C, H, W)")
+    check_choice("mode", mode, DEFORM_MODES)
+    displacements = list(displacements)
+    if not displacements:
+        raise ValueError("displacements must hold at least one field, got an empty sequence")
+    reference = features_fn(images)
+    values = []
+    for i, tau in enumerate(displacements):
+        check_float_tensor(f"displacements[{i}]", tau)
+        moved = deform(images, tau.to(images.device), padding_mode=padding_mode, mode=mode)
+        values.append(relative_change(features_fn(moved), reference).mean())
     return torch.stack(values)
 
 

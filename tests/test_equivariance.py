@@ -5,6 +5,9 @@ np.corrcoef for lag correlation, brute-force search for patch matching, torch's 
 dense layers for the equivariance and permutation claims, translate for integer warps.
 """
 
+import itertools
+import math
+
 import matplotlib
 import numpy as np
 import pytest
@@ -17,12 +20,16 @@ from torch import nn
 from cnnlib.equivariance import (
     PatchMatch,
     best_patch_match,
+    constant_displacement,
     deform,
+    displacement_jacobian,
     equivariance_error,
     equivariance_gap,
     interior,
     invariance_error,
     lag_correlation,
+    max_displacement,
+    max_displacement_gradient,
     permute_input_weights,
     permute_pixels,
     pixel_permutation,
@@ -31,6 +38,7 @@ from cnnlib.equivariance import (
 )
 from cnnlib.matrices import shift_matrix
 from cnnlib.viz.equivariance import (
+    show_change_grid,
     show_lag_correlation,
     show_patch_matches,
     show_sensitivity,
@@ -395,6 +403,132 @@ def test_deform_errors():
         deform(torch.rand(1, 4, 4), torch.zeros(2, 4, 4, dtype=torch.int64))
 
 
+def test_smooth_displacement_count_gives_independent_fields_each_of_the_magnitude():
+    gen = torch.Generator().manual_seed(3)
+    taus = smooth_displacement((12, 9), 1.5, cells=4, generator=gen, count=5,
+                               dtype=torch.float64)
+    assert taus.shape == (5, 2, 12, 9) and taus.dtype == torch.float64
+    torch.testing.assert_close(taus.norm(dim=1).flatten(1).max(dim=1).values,
+                               torch.full((5,), 1.5, dtype=torch.float64))
+    assert not torch.equal(taus[0], taus[1])
+    # count=None is the first of count=1 fields, drawn from the same generator state
+    one = smooth_displacement((12, 9), 1.5, 4, torch.Generator().manual_seed(3))
+    batch = smooth_displacement((12, 9), 1.5, 4, torch.Generator().manual_seed(3), count=1)
+    assert one.shape == (2, 12, 9) and torch.equal(one, batch[0])
+    with pytest.raises(TypeError, match="count must be a positive int"):
+        smooth_displacement((4, 4), 1.0, count=1.5)
+    with pytest.raises(ValueError, match="count must be a positive int"):
+        smooth_displacement((4, 4), 1.0, count=0)
+
+
+def test_more_cells_vary_faster_at_the_same_size():
+    gen = torch.Generator().manual_seed(0)
+    grads = [max_displacement_gradient(smooth_displacement((64, 64), 3.0, c, gen, count=20))
+             .mean() for c in (1, 2, 4, 8)]
+    assert all(a < b for a, b in itertools.pairwise(grads))
+
+
+def test_constant_displacement_is_the_translation_field(device):
+    tau = constant_displacement((3, 4), (2, -1.5), device=device)
+    assert tau.shape == (2, 3, 4) and tau.device.type == device.type
+    assert (tau[0] == 2).all() and (tau[1] == -1.5).all()
+    x = torch.rand(2, 1, 6, 7, device=device)
+    got = deform(x, constant_displacement((6, 7), (1, -2), device=device), padding_mode="zeros")
+    torch.testing.assert_close(got, translate(x, (1, -2), mode="zeros"), atol=1e-5, rtol=0)
+    with pytest.raises(TypeError, match=r"shift must be a pair of numbers \(dy, dx\)"):
+        constant_displacement((3, 4), 2)
+    with pytest.raises(TypeError, match="shift must be a pair"):
+        constant_displacement((3, 4), (1, 2, 3))
+    with pytest.raises(ValueError, match="width must be a positive int"):
+        constant_displacement((3, 0), (1, 2))
+
+
+def _grid(h, w, dtype=torch.float64):
+    rows, cols = torch.meshgrid(torch.arange(h, dtype=dtype), torch.arange(w, dtype=dtype),
+                                indexing="ij")
+    return rows, cols
+
+
+@given(a=st.lists(st.floats(-2, 2), min_size=4, max_size=4), h=st.integers(2, 7),
+       w=st.integers(2, 7))
+def test_the_jacobian_of_an_affine_field_is_its_matrix_everywhere(a, h, w):
+    A = torch.tensor(a, dtype=torch.float64).view(2, 2)
+    rows, cols = _grid(h, w)
+    tau = torch.stack([A[0, 0] * rows + A[0, 1] * cols + 3.0,
+                       A[1, 0] * rows + A[1, 1] * cols - 1.0])
+    jac = displacement_jacobian(tau)
+    assert jac.shape == (h, w, 2, 2)
+    torch.testing.assert_close(jac, A.expand(h, w, 2, 2))
+    # the spectral norm, against torch's SVD-based one
+    torch.testing.assert_close(max_displacement_gradient(tau),
+                               torch.linalg.matrix_norm(A, ord=2))
+
+
+def test_jacobian_by_hand_central_inside_one_sided_on_the_border():
+    rows, cols = _grid(4, 5)
+    tau = torch.stack([rows ** 2, torch.zeros_like(cols)])  # τ_0 = i²: ∂τ_0/∂p_0 = 2i inside
+    jac = displacement_jacobian(tau)
+    assert jac[..., 0, 0][:, 0].tolist() == [1.0, 2.0, 4.0, 5.0]  # 1−0, (4−0)/2, (9−1)/2, 9−4
+    assert (jac[..., 0, 1] == 0).all() and (jac[..., 1, :] == 0).all()
+    assert max_displacement_gradient(tau).item() == 5.0
+    assert max_displacement(tau).item() == 9.0
+
+
+def test_max_gradient_matches_the_svd_on_random_fields_and_batches(device):
+    gen = torch.Generator().manual_seed(1)
+    taus = torch.randn(3, 2, 2, 6, 5, generator=gen, dtype=torch.float64).to(device)
+    got = max_displacement_gradient(taus)
+    want = torch.linalg.matrix_norm(displacement_jacobian(taus), ord=2).flatten(-2).amax(-1)
+    assert got.shape == (3, 2) and got.device.type == device.type
+    torch.testing.assert_close(got, want)
+    sizes = max_displacement(taus)
+    torch.testing.assert_close(sizes, taus.norm(dim=-3).flatten(-2).amax(-1))
+
+
+def test_translations_have_any_size_and_gradient_zero():
+    for shift in [(0, 0), (3, 4), (-20.5, 7)]:
+        tau = constant_displacement((5, 6), shift, dtype=torch.float64)
+        assert max_displacement(tau).item() == pytest.approx(math.hypot(*shift))
+        assert max_displacement_gradient(tau).item() == 0.0
+
+
+def test_displacement_measure_errors():
+    with pytest.raises(ValueError, match=r"displacement must have shape \(…, 2, H, W\)"):
+        max_displacement(torch.zeros(3, 4, 4))
+    with pytest.raises(ValueError, match="at least 2×2 in space"):
+        displacement_jacobian(torch.zeros(2, 1, 4))
+    with pytest.raises(TypeError, match="displacement must be a floating-point"):
+        max_displacement_gradient(torch.zeros(2, 4, 4, dtype=torch.int64))
+
+
+@given(h=st.integers(2, 7), w=st.integers(2, 7), dy=st.integers(-8, 8), dx=st.integers(-8, 8))
+def test_bicubic_whole_pixel_warp_is_a_zero_fill_translation(h, w, dy, dx):
+    x = torch.rand(1, 2, h, w, dtype=torch.float64)
+    tau = constant_displacement((h, w), (dy, dx), dtype=torch.float64)
+    got = deform(x, tau, padding_mode="zeros", mode="bicubic")
+    torch.testing.assert_close(got, translate(x, (dy, dx), mode="zeros"), atol=1e-9, rtol=0)
+
+
+def test_bilinear_reads_a_ramp_exactly_and_bicubic_a_smooth_wave_better():
+    rows, cols = _grid(8, 10)
+    ramp = (2 * cols - rows)[None, None]  # linear in p: bilinear interpolation is exact on it
+    tau = constant_displacement((8, 10), (0.25, 0.5), dtype=torch.float64)
+    got = deform(ramp, tau, mode="bilinear")[..., 1:, 1:]
+    torch.testing.assert_close(got, (ramp - 2 * 0.5 + 0.25)[..., 1:, 1:])
+    flat = torch.full((1, 1, 8, 10), 0.7, dtype=torch.float64)  # both keep constants
+    torch.testing.assert_close(deform(flat, tau, mode="bicubic")[..., 2:, 2:],
+                               flat[..., 2:, 2:])
+    # a cosine read halfway between its samples: the bilinear mean loses more of it
+    half = constant_displacement((8, 10), (0, 0.5), dtype=torch.float64)
+    wave = torch.cos(cols * torch.pi / 3)[None, None]
+    exact = torch.cos((cols - 0.5) * torch.pi / 3)[None, None][..., 3:-3]
+    lin = deform(wave, half, mode="bilinear")[..., 3:-3]
+    cub = deform(wave, half, mode="bicubic")[..., 3:-3]
+    assert (cub - exact).abs().max() < (lin - exact).abs().max() / 2
+    with pytest.raises(ValueError, match="mode must be one of 'bilinear', 'bicubic'"):
+        deform(ramp, tau, mode="nearest")
+
+
 # ---------------------------------------------------------------------------- figures
 def test_figures_draw_what_they_are_given():
     t = np.arange(10)
@@ -412,3 +546,25 @@ def test_figures_draw_what_they_are_given():
     assert [list(line.get_ydata()) for line in fig.axes[0].lines] == [[0.1, 0.2, 0.3], [1, 1, 1]]
     with pytest.raises(ValueError, match="curve 'x' has 2 values for 3 magnitudes"):
         show_sensitivity([1, 2, 4], {"x": [0.1, 0.2]})
+
+
+def test_change_grid_draws_one_panel_per_representation_and_measure():
+    measures = {"size": {"a": [4, 8], "b": [4, 4, 4]}, "gradient": {"a": [0, 0],
+                                                                   "b": torch.tensor([.1, .3, .2])}}
+    changes = {"pixels": {"a": [1.0, 1.2], "b": [0.5, 0.6, 0.4]},
+               "pooled": {"a": [0.0, 0.0], "b": [0.1, 0.3, 0.2]}}
+    fig = show_change_grid(measures, changes, title="t")
+    assert len(fig.axes) == 4
+    pooled_vs_gradient = fig.axes[3]
+    a, b = pooled_vs_gradient.lines
+    assert list(b.get_xdata()) == pytest.approx([0.1, 0.2, 0.3])  # sorted by x
+    assert list(b.get_ydata()) == pytest.approx([0.1, 0.2, 0.3])
+    assert a.get_label() == "a" and b.get_marker() != a.get_marker()
+    assert pooled_vs_gradient.get_ylim()[0] < 0 < pooled_vs_gradient.get_ylim()[1]
+    assert fig.axes[0].get_ylabel().endswith("pixels") and fig.axes[1].get_ylabel() == ""
+    with pytest.raises(ValueError, match=r"changes\['pooled'\]\['b'\] has 2 values, expected 3"):
+        show_change_grid(measures, {"pooled": {"a": [0, 0], "b": [0, 0]}})
+    with pytest.raises(ValueError, match="must have the families"):
+        show_change_grid(measures, {"pooled": {"a": [0, 0]}})
+    with pytest.raises(ValueError, match="at least one entry"):
+        show_change_grid({}, changes)

@@ -9,10 +9,11 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cnnlib.equivariance import translate
+from cnnlib.equivariance import constant_displacement, deform, smooth_displacement, translate
 from cnnlib.invariance_measures import (
     binomial_blur_kernel,
     blur_pool2d,
+    deformation_sensitivity,
     fractional_shift,
     max_blur_pool2d,
     relative_change,
@@ -304,3 +305,66 @@ def test_sensitivity_errors():
         shift_sensitivity(lambda t: t.sum(dim=(-2, -1)), x, [1], out_shifts=[1])
     with pytest.raises(ValueError, match="all zeros"):
         shift_sensitivity(lambda t: t * 0, x, [1])
+
+
+# ------------------------------------------------------------------ deformation sensitivity
+def test_whole_pixel_fields_measure_what_shift_sensitivity_measures(device):
+    torch.manual_seed(3)
+    x = torch.rand(3, 2, 9, 8, dtype=torch.float64, device=device)
+    shifts = [(0, 1), (2, -3), (0, 0)]
+    fields = [constant_displacement((9, 8), s, dtype=torch.float64, device=device)
+              for s in shifts]
+
+    def phi(t):
+        return F.relu(t - 0.3).sum(dim=(-2, -1))
+
+    for mode in ("bilinear", "bicubic"):
+        got = deformation_sensitivity(phi, x, fields, mode=mode)
+        assert got.shape == (3,) and got.device.type == device.type
+        torch.testing.assert_close(got, shift_sensitivity(phi, x, shifts, mode="zeros"),
+                                   atol=1e-9, rtol=0)
+
+
+def test_one_field_per_image_against_a_loop_by_hand():
+    gen = torch.Generator().manual_seed(4)
+    x = torch.rand(4, 1, 10, 10, generator=gen, dtype=torch.float64)
+    taus = smooth_displacement((10, 10), 1.5, 3, gen, dtype=torch.float64, count=4)
+
+    def phi(t):
+        return global_avg_pool2d(t ** 2)
+
+    got = deformation_sensitivity(phi, x, [taus, taus[2]], mode="bicubic", padding_mode="border")
+    per_image = [relative_change(phi(deform(x[n:n + 1], taus[n], "border", "bicubic")),
+                                 phi(x[n:n + 1])) for n in range(4)]
+    same_field = relative_change(phi(deform(x, taus[2], "border", "bicubic")), phi(x))
+    torch.testing.assert_close(got, torch.stack([torch.cat(per_image).mean(),
+                                                 same_field.mean()]))
+    assert (got > 0).all()
+
+
+def test_global_average_of_pixels_ignores_a_whole_pixel_translation_inside_the_canvas():
+    x = torch.zeros(2, 1, 12, 12, dtype=torch.float64)
+    x[:, :, 4:7, 5:8] = 1.0  # columns 5 … 7
+    moves = [constant_displacement((12, 12), s, dtype=torch.float64) for s in [(3, -4), (-4, 4)]]
+    got = deformation_sensitivity(global_avg_pool2d, x, moves)
+    assert got.abs().max() < 1e-12
+    # 5 columns right: column 7 leaves the canvas and zero fill loses a third of the content
+    off = constant_displacement((12, 12), (0, 5.0), dtype=torch.float64)
+    assert deformation_sensitivity(global_avg_pool2d, x, [off]).item() == pytest.approx(1 / 3)
+
+
+def test_deformation_sensitivity_errors():
+    x = torch.rand(2, 1, 4, 4)
+    tau = torch.zeros(2, 4, 4)
+    with pytest.raises(TypeError, match="features_fn must be a callable"):
+        deformation_sensitivity("relu", x, [tau])
+    with pytest.raises(ValueError, match="images must be 4-D"):
+        deformation_sensitivity(torch.relu, x[0], [tau])
+    with pytest.raises(ValueError, match="mode must be one of 'bilinear', 'bicubic'"):
+        deformation_sensitivity(torch.relu, x, [tau], mode="nearest")
+    with pytest.raises(ValueError, match="at least one field"):
+        deformation_sensitivity(torch.relu, x, [])
+    with pytest.raises(TypeError, match=r"displacements\[1\] must be a floating-point"):
+        deformation_sensitivity(torch.relu, x, [tau, torch.zeros(2, 4, 4, dtype=torch.int64)])
+    with pytest.raises(ValueError, match=r"displacement must have shape \(2, 4, 4\)"):
+        deformation_sensitivity(torch.relu, x, [torch.zeros(2, 4, 5)])

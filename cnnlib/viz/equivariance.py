@@ -3,7 +3,10 @@
 - :func:`show_signal_rows` — real signals, one row each;
 - :func:`show_lag_correlation` — locality: correlation against distance;
 - :func:`show_patch_matches` — self-similarity: patches and their best matches;
-- :func:`show_sensitivity` — how much representations change under a growing warp.
+- :func:`show_sensitivity` — how much representations change under a growing warp;
+- :func:`show_change_grid` — the change of each representation against each measure of the
+  transformation (e.g. the size and the gradient of a displacement field), for several
+  families of transformations.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import torch
 from ..equivariance import PatchMatch
 from .images import to_numpy_image
 
-__all__ = ["show_lag_correlation", "show_patch_matches", "show_sensitivity", "show_signal_rows"]
+__all__ = ["show_change_grid", "show_lag_correlation", "show_patch_matches", "show_sensitivity",
+           "show_signal_rows"]
 
 
 # ------------------------------------------------------------------------------ figures
@@ -105,6 +109,61 @@ def show_sensitivity(magnitudes: Sequence[float], curves: dict,
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def _floats(values) -> list[float]:
+    return [float(v) for v in torch.as_tensor(values).detach().cpu().reshape(-1)]
+
+
+def show_change_grid(measures: dict, changes: dict, ylabel: str = "relative change",
+                     title: str | None = None, size=(4.2, 2.9)):
+    """A grid of scatter-and-line panels: one row per representation, one column per measure.
+
+    ``measures = {measure label: {family: x values}}`` (e.g. ``"max |τ|"`` and ``"max ‖∇τ‖"``
+    for the families ``"translations"`` and ``"deformations"``);
+    ``changes = {representation label: {family: y values}}``. Every family of every measure
+    and representation must have the same number of values as in the first measure. Families
+    keep one marker and colour across the grid; each panel's axes start at 0.
+    Returns the closed ``Figure``.
+    """
+    if not measures or not changes:
+        raise ValueError("measures and changes must each hold at least one entry")
+    first = next(iter(measures.values()))
+    counts = {family: len(_floats(xs)) for family, xs in first.items()}
+    for kind, table in (("measures", measures), ("changes", changes)):
+        for label, by_family in table.items():
+            if set(by_family) != set(counts):
+                raise ValueError(f"{kind}[{label!r}] must have the families {sorted(counts)}, "
+                                 f"got {sorted(by_family)}")
+            for family, values in by_family.items():
+                if len(_floats(values)) != counts[family]:
+                    raise ValueError(f"{kind}[{label!r}][{family!r}] has "
+                                     f"{len(_floats(values))} values, expected "
+                                     f"{counts[family]}")
+    rows, cols = len(changes), len(measures)
+    fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows),
+                             squeeze=False)
+    markers = "osD^v<>"
+    for r, (rep, ys_by_family) in enumerate(changes.items()):
+        for c, (measure, xs_by_family) in enumerate(measures.items()):
+            ax = axes[r, c]
+            for k, family in enumerate(counts):
+                xs, ys = _floats(xs_by_family[family]), _floats(ys_by_family[family])
+                order = sorted(range(len(xs)), key=lambda i, xs=xs: xs[i])
+                ax.plot([xs[i] for i in order], [ys[i] for i in order],
+                        marker=markers[k % len(markers)], color=f"C{k}", label=family)
+            # start both axes at 0, with a small margin so that points on 0 stay whole
+            ax.set_ylim(bottom=-0.04 * ax.get_ylim()[1])
+            ax.set_xlim(left=-0.04 * ax.get_xlim()[1])
+            ax.set_xlabel(measure)
+            ax.set_ylabel(f"{ylabel}\n{rep}" if c == 0 else "")
+            ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     plt.close(fig)
     return fig

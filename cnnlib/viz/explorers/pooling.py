@@ -1,10 +1,10 @@
 """Explorer of chapter 6: pool a real feature map with max, average, L2 or L∞ pooling.
 
-The feature map is the horizontal-edge response of the photo (Sobel-x on the gray photo
-shrunk 4 times: 150 × 128, positive on dark-to-bright edges from left to right, negative on
-bright-to-dark ones), optionally after a ReLU, as a CNN layer would pass it on. Pick the
-pooling type, the window and the stride; the picture is the pooled map at its own resolution,
-titled with its size.
+The feature map is the vertical-edge response of the photo (Sobel-x, the derivative along x,
+on the gray photo shrunk 4 times: 150 × 128, positive on dark-to-bright edges from left to
+right, negative on bright-to-dark ones), optionally after a ReLU, as a CNN layer would pass
+it on. Pick the pooling type, the window and the stride; the picture is the pooled map at its
+own resolution, titled with its size.
 
 - :func:`pool_map`: one pooling of a map, by name (:data:`POOLINGS`), through cnnlib.pooling;
 - :func:`render_pooling`: the picture for one choice of the controls;
