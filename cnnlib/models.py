@@ -1,11 +1,12 @@
-"""The networks of chapters 7 and 8: two LeNets, an MLP baseline and a VGG builder.
+"""The networks of chapters 7 and 8: two LeNets, an MLP baseline, a VGG builder, and the
+rewriting of dense layers as convolutions.
 
 Every model keeps its convolutional part in ``model.features`` (an ``nn.Sequential`` from
 ``(N, C, H, W)`` to feature maps) and its dense part in ``model.classifier``, as torchvision
 does, so :func:`cnnlib.receptive_field` reads ``model.features``, :func:`activations` picks
 any layer by its name (``"features.0"``), and :func:`cnnlib.layer_summary` counts them all.
 
-- :class:`LeNet` — the lecture's LeNet: conv 20@5×5 → max pool → conv 50@5×5 → max pool →
+- :class:`LeNet` — the 20-50-500 LeNet: conv 20@5×5 → max pool → conv 50@5×5 → max pool →
   fc 500 → fc 10, on 28×28 digits (431,080 parameters).
 - :class:`LeNet5` — the classic LeNet-5 of LeCun et al. (1998): 6@5×5 → pool → 16@5×5 →
   pool → fc 120 → fc 84 → fc 10 (61,706 parameters with full connections).
@@ -16,18 +17,25 @@ any layer by its name (``"features.0"``), and :func:`cnnlib.layer_summary` count
   Simonyan & Zisserman, 2015) and ``SMALL_VGG`` a small VGG for 28×28 digits
   (:func:`small_vgg`). The layers,
   their order, their names and their initialisation are those of ``torchvision.models.vgg``,
-  so a torchvision ``state_dict`` loads into ours unchanged.
+  so a torchvision ``state_dict`` loads into ours unchanged. ``head="gap"`` replaces the
+  dense classifier by the global-average-pooling head of Network in Network (Lin, Chen &
+  Yan, 2014): a 1×1 convolution to the classes, then the mean of each map.
+- :func:`linear_to_conv` and :func:`fully_convolutional` — a dense layer on ``C×H×W`` feature
+  maps is a convolution with ``H×W`` kernels; a network rewritten so runs on larger images and
+  returns a map of class scores.
 
 :func:`activations` records what chosen layers output for an input (feature maps).
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Iterable, Sequence
 
 import torch
 from torch import nn
+from torch.func import functional_call
 
 from ._validate import (
     _is_int,
@@ -36,6 +44,7 @@ from ._validate import (
     check_module,
     check_non_negative_int,
     check_positive_int,
+    check_shape,
     check_tensor,
 )
 
@@ -44,9 +53,12 @@ __all__ = [
     "SMALL_VGG",
     "VGG",
     "VGG_CONFIGS",
+    "VGG_HEADS",
     "LeNet",
     "LeNet5",
     "activations",
+    "fully_convolutional",
+    "linear_to_conv",
     "small_vgg",
     "vgg",
     "vgg_layers",
@@ -54,7 +66,7 @@ __all__ = [
 
 
 class LeNet(nn.Module):
-    """The LeNet of the lecture, for 28×28 single-channel digits.
+    """The 20-50-500 LeNet (20 and 50 filters, 500 hidden units), for 28×28 digits.
 
     ``features``: ``Conv2d(1, 20, 5)`` → ReLU → ``MaxPool2d(2)`` → ``Conv2d(20, 50, 5)`` →
     ReLU → ``MaxPool2d(2)``; spatial size 28 → 24 → 12 → 8 → 4.
@@ -241,8 +253,12 @@ def vgg_layers(config: Sequence[int | str], in_channels: int = 3,
     return nn.Sequential(*layers)
 
 
+#: The classifier heads :class:`VGG` can end in.
+VGG_HEADS = ("dense", "gap")
+
+
 class VGG(nn.Module):
-    """A VGG network: :func:`vgg_layers` → optional adaptive average pool → dense classifier.
+    """A VGG network: :func:`vgg_layers` → optional adaptive average pool → classifier.
 
     Args:
         config: the list of :func:`vgg_layers` (ints and ``"M"``), e.g. ``VGG_CONFIGS["vgg16"]``.
@@ -255,12 +271,20 @@ class VGG(nn.Module):
         hidden: widths of the hidden dense layers (``(4096, 4096)`` for ImageNet).
         dropout: dropout probability after each hidden layer (no ``Dropout`` module if 0).
         input_size: the input's height = width, used only when ``pool_size`` is ``None``.
+        head: ``"dense"`` (the paper's and torchvision's) or ``"gap"`` (global average
+            pooling, as in Network in Network).
 
-    ``classifier`` = ``Linear(c·s·s, hidden[0])``, ReLU, Dropout, …, ``Linear(hidden[-1],
-    num_classes)``; with the defaults its layers and names are exactly torchvision's
-    (``classifier.0``, ``.3``, ``.6``). Weights are initialised as torchvision does:
-    convolutions He-normal (fan-out, ReLU gain), linear layers ``N(0, 0.01²)``, biases 0,
-    batch norm weight 1.
+    With ``head="dense"``, ``classifier`` = ``Linear(c·s·s, hidden[0])``, ReLU, Dropout, …,
+    ``Linear(hidden[-1], num_classes)`` on the flattened ``(N, c, s, s)`` maps; with the
+    defaults its layers and names are exactly torchvision's (``classifier.0``, ``.3``,
+    ``.6``). With ``head="gap"``, ``avgpool`` is the identity and ``classifier`` =
+    ``Conv2d(c, num_classes, 1)`` → ``AdaptiveAvgPool2d(1)`` → ``Flatten()``: score
+    ``k`` is the mean over all positions of the ``k``-th output map,
+    ``(1/(h·w)) Σ_{i,j} (b_k + Σ_c w[k, c] x[c, i, j])``, for any input size; ``pool_size``,
+    ``hidden``, ``dropout`` and ``input_size`` are then unused.
+
+    Weights are initialised as torchvision does: convolutions He-normal (fan-out, ReLU
+    gain), linear layers ``N(0, 0.01²)``, biases 0, batch norm weight 1.
 
     Shapes: ``(N, in_channels, H, W) → (N, num_classes)``.
     """
@@ -268,17 +292,25 @@ class VGG(nn.Module):
     def __init__(self, config: Sequence[int | str], num_classes: int = 1000,
                  in_channels: int = 3, batch_norm: bool = False, pool_size: int | None = 7,
                  hidden: Sequence[int] = (4096, 4096), dropout: float = 0.5,
-                 input_size: int = 224):
+                 input_size: int = 224, head: str = "dense"):
         super().__init__()
         self.features = vgg_layers(config, in_channels, batch_norm)
         check_positive_int("num_classes", num_classes)
+        check_choice("head", head, VGG_HEADS)
+        self.head = head
+        channels = [e for e in config if e != "M"][-1]
+        if head == "gap":
+            self.avgpool = nn.Identity()
+            self.classifier = nn.Sequential(nn.Conv2d(channels, num_classes, kernel_size=1),
+                                            nn.AdaptiveAvgPool2d(1), nn.Flatten())
+            self._init_weights()
+            return
         if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
             raise TypeError(f"hidden must be a sequence of positive ints, got {hidden!r}")
         for i, width in enumerate(hidden):
             check_positive_int(f"hidden[{i}]", width)
         if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
             raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
-        channels = [e for e in config if e != "M"][-1]
         if pool_size is None:
             check_positive_int("input_size", input_size)
             side = input_size // 2 ** sum(1 for e in config if e == "M")
@@ -314,7 +346,9 @@ class VGG(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.avgpool(self.features(x))
-        return self.classifier(torch.flatten(x, 1))
+        if self.head == "dense":
+            x = torch.flatten(x, 1)
+        return self.classifier(x)
 
 
 def vgg(name: str, **kwargs) -> VGG:
@@ -344,6 +378,117 @@ def small_vgg(num_classes: int = 10, in_channels: int = 1, batch_norm: bool = Tr
     return VGG(config, num_classes=num_classes, in_channels=in_channels,
                batch_norm=batch_norm, pool_size=None, hidden=hidden, dropout=0.0,
                input_size=input_size)
+
+
+# ------------------------------------------------------- dense layers as convolutions
+
+def linear_to_conv(linear: nn.Linear, in_shape: Sequence[int]) -> nn.Conv2d:
+    """The convolution that computes what ``linear`` computes on flattened ``(C, H, W)`` maps.
+
+    ``linear`` is ``Linear(C·H·W, F)`` applied to ``x.flatten(1)`` for ``x: (N, C, H, W)``:
+    output ``f`` is ``b[f] + Σ_{c,i,j} W[f, c·H·W + i·W + j] x[c, i, j]``. That is the
+    cross-correlation of ``x`` with the kernel ``w[f, c, i, j] = W[f, c·H·W + i·W + j]``
+    (the weight matrix reshaped to ``(F, C, H, W)``) at the one position where an ``H×W``
+    kernel fits on ``H×W`` maps. So the result is ``Conv2d(C, F, kernel_size=(H, W))`` with
+    that kernel and the same bias, on ``linear``'s device and dtype (copies, not views):
+
+    - on ``(N, C, H, W)`` it returns ``(N, F, 1, 1)`` and
+      ``conv(x).flatten(1) == linear(x.flatten(1))``;
+    - on larger maps ``(N, C, H', W')`` it is swept over every position and returns
+      ``(N, F, H' − H + 1, W' − W + 1)``: the dense layer applied to every ``H×W`` window.
+
+    ``in_shape = (F_in, 1, 1)`` turns a dense layer that follows another into a 1×1
+    convolution. Raises ``ValueError`` when ``C·H·W`` is not ``linear.in_features``.
+    """
+    if not isinstance(linear, nn.Linear):
+        raise TypeError(f"linear must be a torch.nn.Linear, got {type(linear).__name__}")
+    shape = check_shape("in_shape", in_shape, "(C, H, W), e.g. (50, 4, 4)", min_dims=3)
+    if len(shape) != 3:
+        raise ValueError(f"in_shape must be (C, H, W), three positive ints, got {in_shape!r}")
+    c, h, w = shape
+    if c * h * w != linear.in_features:
+        raise ValueError(f"in_shape {tuple(in_shape)} holds {c * h * w} values, but linear "
+                         f"takes in_features = {linear.in_features}")
+    weight = linear.weight
+    conv = nn.Conv2d(c, linear.out_features, kernel_size=(h, w), bias=linear.bias is not None,
+                     device=weight.device, dtype=weight.dtype)
+    with torch.no_grad():
+        conv.weight.copy_(weight.reshape(linear.out_features, c, h, w))
+        if linear.bias is not None:
+            conv.bias.copy_(linear.bias)
+    return conv
+
+
+def _output_shape(module: nn.Module, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Shape of ``module``'s output for an input of ``shape``, propagated on the meta device."""
+    tensors = [*module.named_parameters(), *module.named_buffers()]
+    state = {name: torch.empty_like(t, device="meta") for name, t in tensors}
+    dtype = next((t.dtype for _, t in tensors if t.is_floating_point()), torch.float32)
+    with torch.no_grad():
+        out = functional_call(module, state, (torch.empty(shape, dtype=dtype, device="meta"),))
+    return tuple(out.shape)
+
+
+_ELEMENTWISE = (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.Dropout, nn.Identity)
+
+
+def fully_convolutional(model: nn.Module, input_shape: Sequence[int]) -> nn.Sequential:
+    """``model`` with every dense layer rewritten as a convolution (:func:`linear_to_conv`).
+
+    Args:
+        model: a network with ``features`` (convolutions, pools: ``(N, C, H, W)`` → feature
+            maps), an optional ``avgpool`` and a ``classifier`` of ``Flatten``, ``Linear``,
+            ReLU, tanh, sigmoid and ``Dropout`` layers: :class:`LeNet`, :class:`LeNet5`,
+            :class:`MLP`, :class:`VGG` with ``head="dense"``.
+        input_shape: ``(C, H, W)`` of the images ``model`` classifies, e.g. ``(1, 28, 28)``.
+
+    The first ``Linear`` becomes a convolution whose kernel has the size ``h×w`` of the
+    feature maps at ``input_shape``; every later one a 1×1 convolution; ``Flatten`` is
+    dropped and the other layers are kept. ``avgpool`` must be the identity or an adaptive
+    pool to exactly ``h×w`` (a no-op at ``input_shape``), and it is dropped.
+
+    Returns ``nn.Sequential(model.features, conv, …)``, which shares ``model.features``
+    (same parameters) and holds copies of the dense weights. Shapes: ``(N, C, H', W') →
+    (N, num_classes, (h' − h) + 1, (w' − w) + 1)`` where ``h'×w'`` are the feature maps of
+    the larger input. At ``input_shape`` it returns ``(N, num_classes, 1, 1)``, equal to
+    ``model(x)``. Entry ``[:, :, i, j]`` on a larger image is ``model`` on the
+    ``H×W`` crop at ``(J·i, J·j)``, ``J`` the product of the strides in ``features``, exactly
+    when ``features`` pads nothing (LeNet): with padding the crop's border pixels see
+    their real neighbours instead of zeros.
+    """
+    check_module("model", model)
+    shape = check_shape("input_shape", input_shape, "(C, H, W), e.g. (1, 28, 28)", min_dims=3)
+    features, classifier = getattr(model, "features", None), getattr(model, "classifier", None)
+    if not isinstance(features, nn.Module) or not isinstance(classifier, nn.Sequential):
+        raise ValueError("model must have a `features` module and a `classifier` "
+                         "nn.Sequential, as cnnlib's LeNet, MLP and VGG have")
+    if len(shape) != 3:
+        raise ValueError(f"input_shape must be (C, H, W), three positive ints, got {shape!r}")
+    maps = _output_shape(features, (1, *shape))[1:]
+    avgpool = getattr(model, "avgpool", nn.Identity())
+    if not isinstance(avgpool, nn.Identity):
+        pooled = (_output_shape(avgpool, (1, *maps))[1:]
+                  if isinstance(avgpool, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)) else None)
+        if pooled != maps:
+            raise ValueError(f"model.avgpool ({avgpool}) changes the {maps} feature maps of "
+                             f"input_shape {shape}: it must be a no-op there")
+    layers: list[nn.Module] = [features]
+    in_shape = maps
+    for i, layer in enumerate(classifier):
+        if isinstance(layer, nn.Linear):
+            layers.append(linear_to_conv(layer, in_shape))
+            in_shape = (layer.out_features, 1, 1)
+        elif isinstance(layer, nn.Flatten):
+            continue
+        elif isinstance(layer, _ELEMENTWISE):
+            layers.append(copy.deepcopy(layer))
+        else:
+            raise TypeError(f"classifier[{i}] is a {type(layer).__name__}; only Linear, "
+                            "Flatten, ReLU, Tanh, Sigmoid, Dropout and Identity can be "
+                            "rewritten as convolutions")
+    if in_shape == maps:
+        raise ValueError("model.classifier has no Linear layer to rewrite")
+    return nn.Sequential(*layers)
 
 
 # --------------------------------------------------------------------------- activations

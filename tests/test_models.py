@@ -1,4 +1,5 @@
-"""cnnlib.models: shapes, parameter counts by hand, VGG against torchvision, activations."""
+"""cnnlib.models: shapes, parameter counts by hand, VGG against torchvision, dense layers as
+convolutions, activations."""
 
 import pytest
 import torch
@@ -17,13 +18,15 @@ from cnnlib.models import (
     LeNet,
     LeNet5,
     activations,
+    fully_convolutional,
+    linear_to_conv,
     small_vgg,
     vgg,
     vgg_layers,
 )
 
 # ------------------------------------------------------------------------- hand counts
-# LeNet (lecture):  conv1 20·1·5·5 + 20     =     520
+# LeNet 20-50-500: conv1 20·1·5·5 + 20     =     520
 #                   conv2 50·20·5·5 + 50    =  25,050
 #                   fc1   (50·4·4)·500 + 500 = 400,500
 #                   fc2   500·10 + 10       =   5,010   → 431,080
@@ -88,8 +91,8 @@ def test_lenet5_takes_32x32_without_padding_and_other_class_counts():
         LeNet5(padding=0)(torch.zeros(1, 1, 28, 28))  # 28×28 needs padding=2
 
 
-def test_lenet_forward_equals_the_lecture_code():
-    """The lecture's forward: relu(conv1) → pool → relu(conv2) → pool → view → fc1 → fc2."""
+def test_lenet_forward_equals_the_functional_code():
+    """The usual functional forward: relu(conv1) → pool → relu(conv2) → pool → view → fc1 → fc2."""
     torch.manual_seed(0)
     model = LeNet().double()
     x = torch.randn(4, 1, 28, 28, dtype=torch.float64)
@@ -253,6 +256,149 @@ def test_vgg_builder_other_errors():
         VGG([8, "M"], dropout=1.0)
     with pytest.raises(ValueError, match="too small"):
         VGG([8, "M", 8, "M"], pool_size=None, input_size=3)
+
+
+# ------------------------------------------------------- dense layers as convolutions
+
+@pytest.mark.parametrize("shape, bias", [((50, 4, 4), True), ((3, 2, 5), False),
+                                         ((7, 1, 1), True)])
+def test_linear_to_conv_computes_the_linear_layer(shape, bias):
+    torch.manual_seed(0)
+    c, h, w = shape
+    linear = nn.Linear(c * h * w, 6, bias=bias).double()
+    conv = linear_to_conv(linear, shape)
+    assert (conv.in_channels, conv.out_channels, conv.kernel_size) == (c, 6, (h, w))
+    assert conv.weight.dtype == torch.float64 and (conv.bias is None) == (not bias)
+    x = torch.randn(4, c, h, w, dtype=torch.float64)
+    out = conv(x)
+    assert out.shape == (4, 6, 1, 1)
+    torch.testing.assert_close(out.flatten(1), F.linear(x.flatten(1), linear.weight,
+                                                        linear.bias))
+
+
+def test_linear_to_conv_slides_the_dense_layer_over_larger_maps():
+    torch.manual_seed(0)
+    linear = nn.Linear(3 * 2 * 4, 5).double()
+    conv = linear_to_conv(linear, (3, 2, 4))
+    x = torch.randn(2, 3, 5, 9, dtype=torch.float64)
+    out = conv(x)
+    assert out.shape == (2, 5, 4, 6)
+    for i in range(4):
+        for j in range(6):
+            window = x[:, :, i:i + 2, j:j + 4].flatten(1)
+            torch.testing.assert_close(out[:, :, i, j], linear(window))
+
+
+def test_linear_to_conv_copies_the_weights_and_keeps_the_device(device):
+    linear = nn.Linear(8, 3).to(device)
+    conv = linear_to_conv(linear, (2, 2, 2))
+    assert conv.weight.device == linear.weight.device
+    with torch.no_grad():
+        conv.weight.zero_()
+    assert torch.count_nonzero(linear.weight) > 0  # a copy, not a view
+
+
+def test_linear_to_conv_errors():
+    with pytest.raises(TypeError, match="linear"):
+        linear_to_conv(nn.Conv2d(1, 1, 1), (1, 1, 1))
+    with pytest.raises(ValueError, match="in_features = 800"):
+        linear_to_conv(nn.Linear(800, 10), (50, 4, 5))
+    with pytest.raises(ValueError, match="in_shape"):
+        linear_to_conv(nn.Linear(800, 10), (800,))
+    with pytest.raises(ValueError, match="in_shape"):
+        linear_to_conv(nn.Linear(800, 10), (50, 4, 4, 1))
+
+
+@pytest.mark.parametrize("build, shape", [
+    (LeNet, (1, 28, 28)),
+    (LeNet5, (1, 28, 28)),
+    (lambda: MLP(hidden=(20,)), (1, 28, 28)),
+    (lambda: VGG([4, "M", 8, "M"], num_classes=5, hidden=(16, 16), pool_size=7), (3, 28, 28)),
+    (lambda: small_vgg(hidden=(16,)), (1, 28, 28)),
+])
+def test_fully_convolutional_equals_the_model_at_its_input_size(build, shape):
+    torch.manual_seed(0)
+    model = build().double().eval()
+    fcn = fully_convolutional(model, shape).eval()
+    x = torch.randn(3, *shape, dtype=torch.float64)
+    with torch.no_grad():
+        out = fcn(x)
+        assert out.shape == (3, model(x).shape[1], 1, 1)
+        torch.testing.assert_close(out.flatten(1), model(x))
+    assert count_parameters(fcn) == count_parameters(model)
+    assert fcn[0] is model.features  # shared, not copied
+    assert not any(isinstance(m, nn.Linear) for m in fcn.modules())
+
+
+def test_fully_convolutional_lenet_map_entries_are_the_crops():
+    """No padding in LeNet: entry (i, j) of the map is LeNet on the crop at (4i, 4j)."""
+    torch.manual_seed(0)
+    model = LeNet().double().eval()
+    fcn = fully_convolutional(model, (1, 28, 28))
+    image = torch.randn(2, 1, 40, 52, dtype=torch.float64)
+    with torch.no_grad():
+        scores = fcn(image)
+        assert scores.shape == (2, 10, 4, 7)  # (40 − 28)/4 + 1, (52 − 28)/4 + 1
+        for i in range(4):
+            for j in range(7):
+                crop = image[:, :, 4 * i:4 * i + 28, 4 * j:4 * j + 28]
+                torch.testing.assert_close(scores[:, :, i, j], model(crop))
+
+
+def test_fully_convolutional_vgg16_on_the_meta_device():
+    with torch.device("meta"):
+        model = vgg("vgg16")
+        fcn = fully_convolutional(model, (3, 224, 224))
+        scores = fcn(torch.empty(1, 3, 384, 384))
+    convs = [m for m in fcn[1:] if isinstance(m, nn.Conv2d)]
+    assert [c.kernel_size for c in convs] == [(7, 7), (1, 1), (1, 1)]
+    assert [c.out_channels for c in convs] == [4096, 4096, 1000]
+    assert scores.shape == (1, 1000, 6, 6)  # 384/32 = 12 → 12 − 7 + 1 = 6
+    assert count_parameters(fcn) == 138_357_544
+
+
+def test_fully_convolutional_errors():
+    with pytest.raises(ValueError, match="avgpool"):
+        fully_convolutional(VGG([4, "M"], hidden=(8,)), (3, 32, 32))  # 16×16 pooled to 7×7
+    with pytest.raises(TypeError, match=r"classifier\[0\] is a Conv2d"):
+        fully_convolutional(VGG([4, "M"], head="gap"), (3, 32, 32))
+    with pytest.raises(ValueError, match="features"):
+        fully_convolutional(nn.Linear(3, 3), (1, 1, 3))
+    with pytest.raises(ValueError, match="input_shape"):
+        fully_convolutional(LeNet(), (1, 1, 28, 28))
+    model = LeNet()
+    model.classifier.insert(2, nn.BatchNorm1d(500))
+    with pytest.raises(TypeError, match="BatchNorm1d"):
+        fully_convolutional(model, (1, 28, 28))
+
+
+# ------------------------------------------------------------------ global-average head
+
+def test_vgg16_gap_head_parameters():
+    with torch.device("meta"):
+        model = vgg("vgg16", head="gap")
+    assert count_parameters(model.features) == 14_714_688
+    assert count_parameters(model.classifier) == 512 * 1000 + 1000
+    assert count_parameters(model) == 15_227_688
+
+
+def test_gap_head_is_conv1x1_then_mean_and_equals_mean_then_linear():
+    torch.manual_seed(0)
+    model = VGG([4, "M", 8, "M"], num_classes=5, head="gap").double().eval()
+    conv = model.classifier[0]
+    for size in (8, 20, 33):  # any input size
+        x = torch.randn(2, 3, size, size, dtype=torch.float64)
+        maps = model.features(x)
+        expected = F.conv2d(maps, conv.weight, conv.bias).mean(dim=(2, 3))
+        torch.testing.assert_close(model(x), expected)
+        torch.testing.assert_close(
+            model(x), F.linear(maps.mean(dim=(2, 3)), conv.weight.flatten(1), conv.bias))
+    assert isinstance(model.avgpool, nn.Identity)
+
+
+def test_vgg_head_errors():
+    with pytest.raises(ValueError, match="head"):
+        VGG([4, "M"], head="mlp")
 
 
 # --------------------------------------------------------------------------- activations

@@ -1,14 +1,15 @@
 """cnnlib.network_costs, cnnlib.viz.networks and cnnlib.viz.explorers.vgg: per-layer costs
-against hand counts."""
+against hand counts, and the score-map figure."""
 
 import matplotlib
+import numpy as np
 import pytest
 import torch
 
 from cnnlib.models import VGG_CONFIGS, LeNet, vgg
 from cnnlib.network_costs import QUANTITIES, LayerCost, layer_costs
 from cnnlib.viz.explorers.vgg import NETWORKS, render_vgg_costs, vgg_costs, vgg_explorer
-from cnnlib.viz.networks import draw_layer_costs, plot_layer_costs
+from cnnlib.viz.networks import draw_layer_costs, plot_layer_costs, show_score_map
 from cnnlib.viz.widgets import StaticExplorer
 
 matplotlib.use("Agg")
@@ -96,3 +97,29 @@ def test_vgg_explorer_static_grid_and_totals(monkeypatch):
 def test_layer_cost_is_a_record():
     c = LayerCost("fc1", "classifier.0", 10, 10, 40, None)
     assert c.value("receptive field") == 0 and c.value("activation memory") == 40
+
+
+def test_show_score_map_draws_the_softmax_under_each_window():
+    torch.manual_seed(0)
+    strip, scores = torch.rand(1, 28, 84), torch.randn(10, 1, 15)
+    fig = show_score_map(strip, scores, stride=4, window=28)
+    top, bottom = fig.axes[:2]
+    heat = np.asarray(bottom.get_images()[0].get_array())
+    assert heat.shape == (10, 15)
+    assert heat == pytest.approx(torch.softmax(scores[:, 0], dim=0).numpy(), abs=1e-6)
+    written = [t.get_text() for t in bottom.texts]
+    assert written == [str(int(j)) for j in scores[:, 0].argmax(dim=0)]
+    assert top.get_images()[0].get_array().shape == (28, 84)
+    assert bottom.get_xlim() == (-0.5, 83.5)
+
+
+def test_show_score_map_errors():
+    strip = torch.rand(28, 84)
+    with pytest.raises(ValueError, match="span 80 columns, but the image has 84"):
+        show_score_map(strip, torch.randn(10, 14), stride=4, window=28)
+    with pytest.raises(ValueError, match="scores"):
+        show_score_map(strip, torch.randn(10, 2, 15), stride=4, window=28)
+    with pytest.raises(TypeError, match="scores"):
+        show_score_map(strip, [[0.0]], stride=4, window=28)
+    with pytest.raises(ValueError, match="stride"):
+        show_score_map(strip, torch.randn(10, 15), stride=0, window=28)

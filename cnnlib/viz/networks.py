@@ -1,7 +1,9 @@
 """Where a network spends parameters, computation and memory, drawn layer by layer (chapter 8).
 
 :func:`draw_layer_costs` draws one quantity of :func:`cnnlib.network_costs.layer_costs` as
-bars and :func:`plot_layer_costs` several side by side.
+bars and :func:`plot_layer_costs` several side by side. :func:`show_score_map` draws the
+class scores a fully convolutional network (:func:`cnnlib.models.fully_convolutional`)
+returns along a strip of images.
 """
 
 from __future__ import annotations
@@ -9,10 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
+import torch
 
+from .._validate import check_positive_int
 from ..network_costs import QUANTITIES, LayerCost
+from .images import to_numpy_image
 
-__all__ = ["draw_layer_costs", "plot_layer_costs"]
+__all__ = ["draw_layer_costs", "plot_layer_costs", "show_score_map"]
 
 
 _UNITS = {"parameters": (1e6, "parameters (millions)"), "MACs": (1e9, "MACs (billions)"),
@@ -52,5 +58,56 @@ def plot_layer_costs(costs: Sequence[LayerCost],
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
     fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def show_score_map(image, scores: torch.Tensor, stride: int, window: int,
+                   size: tuple[float, float] = (7.5, 4.6)):
+    """A strip of images above the class probabilities a fully convolutional network gives
+    for each window of it; returns the figure.
+
+    ``image``: ``(H, W)`` or ``(1, H, W)``, ``W`` wider than one window. ``scores``:
+    ``(K, n)`` (or ``(K, 1, n)``, one row of a score map), the scores of ``K`` classes for
+    the ``n`` windows of width ``window`` starting at columns ``0, stride, …,
+    stride·(n − 1)``, so ``stride·(n − 1) + window`` must be ``W``. The lower panel shows
+    the softmax over classes of each window's scores, placed under the window's centre,
+    with each window's most probable class written above it.
+    """
+    picture = to_numpy_image(image)
+    check_positive_int("stride", stride)
+    check_positive_int("window", window)
+    if not isinstance(scores, torch.Tensor):
+        raise TypeError(f"scores must be a torch tensor (K, n), got {type(scores).__name__}")
+    s = scores.detach().to("cpu", torch.float32)
+    if s.dim() == 3 and s.shape[1] == 1:
+        s = s[:, 0]
+    if s.dim() != 2:
+        raise ValueError(f"scores must be (K, n) or (K, 1, n), got shape {tuple(scores.shape)}")
+    (k, n), width = s.shape, picture.shape[1]
+    if stride * (n - 1) + window != width:
+        raise ValueError(f"{n} windows of width {window}, stride {stride} span "
+                         f"{stride * (n - 1) + window} columns, but the image has {width}")
+    probs = torch.softmax(s, dim=0).numpy()
+    centres = stride * np.arange(n) + (window - 1) / 2
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=size, sharex=True,
+                                      gridspec_kw={"height_ratios": [1, 1.25]})
+    top.imshow(picture, cmap="gray", aspect="auto", extent=(-0.5, width - 0.5,
+                                                            picture.shape[0] - 0.5, -0.5))
+    top.set_yticks([])
+    top.set_title("input strip", fontsize=10)
+    im = bottom.imshow(probs, aspect="auto", cmap="viridis", vmin=0, vmax=1,
+                       extent=(centres[0] - stride / 2, centres[-1] + stride / 2,
+                               k - 0.5, -0.5))
+    for c, j in zip(centres, probs.argmax(axis=0), strict=True):
+        bottom.text(c, -0.7, str(j), ha="center", va="bottom", fontsize=8)
+    bottom.set_xlim(-0.5, width - 0.5)
+    bottom.set_ylim(k - 0.5, -1.6)
+    bottom.set_yticks(range(k))
+    bottom.set_ylabel("class", fontsize=9)
+    bottom.set_xlabel("column of the strip (each window's centre)", fontsize=9)
+    bottom.set_title("probability of each class, per window (most probable above)",
+                     fontsize=10)
+    fig.colorbar(im, ax=[top, bottom], shrink=0.5, label="probability")
     plt.close(fig)
     return fig
