@@ -34,7 +34,7 @@ import torch
 
 from cnnlib.benchmark import (
     LENET_LAYER,
-    VGG_LAYERS,
+    MID_LAYERS,
     OtherLoad,
     compare_methods,
     crossover,
@@ -43,7 +43,7 @@ from cnnlib.benchmark import (
 )
 from cnnlib.conv import METHODS
 
-IM2COL_TARGET = 2.0  # im2col time / PyTorch time on VGG_LAYERS[0]
+IM2COL_TARGET = 2.0  # im2col time / PyTorch time on MID_LAYERS[0]
 LOOP_LIMIT_S = 1.0  # the loop method on the LeNet layer
 BUSY_LIMIT = 0.2  # above this share of the CPU used by others, say the timings are unreliable
 
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     device = torch.device(args.device)
     repeats = 7 if args.quick else 21
     kernel_sizes = [3, 7, 11, 15, 23, 31] if args.quick else [3, 5, 7, 9, 11, 15, 19, 23, 27, 31]
-    layers = VGG_LAYERS[:1] if args.quick else VGG_LAYERS
+    layers = MID_LAYERS[:1] if args.quick else MID_LAYERS
     with OtherLoad() as idle:
         time.sleep(1.0)
     print(f"torch {torch.__version__} on {device} ({platform.processor() or platform.machine()}),"

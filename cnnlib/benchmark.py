@@ -37,7 +37,7 @@ from .conv import METHODS, conv2d
 
 __all__ = [
     "LENET_LAYER",
-    "VGG_LAYERS",
+    "MID_LAYERS",
     "ConvCase",
     "OtherLoad",
     "compare_methods",
@@ -76,12 +76,13 @@ class ConvCase:
         return x.to(device), w.to(device), b.to(device)
 
 
-VGG_LAYERS = (
-    ConvCase("VGG block 2: 8×64×56×56, 64→64, 3×3", 8, 64, 64, 56, 3, padding=1),
-    ConvCase("VGG block 3: 8×128×28×28, 128→128, 3×3", 8, 128, 128, 28, 3, padding=1),
-    ConvCase("VGG block 4: 8×256×14×14, 256→256, 3×3", 8, 256, 256, 14, 3, padding=1),
+MID_LAYERS = (
+    ConvCase("stage 1: 8×64×56×56, 64→64, 3×3", 8, 64, 64, 56, 3, padding=1),
+    ConvCase("stage 2: 8×128×28×28, 128→128, 3×3", 8, 128, 128, 28, 3, padding=1),
+    ConvCase("stage 3: 8×256×14×14, 256→256, 3×3", 8, 256, 256, 14, 3, padding=1),
 )
-"""3×3, padding 1 layers at VGG-16's shapes (batch 8); the first is the im2col target."""
+"""3×3, padding 1 layers at the shapes of ResNet-18's first three stages (He et al., 2016),
+batch 8: typical mid-network convolutions; the first is the im2col target."""
 
 LENET_LAYER = ConvCase("LeNet conv1: 1×1×28×28, 1→20, 5×5", 1, 1, 20, 28, 5)
 

@@ -124,7 +124,7 @@ EXERCISE = Exercise(
             args=("c", "h", "w", "k", "stride", "padding", "element_size"),
             fixed=(
                 Case((64, 56, 56, 3, 1, 1, 4), 7_225_344,
-                     "VGG block 2: nine copies of the input"),
+                     "64 channels at 56×56: nine copies of the input"),
                 Case((1, 28, 28, 5, 1, 0, 4), 57_600, "LeNet's first layer"),
                 Case((3, 227, 227, 11, 4, 0, 4), 4_392_300, "AlexNet's first layer: stride 4"),
                 Case((16, 10, 9, 3, 2, 1, 4), 14_400, "stride 2 on a non-square image"),
