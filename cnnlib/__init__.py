@@ -9,6 +9,7 @@ equal to ``torch.nn.functional`` by the test suite. Modules, one concept each:
 - ``sliding``: the shift–multiply–sum steps of a 1D convolution, one at a time
 - ``transposed``: transposed convolution as the adjoint of the convolution
 - ``backprop``: a convolution's gradients, from transposed convolution and correlation
+- ``augment``: random shifts, rotations and rescaling of image batches
 - ``pooling``: max, average and Lp pooling
 - ``matrices``: circulant, shift and DFT matrices; impulse responses
 - ``arithmetic``, ``receptive_field``, ``counting``, ``network_costs``: output sizes,
@@ -36,7 +37,7 @@ equal to ``torch.nn.functional`` by the test suite. Modules, one concept each:
 
 __version__ = "0.1.0"
 
-from . import filters
+from . import augment, filters
 from .arithmetic import conv_output_size, conv_transpose_output_size, pool_output_size
 from .backprop import conv1d_backward, conv2d_backward
 from .conv import conv1d, conv2d
@@ -84,6 +85,7 @@ __all__ = [
     "Layer",
     "LeNet",
     "LeNet5",
+    "augment",
     "avg_pool1d",
     "avg_pool2d",
     "check_setup",

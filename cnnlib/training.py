@@ -18,6 +18,10 @@ back-propagate, step the optimiser — written so that it runs fast on a small C
 - **channels-last memory format** for the convolutions (oneDNN's and cuDNN's fast layout);
 - validation and evaluation in large batches under ``torch.inference_mode``.
 
+Data augmentation: ``fit(..., augment=f)`` replaces every training batch ``xb`` by ``f(xb)``
+on the device before the forward pass (e.g. ``f = lambda xb: cnnlib.augment.random_shift(xb,
+3, fill=...)``: new random shifts at every step); validation data are never augmented.
+
 Losses and accuracies are summed on the device and read back (one synchronisation) only
 at the evaluation points, so the loop never waits for the GPU inside an epoch.
 
@@ -32,7 +36,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -40,6 +44,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._validate import (
+    check_callable,
     check_choice,
     check_module,
     check_non_negative_int,
@@ -211,9 +216,11 @@ class _Progress:
 
 
 def _check_fit(model, train_data, val_data, epochs, batch_size, optimizer, schedule, lr,
-               weight_decay, momentum, warmup, label_smoothing, evals_per_epoch, seed):
+               weight_decay, momentum, warmup, label_smoothing, evals_per_epoch, seed, augment):
     """Every argument check of :func:`fit`; returns the training and validation data."""
     check_module("model", model)
+    if augment is not None:
+        check_callable("augment", augment)
     x_train, y_train = _check_data("train_data", train_data)
     val = _check_data("val_data", val_data) if val_data is not None else None
     check_positive_int("epochs", epochs)
@@ -295,6 +302,17 @@ class _Running:
         history.val_acc.append(score.accuracy)
 
 
+def _augmented(augment, xb: torch.Tensor, channels_last: bool) -> torch.Tensor:
+    """``augment(xb)``, checked to be a tensor of ``xb``'s shape, in the model's layout."""
+    with torch.no_grad():
+        out = augment(xb)
+    if not isinstance(out, torch.Tensor) or out.shape != xb.shape:
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"augment must return a tensor of the batch's shape {tuple(xb.shape)}, "
+                         f"got {got}")
+    return _memory_format(out, channels_last)
+
+
 def _train_step(model, opt, scheduler, xb, yb, precision, device, label_smoothing,
                 running: _Running) -> float:
     """One optimisation step on a batch; returns the learning rate it used."""
@@ -320,7 +338,8 @@ def fit(model: nn.Module, train_data: Sequence[torch.Tensor],
         warmup: float = 0.25, label_smoothing: float = 0.1, precision: str = "auto",
         channels_last: bool = True, evals_per_epoch: int = 1,
         device: torch.device | str | None = None, seed: int = 0, progress: bool = True,
-        desc: str | None = None) -> History:
+        desc: str | None = None,
+        augment: Callable[[torch.Tensor], torch.Tensor] | None = None) -> History:
     """Train ``model`` for classification with cross-entropy; returns a :class:`History`.
 
     The defaults are chapter 7's recipe, which trains LeNet past 99 % test accuracy on MNIST
@@ -355,10 +374,15 @@ def fit(model: nn.Module, train_data: Sequence[torch.Tensor],
         seed: seeds the shuffling and dropout.
         progress: show a progress bar (a line per epoch when building the static site).
         desc: the bar's label (default: the model's class name).
+        augment: ``None``, or a function applied to every training batch ``(B, C, H, W)``
+            on the device, without gradient, before the forward pass; it must return a
+            tensor of the same shape (e.g. :func:`cnnlib.augment.random_shift`). Its random
+            draws come from torch's global generator, which ``fit`` seeds with ``seed``.
     """
     x_train, y_train, val = _check_fit(model, train_data, val_data, epochs, batch_size,
                                        optimizer, schedule, lr, weight_decay, momentum,
-                                       warmup, label_smoothing, evals_per_epoch, seed)
+                                       warmup, label_smoothing, evals_per_epoch, seed,
+                                       augment)
     steps_per_epoch = x_train.shape[0] // batch_size
     total_steps = epochs * steps_per_epoch
     device = torch.device(device) if device is not None else _model_device(model)
@@ -380,9 +404,11 @@ def fit(model: nn.Module, train_data: Sequence[torch.Tensor],
             order = torch.randperm(x_train.shape[0], generator=shuffler).to(device)
             for b in range(steps_per_epoch):
                 idx = order[b * batch_size:(b + 1) * batch_size]
-                lr_now = _train_step(model, opt, scheduler, x_train.index_select(0, idx),
-                                     y_train.index_select(0, idx), precision, device,
-                                     label_smoothing, running)
+                xb = x_train.index_select(0, idx)
+                if augment is not None:
+                    xb = _augmented(augment, xb, channels_last)
+                lr_now = _train_step(model, opt, scheduler, xb, y_train.index_select(0, idx),
+                                     precision, device, label_smoothing, running)
                 step += 1
                 bar.update()
                 if step in points:

@@ -246,6 +246,71 @@ def test_fit_data_errors():
         fit(_toy_model(), ((x > 0).long(), y), progress=False)
 
 
+class _Recorder(nn.Module):
+    """The toy model, recording whether each batch it saw was all zeros, in which mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = _toy_model()
+        self.seen: list[tuple[bool, bool]] = []
+
+    def forward(self, x):
+        self.seen.append((self.training, bool((x == 0).all())))
+        return self.net(x)
+
+
+def test_fit_augments_every_training_batch_and_never_the_validation_data():
+    train, val = _toy_data(64, seed=1), _toy_data(32, seed=2)
+    calls = []
+
+    def blank(xb):
+        calls.append(tuple(xb.shape))
+        return torch.zeros_like(xb)
+
+    model = _Recorder()
+    fit(model, train, val, epochs=2, batch_size=16, augment=blank, progress=False,
+        precision="fp32", evals_per_epoch=2)
+    assert calls == [(16, 1, 8, 8)] * 8  # 4 steps per epoch, 2 epochs
+    training = [zero for mode, zero in model.seen if mode]
+    validation = [zero for mode, zero in model.seen if not mode]
+    assert training == [True] * 8 and validation and not any(validation)
+
+
+def test_fit_learns_from_the_augmented_batches():
+    train, val = _toy_data(256, seed=1), _toy_data(128, seed=2)
+    kwargs = dict(epochs=3, batch_size=32, lr=1e-2, precision="fp32", progress=False)
+    plain, blind = _toy_model(), _toy_model()
+    fit(plain, train, **kwargs)
+    fit(blind, train, augment=torch.zeros_like, **kwargs)  # sees no image at all
+    assert evaluate(plain, *val).accuracy > 0.95
+    assert evaluate(blind, *val).accuracy < 0.75
+
+
+def test_fit_with_random_shifts_is_reproducible(device):
+    from cnnlib.augment import random_shift
+
+    train = _toy_data(128, seed=1)
+    runs = []
+    for seed in (0, 0, 1):
+        model = _toy_model().to(device)
+        h = fit(model, train, epochs=2, batch_size=16, seed=seed, progress=False,
+                precision="fp32", augment=lambda xb: random_shift(xb, 2, fill=-1.0))
+        runs.append((h.numbers(), [p.detach().cpu().clone() for p in model.parameters()]))
+    (h0, w0), (h1, w1), (h2, _) = runs
+    assert h0 == h1 and all(torch.equal(a, b) for a, b in zip(w0, w1, strict=True))
+    assert h0 != h2
+
+
+@pytest.mark.parametrize("augment, error, match", [
+    ("shift", TypeError, "augment"),
+    (lambda xb: xb[:, :, 1:], ValueError, r"augment must return a tensor of the batch's shape"),
+    (lambda xb: xb.tolist(), ValueError, "augment must return"),
+])
+def test_fit_augment_errors(augment, error, match):
+    with pytest.raises(error, match=match):
+        fit(_toy_model(), _toy_data(64), batch_size=16, augment=augment, progress=False)
+
+
 class _TopLeft(nn.Module):
     """Class 0 if the image's top-left 2×2 quadrant holds more than the rest, else class 1."""
 
