@@ -10,6 +10,7 @@ equal to ``torch.nn.functional`` by the test suite. Modules, one concept each:
 - ``transposed``: transposed convolution as the adjoint of the convolution
 - ``backprop``: a convolution's gradients, from transposed convolution and correlation
 - ``augment``: random shifts, rotations and rescaling of image batches
+- ``checkpoint``: ``fit_or_load``, training once and reusing the stored result
 - ``pooling``: max, average and Lp pooling
 - ``matrices``: circulant, shift and DFT matrices; impulse responses
 - ``arithmetic``, ``receptive_field``, ``counting``, ``network_costs``: output sizes,
@@ -37,7 +38,7 @@ equal to ``torch.nn.functional`` by the test suite. Modules, one concept each:
 
 __version__ = "0.1.0"
 
-from . import augment, filters
+from . import augment, checkpoint, filters
 from .arithmetic import conv_output_size, conv_transpose_output_size, pool_output_size
 from .backprop import conv1d_backward, conv2d_backward
 from .conv import conv1d, conv2d
@@ -89,6 +90,7 @@ __all__ = [
     "avg_pool1d",
     "avg_pool2d",
     "check_setup",
+    "checkpoint",
     "circulant_matrix",
     "circular_flip",
     "conv1d",

@@ -10,6 +10,7 @@ Everything here is re-exported by :mod:`cnnlib.training`, where chapters import 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -63,11 +64,17 @@ def resolve_precision(precision: str, device: torch.device | str) -> str:
     """``"fp32"`` or ``"bf16"``: what ``precision`` means on ``device``.
 
     ``"auto"`` is ``"bf16"`` on a CPU that computes bfloat16 natively, else ``"fp32"``
-    (including every GPU: see the module docstring).
+    (including every GPU: see the module docstring). The environment variable
+    ``CNNLIB_PRECISION`` (``fp32`` or ``bf16``), when set, is what ``"auto"`` means: e.g.
+    ``CNNLIB_PRECISION=fp32 make book`` times the book as a CPU without bfloat16 runs it.
     """
     check_choice("precision", precision, PRECISIONS)
     device = torch.device(device)
     if precision == "auto":
+        forced = os.environ.get("CNNLIB_PRECISION", "").strip()
+        if forced:
+            check_choice("CNNLIB_PRECISION", forced, tuple(p for p in PRECISIONS if p != "auto"))
+            return forced
         return "bf16" if device.type == "cpu" and _cpu_has_native_bf16() else "fp32"
     return precision
 
