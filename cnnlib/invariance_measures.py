@@ -238,13 +238,8 @@ def shift_sensitivity(features_fn: Callable[[torch.Tensor], torch.Tensor],
     Returns:
         a float tensor ``(len(shifts),)`` on ``images``' device.
     """
-    check_callable("features_fn", features_fn)
-    check_float_tensor("images", images)
-    check_ndim("images", images, (4,), "(N, C, H, W)")
     check_choice("mode", mode, TRANSLATE_MODES)
-    shifts = list(shifts)
-    if not shifts:
-        raise ValueError("shifts must hold at least one shift, got an empty sequence")
+    shifts = _check_measure(features_fn, images, "shifts", shifts, "shift")
     if out_shifts is None:
         out_shifts = [None] * len(shifts)
     out_shifts = list(out_shifts)
@@ -291,13 +286,9 @@ def deformation_sensitivity(features_fn: Callable[[torch.Tensor], torch.Tensor],
     Returns:
         a float tensor ``(len(displacements),)`` on ``images``' device.
     """
-    check_callable("features_fn", features_fn)
-    check_float_tensor("images", images)
-    check_ndim("images", images, (4,), "(N, C, H, W)")
     check_choice("mode", mode, DEFORM_MODES)
-    displacements = list(displacements)
-    if not displacements:
-        raise ValueError("displacements must hold at least one field, got an empty sequence")
+    displacements = _check_measure(features_fn, images, "displacements", displacements,
+                                   "field")
     reference = features_fn(images)
     values = []
     for i, tau in enumerate(displacements):
@@ -308,6 +299,17 @@ def deformation_sensitivity(features_fn: Callable[[torch.Tensor], torch.Tensor],
 
 
 # ------------------------------------------------------------------------------- helpers
+def _check_measure(features_fn, images, name: str, items, item: str) -> list:
+    """The checks both sensitivity measures share; returns ``items`` as a non-empty list."""
+    check_callable("features_fn", features_fn)
+    check_float_tensor("images", images)
+    check_ndim("images", images, (4,), "(N, C, H, W)")
+    items = list(items)
+    if not items:
+        raise ValueError(f"{name} must hold at least one {item}, got an empty sequence")
+    return items
+
+
 def _pair(name: str, value) -> tuple[int, int]:
     if _is_int(value):
         return (check_positive_int(name, value),) * 2
