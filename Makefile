@@ -23,10 +23,11 @@ NOTEBOOKS := chapters exercises reference
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
-.PHONY: help setup book test test-fast lint serve bench student chromium grade-deps clean
+.PHONY: help setup book pdf test test-fast lint serve bench student chromium grade-deps clean
 
 help:
 	@echo "make book       build the website into _build/html (executes every notebook)"
+	@echo "make pdf        the whole book as one PDF: _build/pdf/book.pdf, also in the site"
 	@echo "make test       every test: lint, unit, property, grading, notebooks (nbval)"
 	@echo "make test-fast  unit, property and grading tests only (no notebook execution)"
 	@echo "make serve      serve _build/html on http://localhost:8000"
@@ -34,6 +35,7 @@ help:
 	@echo "                training loop; grading 100 notebooks"
 	@echo "make student    regenerate the student exercise notebooks from their sources"
 	@echo "make grade-deps install bubblewrap, which the grader's sandboxes use (apt-get)"
+	@echo "make set-url URL=https://github.com/<you>/<repo>   point the course at a fork"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,13 +46,31 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
+# Style (ruff), and the GitHub Actions workflows checked by actionlint (syntax, expressions,
+# action inputs, the shell in run: steps when shellcheck is installed).
+WORKFLOWS := $(wildcard .github/workflows/*.yml)
+
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/actionlint $(WORKFLOWS)
+
+# A fork's one edit: its repository URL, written into _config.yml, every notebook's setup cell
+# and the README (see reference/instructors.md). Needs only python3.
+.PHONY: set-url
+set-url:
+	@test -n "$(URL)" || { echo "Usage: make set-url URL=https://github.com/<you>/<repo>"; exit 2; }
+	$(PYTHON) scripts/set_repository_url.py "$(URL)"
 
 # Warnings (broken references included) are errors; a notebook that raises fails the build.
 book: setup
 	CNNLIB_STATIC=1 $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "Built: $(CURDIR)/_build/html/index.html"
+
+# The whole book as one PDF, printed by Chromium from the single-page build, which renders
+# the notebooks from the book's execution cache (no notebook runs again); copied into the
+# site as _build/html/book.pdf, which the landing page links. See scripts/book_pdf.py.
+pdf: book chromium
+	$(BIN)/python scripts/book_pdf.py
 
 chromium:
 	@test -x $(CHROMIUM) || { \
@@ -68,9 +88,9 @@ grade-deps:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq bubblewrap util-linux >/dev/null; }
 
-# Everything: style, the site built and checked in a browser, unit/property/grading tests,
+# Everything: style, the site and its PDF built and checked, unit/property/grading tests,
 # and every notebook executed by nbval.
-test: setup lint book chromium grade-deps
+test: setup lint book chromium grade-deps pdf
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax \
 		tests $(NOTEBOOKS)
 
