@@ -145,3 +145,15 @@ def test_a_translation_without_the_modulo_loses_points(graded):
     # equivariance_error calls that translate: its negative shifts now fail too
     assert_partial_credit_only_on(graded["slip"], POINTS, VARIANTS["slip"], "translate",
                                   "equivariance_error")
+
+
+def test_equivariance_cases_terminate_for_every_seed():
+    """A one-tap kernel that rounds to 0.00 made ‖f(x)‖ = 0 for every x: drawing x again
+    looped forever. Every seed must now give a case with ‖f(x)‖ ≥ 0.1."""
+    import numpy as np
+
+    from cnnlib.grading.exercises.ex01_structure import rand_equivariance
+
+    for seed in range(3000):
+        a, x, _ = rand_equivariance(np.random.default_rng(seed))
+        assert float((a @ x).norm()) >= 0.1

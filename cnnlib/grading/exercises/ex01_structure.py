@@ -85,19 +85,22 @@ def rand_scramble(rng: np.random.Generator):
     return rounded_normal(rng, (units, n)), torch.from_numpy(rng.permutation(n)).to(torch.int64)
 
 
+def _random_operator(rng: np.random.Generator, n: int, kind: int) -> torch.Tensor:
+    if kind == 0:    # a convolution (circulant): equivariant
+        return circulant_matrix(rounded_normal(rng, int(rng.integers(1, n + 1))), n)
+    if kind == 1:    # a dense layer
+        return rounded_normal(rng, (n, n))
+    return torch.diag(rounded_normal(rng, n).abs() + 0.5)  # a position-dependent gain
+
+
 def rand_equivariance(rng: np.random.Generator):
     n = int(rng.integers(2, 11))
     kind = int(rng.integers(0, 3))
-    if kind == 0:    # a convolution (circulant): equivariant
-        a = circulant_matrix(rounded_normal(rng, int(rng.integers(1, n + 1))), n)
-    elif kind == 1:  # a dense layer
-        a = rounded_normal(rng, (n, n))
-    else:            # a position-dependent gain, diag(r)
-        a = torch.diag(rounded_normal(rng, n).abs() + 0.5)
-    x = rounded_normal(rng, n)
-    while float((a @ x).norm()) < 0.1:  # ‖f(x)‖ divides: keep it away from 0
+    while True:  # ‖f(x)‖ divides: keep it away from 0 (a kernel may round to all zeros,
+        a = _random_operator(rng, n, kind)  # so the operator is drawn again too)
         x = rounded_normal(rng, n)
-    return a, x, int(rng.integers(-n, n + 1))
+        if float((a @ x).norm()) >= 0.1:
+            return a, x, int(rng.integers(-n, n + 1))
 
 
 # --- the questions ----------------------------------------------------------------------------
