@@ -1,11 +1,16 @@
 """Sphinx extension with the book's small fixes to Jupyter Book 1.x's defaults.
 
-- The site serves its own MathJax, so math renders offline: MathJax 3 comes from the
-  ``django-static-mathjax`` wheel (plain static files, no Django needed); its ``es5`` folder
-  is copied to ``_static/mathjax`` and Sphinx is pointed at it instead of a CDN.
+- The site serves its own MathJax, so math renders offline (``site_weight`` copies the parts
+  it uses from the ``django-static-mathjax`` wheel and points Sphinx at them, not at a CDN).
 - Jupyter Book adds sphinx-thebe's inline configuration script twice, which makes every
   page log "Identifier 'THEBE_JS_URL' has already been declared": keep one copy.
+- Two controls whose visible words differ from their hidden accessible names (a screen-reader
+  user who says what they see would not reach them): the search field ("Search Ctrl+K",
+  named "Search") and myst-nb's "Show code cell source" toggles (named "Toggle hidden
+  content"). Their labels go, so their visible text names them.
 - The theme logs "Got invalid theme mode" on a first visit unless a default mode is set.
+- The execution report marks each notebook with emoji (✅/❌) that some systems cannot draw:
+  they become ✓ and ✗ with a word.
 - The landing page's reading times are computed from the chapters themselves: substitutions
   ``{{ minutes_NN }}`` (prose words at 200 a minute plus half a minute a code cell, rounded
   up to 5 minutes) for every ``chapters/NN_*.ipynb``.
@@ -14,24 +19,11 @@
 import json
 import math
 import re
-import shutil
-from importlib.util import find_spec
 from pathlib import Path
 
-MATHJAX_ENTRY = "mathjax/tex-mml-chtml.js"
 _THEME_MODE_DEFAULT = (
     'document.documentElement.dataset.mode = document.documentElement.dataset.mode || "auto";'
 )
-
-
-def _mathjax_source() -> Path:
-    spec = find_spec("mathjax")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("MathJax files missing: pip install -r requirements.txt")
-    es5 = Path(next(iter(spec.submodule_search_locations))) / "static" / "mathjax" / "es5"
-    if not (es5 / "tex-mml-chtml.js").exists():
-        raise RuntimeError(f"MathJax files missing under {es5}: reinstall django-static-mathjax")
-    return es5
 
 
 WORDS_PER_MINUTE = 200
@@ -50,11 +42,9 @@ def reading_minutes(notebook: Path) -> int:
 
 
 def _configure(app, config):
-    _mathjax_source()  # fail early, with a clear message
     for notebook in sorted((Path(app.srcdir) / "chapters").glob("[0-9][0-9]_*.ipynb")):
         key = f"minutes_{notebook.name[:2]}"
         config.myst_substitutions[key] = f"{reading_minutes(notebook)} min"
-    config.mathjax_path = MATHJAX_ENTRY
     app.add_js_file(None, body=_THEME_MODE_DEFAULT, priority=100)
 
 
@@ -72,12 +62,39 @@ def _drop_duplicate_inline_scripts(outdir: Path) -> None:
             page.write_text("\n".join(kept), encoding="utf-8")
 
 
+_MISMATCHED_LABELS = [
+    (re.compile(r'(<button class="[^"]*search-button-field[^"]*"[^>]*?) aria-label="Search"'),
+     r"\1"),
+    (re.compile(r'<summary aria-label="Toggle hidden content">'), "<summary>"),
+]
+
+
+def _visible_names(outdir: Path) -> None:
+    for page in outdir.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        new = html
+        for pattern, replacement in _MISMATCHED_LABELS:
+            new = pattern.sub(replacement, new)
+        if new != html:
+            page.write_text(new, encoding="utf-8")
+
+
+_STATUS_MARKS = {"✅": "✓ ran", "❌": "✗ failed"}
+
+
+def _plain_status_marks(page: Path) -> None:
+    if page.exists():
+        html = page.read_text(encoding="utf-8")
+        for emoji, text in _STATUS_MARKS.items():
+            html = html.replace(f"<p>{emoji}</p>", f"<p>{text}</p>")
+        page.write_text(html, encoding="utf-8")
+
+
 def _finish(app, exception):
     if exception is None and app.builder.format == "html":
-        target = Path(app.outdir) / "_static" / "mathjax"
-        if not (target / "tex-mml-chtml.js").exists():
-            shutil.copytree(_mathjax_source(), target, dirs_exist_ok=True)
         _drop_duplicate_inline_scripts(Path(app.outdir))
+        _visible_names(Path(app.outdir))
+        _plain_status_marks(Path(app.outdir) / "reports.html")
 
 
 def setup(app):
