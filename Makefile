@@ -23,7 +23,7 @@ NOTEBOOKS := chapters exercises reference
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
-.PHONY: help setup book pdf test test-fast lint serve bench student chromium grade-deps clean
+.PHONY: help setup book pdf test test-fast lint serve bench student chromium axe grade-deps clean
 
 help:
 	@echo "make book       build the website into _build/html (executes every notebook)"
@@ -79,6 +79,11 @@ chromium:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# The browser test's accessibility checker, axe-core, from the npm registry (no Node.js needed;
+# the download is checked against the registry's integrity hash). See scripts/fetch_axe.py.
+axe: setup
+	$(BIN)/python scripts/fetch_axe.py
+
 # The grader isolates each sandbox with bubblewrap (Debian's `bubblewrap`) where it can run;
 # util-linux's setpriv lets a root grader start it as `nobody`.
 grade-deps:
@@ -90,7 +95,7 @@ grade-deps:
 
 # Everything: style, the site and its PDF built and checked, unit/property/grading tests,
 # and every notebook executed by nbval.
-test: setup lint book chromium grade-deps pdf
+test: setup lint book chromium axe grade-deps pdf
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax \
 		tests $(NOTEBOOKS)
 

@@ -14,6 +14,9 @@ import pytest
 import torch
 from hypothesis import HealthCheck, seed, settings
 
+# The browser tests' server and Chromium fixtures (tests/site_browser.py).
+from site_browser import browser, server  # noqa: F401
+
 settings.register_profile(
     "ci", max_examples=200, deadline=None, database=None, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
