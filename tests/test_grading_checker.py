@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 from exercise_grading import printed_in_kernel
 
-from cnnlib.grading import Checker
-from cnnlib.grading.checker import GRADING_ENV
+from cnnlib.grading import Checker, list_exercises
+from cnnlib.grading.checker import GRADING_ENV, WIDTH, fit_lines
 
 EXERCISES = Path(__file__).resolve().parents[1] / "exercises"
 
@@ -44,6 +44,17 @@ def stub(*args):
     raise NotImplementedError("write it")
 
 
+def flat(text: str) -> str:
+    """``text`` with every run of spaces and line breaks made one space: what a message says,
+    however it is wrapped to fit the page."""
+    return " ".join(text.split())
+
+
+def assert_fits(text: str) -> None:
+    too_long = [line for line in text.splitlines() if len(line) > WIDTH]
+    assert not too_long, f"lines over {WIDTH} characters: {too_long}"
+
+
 def test_a_correct_answer_passes_and_hidden_checks_are_announced(check, capsys):
     result = check("conv1d_valid", good_conv1d_valid)
     out = capsys.readouterr().out
@@ -56,13 +67,14 @@ def test_a_wrong_answer_shows_the_first_failing_case(check, capsys):
     result = check("conv1d_valid", flipped_conv1d_valid)
     out = capsys.readouterr().out
     assert not result.passed and result.status == "fail"
-    assert out.startswith("✗ conv1d_valid: ")
-    assert "First failure, fixed case 1 — a difference filter:" in out
-    assert "input:    x = tensor([1., 2., 3., 4., 5.]), h = tensor([1., 0., -1.])" in out
-    assert "expected: tensor([-2., -2., -2.])" in out
-    assert "got:      tensor([2., 2., 2.])" in out
-    assert "problem:  3 of 3 values differ" in out
-    assert "hint:     the output has n − m + 1 entries" in out
+    assert out.startswith("✗ conv1d_valid: ") and out == result.message + "\n"
+    assert_fits(out)
+    for said in ("First failure, fixed case 1 — a difference filter:",
+                 "input:    x = tensor([1., 2., 3., 4., 5.]), h = tensor([1., 0., -1.])",
+                 "expected: tensor([-2., -2., -2.])", "got:      tensor([2., 2., 2.])",
+                 "problem:  3 of 3 values differ", "hint:     the output has n − m + 1 entries"):
+        assert flat(said) in flat(out)
+    assert "\n    expected: tensor([-2., -2., -2.])\n" in out  # one detail a line, aligned
     assert "hidden" not in out and "F.conv1d" not in out  # no hidden check, no reference
 
 
@@ -121,7 +133,9 @@ def test_a_value_question_never_shows_the_answer(check, capsys):
 
 def test_an_unknown_question_lists_the_known_ones(check, capsys):
     assert check("conv2d").status == "error"
-    assert '"conv1d_valid", "output_length"' in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert '"conv1d_valid", "output_length"' in flat(out)
+    assert_fits(out)
 
 
 def test_the_summary_checks_every_question(check, capsys):
@@ -167,3 +181,65 @@ def test_a_cell_ending_with_the_summary_shows_it_once(check, capsys):
     out = capsys.readouterr().out
     assert out.count("points in all") == 1
     assert "CheckResult(" not in out  # the returned list is not displayed a second time
+
+
+def test_fit_lines_wraps_long_lines_under_what_they_continue():
+    short = "✓ conv1d_valid: correct.\n    hint:     short"
+    assert fit_lines(short) == short  # lines that fit are left exactly as they are
+    message = "… " + " ".join(f"word{i}" for i in range(40))
+    wrapped = fit_lines(message, width=40).split("\n")
+    assert len(wrapped) > 1 and all(len(line) <= 40 for line in wrapped)
+    assert all(line.startswith("  word") for line in wrapped[1:])  # past the mark "… "
+    detail = "    hint:     " + "a b " * 30
+    lines = fit_lines(detail, width=50).split("\n")
+    assert lines[0].startswith("    hint:     a b") and len(lines) > 1
+    assert all(line.startswith(" " * 14 + "a b") for line in lines[1:])  # under the value
+    assert flat(fit_lines(message, width=40)) == flat(message)  # no word lost or cut
+    assert fit_lines("x" * 30, width=20) == "x" * 20 + "\n  " + "x" * 10  # a word too long
+
+
+@pytest.mark.parametrize("width", [0, 19, 88.0, True, "88"])
+def test_fit_lines_refuses_a_width_it_cannot_keep(width):
+    with pytest.raises(ValueError, match="width must be an int of at least 20"):
+        fit_lines("text", width)
+
+
+def wrong_answer(*args):
+    return None
+
+
+@pytest.mark.parametrize("name", list_exercises())
+def test_every_message_of_every_exercise_fits_the_page(name, monkeypatch, capsys):
+    """What the notebook shows before the student writes anything (stubs, None values), for a
+    wrong answer, and the summary table: no line wider than the page's output column."""
+    monkeypatch.delenv(GRADING_ENV, raising=False)
+    check = Checker(name)
+    for q in check.exercise.questions:
+        if q.kind == "value":
+            check(q.name, None)
+            check(q.name, -1)
+        else:
+            assert check(q.name, stub).status == "missing"
+            assert check(q.name, wrong_answer).status == "fail"
+    check.summary()
+    out = capsys.readouterr().out
+    assert "not written yet" in out and "points in all" in out
+    assert_fits(out)
+
+
+def test_the_summary_is_printed_in_one_write(check, monkeypatch):
+    """One write makes one output block in the notebook: Jupyter Book's merging of output
+    blocks has nothing to merge, and the page shows the table once."""
+    writes = []
+
+    class Recorder:
+        def write(self, text):
+            writes.append(text)
+
+        def flush(self):
+            pass
+
+    monkeypatch.setattr("sys.stdout", Recorder())
+    check.summary()
+    assert [w for w in writes if w.strip()] == [writes[0]]
+    assert writes[0].startswith("Exercise 02_conv1d") and "11 points in all." in writes[0]

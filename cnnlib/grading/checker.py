@@ -18,9 +18,11 @@ of:
 - ``✗ conv1d_valid uses torch.nn.functional.conv1d …`` for a forbidden API in a from-scratch
   question.
 
-It never raises, so a notebook runs top to bottom whatever state it is in, and it never shows
-a hidden check or a reference. This is feedback only: the grade comes from the grader, which
-runs the notebook in a sandbox and computes every verdict in its own process.
+Every line it prints is at most 88 characters, the width of the book's output column (longer
+messages are wrapped by :func:`fit_lines`). It never raises, so a notebook runs top to bottom
+whatever state it is in, and it never shows a hidden check or a reference. This is feedback
+only: the grade comes from the grader, which runs the notebook in a sandbox and computes every
+verdict in its own process.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from __future__ import annotations
 import ast
 import contextlib
 import os
+import re
 import sys
+import textwrap
 from dataclasses import dataclass
 
 from .compare import compare, describe_type, format_value
@@ -38,9 +42,11 @@ from .guard import ForbiddenAPIError, Guard, warm_up
 from .question import Exercise, Question, _clone, load_exercise
 from .scan import Code, NotebookModel, code_of_function, forbidden_objects, scan
 
-__all__ = ["CheckResult", "Checker", "Summary"]
+__all__ = ["CheckResult", "Checker", "Summary", "fit_lines"]
 
 GRADING_ENV = "CNNLIB_GRADING_CHILD"
+WIDTH = 88  # characters of a notebook's output that the book's page shows without scrolling
+_LABEL = re.compile(r"\s*[a-z]+:\s+")  # "    expected: " starts a labelled detail line
 _MISSING = object()
 _ON_ITS_OWN = ("a from-scratch answer is graded on its own, with only the top-level imports, "
                "functions, classes and assignments it uses: define every name it needs at the "
@@ -70,14 +76,35 @@ class CheckResult:
         """The message was printed already; show nothing more when it ends a cell."""
 
 
+def fit_lines(text: str, width: int = WIDTH) -> str:
+    """``text`` with every line longer than ``width`` characters wrapped at spaces.
+
+    A continuation line hangs under the text it continues: under the value of a labelled line
+    (``"    hint:     "``), else two places in from the line's own indent, past the mark
+    (``"✗ "``, ``"… "``) that starts a message. Lines that fit are left exactly as they are.
+    """
+    if not isinstance(width, int) or isinstance(width, bool) or width < 20:
+        raise ValueError(f"width must be an int of at least 20, got {width!r}")
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        label = _LABEL.match(line)
+        hang = len(label.group(0)) if label else len(line) - len(line.lstrip(" ")) + 2
+        out.extend(textwrap.wrap(line, width, subsequent_indent=" " * min(hang, width // 2),
+                                 break_on_hyphens=False))
+    return "\n".join(out)
+
+
 def _call_args(question: Question, args: tuple) -> str:
     names = question.arg_names or tuple(f"arg{i + 1}" for i in range(len(args)))
     return ", ".join(f"{n} = {format_value(a)}" for n, a in zip(names, args, strict=False))
 
 
 class Summary(list):
-    """The :class:`CheckResult` of every question; printed already, so a notebook cell that
-    ends with ``check.summary()`` shows it once."""
+    """The :class:`CheckResult` of every question. ``check.summary()`` printed the table
+    already, so a notebook cell that ends with it shows the table once and nothing more."""
 
     def _ipython_display_(self) -> None:
         """The lines were printed already."""
@@ -116,6 +143,7 @@ class Checker:
             result = CheckResult(str(name), "error",
                                  message=f"! {name}: the checker itself failed "
                                          f"({type(err).__name__}: {err}); please report this")
+        result.message = fit_lines(result.message)
         if not quiet:
             print(result.message)
         return result
@@ -123,23 +151,25 @@ class Checker:
     def summary(self) -> Summary:
         """Check every question of the exercise and print one line each, with the points.
 
+        The table is printed in one piece, every line at most :data:`WIDTH` characters.
         Returns the results (a list) that shows nothing more when it ends a notebook cell."""
         namespace = sys._getframe(1).f_globals
         if self._grading:
             return Summary()
         results = Summary()
-        print(f"Exercise {self.exercise.name} — {self.exercise.title}")
+        lines = [f"Exercise {self.exercise.name} — {self.exercise.title}"]
         width = max(len(q.name) for q in self.exercise.questions)
         for q in self.exercise.questions:
             r = self._check(q.name, _MISSING, namespace)
             results.append(r)
             mark = {"ok": "✓", "missing": "…"}.get(r.status, "✗")
             hidden = f" (+{r.n_hidden} hidden at grading)" if r.n_hidden else ""
-            print(f"  {mark} {q.name:<{width}} {q.points:>4g} pts  {r.status:<9} "
-                  f"{r.n_passed}/{r.n_public} public{hidden}")
+            lines.append(f"  {mark} {q.name:<{width}} {q.points:>4g} pts  {r.status:<9} "
+                         f"{r.n_passed}/{r.n_public} public{hidden}")
         done = sum(r.passed for r in results)
-        print(f"  {done} of {len(results)} questions pass their public checks; "
-              f"{self.exercise.points:g} points in all.")
+        lines.append(f"  {done} of {len(results)} questions pass their public checks; "
+                     f"{self.exercise.points:g} points in all.")
+        print(fit_lines("\n".join(lines)))  # one write: one output block in the notebook
         return results
 
     # -- the checks ------------------------------------------------------------------------------
