@@ -79,14 +79,17 @@ def test_live_explorer_has_the_five_controls():
 def test_static_grid_shows_one_panel_per_padding():
     page = ex.conv1d_explorer(sweep="padding", force_static=True, kernel="average [1 1 1]/3")
     html = page._repr_html_()
-    assert html.count("data:image/png;base64") == 1
+    assert len(re.findall(r"data:image/(?:png|svg\+xml);base64", html)) == 1
+    assert "One panel per padding (valid, same, full) with signal ramp [1 … 5], kernel " \
+        "average [1 1 1]/3, stride 1, step 0" in page.describe
     assert page.values == list(PADDING_NAMES)
 
 
 def test_slide_animation_has_one_frame_per_output():
     page = ex.slide_animation(force_static=True)  # 5 inputs, kernel of 2: 4 outputs
     html = page._repr_html_()
-    assert len(re.findall(r"data:image/png;base64", html)) == 4
+    assert len(re.findall(r"data:image/(?:png|svg\+xml);base64", html)) == 4
+    assert "one frame per output y[0] … y[3]" in page.describe
     assert "<script" in html and "https://" not in html
     live = ex.slide_animation(force_static=False, padding="full")
     assert live.children[0].children[0].options[-1] == 5  # steps 0 … 5

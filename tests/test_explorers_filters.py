@@ -80,8 +80,12 @@ def test_render_draws_the_filtered_image_with_its_kernel():
 
 def test_static_explorer_is_small_multiples_over_the_named_kernels():
     page = fx.filter_explorer(image=torch.rand(16, 16), force_static=True)
-    assert page.sweep == "kernel" and page.values == list(fx.NAMES)
+    assert page.sweep == "kernel" and page.values == list(fx.STATIC_NAMES)
+    assert set(fx.STATIC_NAMES) <= set(fx.NAMES)
     assert "data:image/png;base64" in page._repr_html_()
+    assert page.describe.startswith("The image filtered by each of 6 kernels (box_5,")
+    every = fx.filter_explorer(image=torch.rand(16, 16), names=fx.NAMES, force_static=True)
+    assert every.values == list(fx.NAMES)
 
 
 def test_live_explorer_has_a_kernel_menu_a_factor_and_nine_weights():

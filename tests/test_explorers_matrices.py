@@ -98,7 +98,18 @@ def test_render_draws_toeplitz_beside_circulant_with_wrapped_entries_framed():
     assert "circulant" in right.get_title() and "8 × 8" in right.get_title()
     assert len(right.patches) == int(ex.wrap_mask(3, 8, "valid").sum()) == 3
     assert ax.get_title() == "ramp kernel, m = 3, n = 8, valid padding"
+    # 3 non-zero entries in each of the 6 rows of 8; 3 in each of 8 rows of the circulant
+    assert left.get_title().endswith(f"{1 - 18 / 48:.0%} zeros")
+    assert right.get_title().endswith(f"{1 - 24 / 64:.0%} zeros")
     plt.close(fig)
+
+
+def test_static_preview_titles_and_description_give_the_shares_of_zeros(monkeypatch):
+    page = ex.matrix_explorer(force_static=True)
+    shares = [1 - (3 * n - 2) / n**2 for n in (6, 8, 12, 16)]  # same padding, m = 3
+    assert page.describe.endswith(", ".join(f"{s:.0%}" for s in shares) + " zeros.")
+    assert shares == sorted(shares)  # the share of zeros grows with n
+    assert ex.zero_share(torch.eye(4)) == 0.75
 
 
 def test_render_explains_a_kernel_longer_than_the_signal():

@@ -197,5 +197,6 @@ def test_static_animation_steps_through_the_presets():
         assert divmod(step, ow) in ex.STATIC_POSITIONS and step < oh * ow
     page = ex.variants_explorer(force_static=True)
     html = page._repr_html_()
-    assert len(re.findall(r"data:image/png;base64", html)) == len(frames)
+    assert len(re.findall(r"data:image/(?:png|svg\+xml);base64", html)) == len(frames)
+    assert "(transposed, k=3, s=2): the checkerboard" in page.describe
     assert "<script" in html and "https://" not in html

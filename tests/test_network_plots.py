@@ -75,10 +75,12 @@ def test_vgg_explorer_static_grid_and_totals(monkeypatch):
     assert NETWORKS == tuple(VGG_CONFIGS)
     assert sum(c.params for c in vgg_costs("vgg19")) == 143_667_240
     monkeypatch.setenv("CNNLIB_STATIC", "1")
-    static = vgg_explorer()
-    assert isinstance(static, StaticExplorer) and static.values == list(QUANTITIES)
-    by_network = vgg_explorer(sweep="network", defaults={"quantity": "MACs"})
-    assert by_network.values == list(NETWORKS)
+    static = vgg_explorer()  # the four networks side by side, MACs on one scale
+    assert isinstance(static, StaticExplorer) and static.values == list(NETWORKS)
+    assert static.describe.startswith("MACs per layer of vgg11, vgg13, vgg16, vgg19")
+    assert "vgg16 15.47 G" in static.describe
+    by_quantity = vgg_explorer(sweep="quantity")
+    assert by_quantity.values == list(QUANTITIES) and "vgg16" in by_quantity.describe
     with pytest.raises(ValueError, match="sweep"):
         vgg_explorer(sweep="depth")
     import matplotlib.pyplot as plt
@@ -86,6 +88,9 @@ def test_vgg_explorer_static_grid_and_totals(monkeypatch):
     fig, ax = plt.subplots()
     render_vgg_costs(ax, "vgg16", "MACs")
     assert ax.get_title() == "vgg16: MACs (total 15.47 G)"
+    top = ax.get_ylim()[1]  # one scale for every network: the largest layer of any, + 5 %
+    largest = max(c.macs for n in NETWORKS for c in vgg_costs(n)) / 1e9
+    assert top == pytest.approx(1.05 * largest)
     ax.clear()
     render_vgg_costs(ax, "vgg16", "receptive field")
     assert ax.get_title().endswith("(largest 212 px)")

@@ -1,11 +1,18 @@
 """Figures and explorers: right panels, right titles, static fallbacks, clear errors."""
 
+import base64
+import io
+import re
+
 import matplotlib
+import matplotlib.pyplot as plt
 import pytest
 import torch
+from PIL import Image
 
 import cnnlib
 from cnnlib import env
+from cnnlib.viz import images as viz_images
 from cnnlib.viz import widgets
 
 matplotlib.use("Agg")
@@ -21,6 +28,38 @@ def test_show_images_draws_one_panel_per_image():
 def test_show_images_symmetric_colour_map_is_centred():
     fig = cnnlib.show_images([torch.tensor([[-2.0, 1.0]])], symmetric=True)
     assert fig.axes[0].images[0].get_clim() == (-2.0, 2.0)
+
+
+def test_show_images_signed_uses_a_robust_symmetric_scale_and_says_so():
+    values = torch.linspace(-1, 1, 1001).reshape(11, 91)
+    values[0, 0] = -100.0  # one outlier does not set the scale
+    fig = cnnlib.show_images([torch.rand(3, 3), values], signed=[False, True])
+    signed_ax = next(ax for ax in fig.axes if ax.images and ax.images[0].cmap.name == "RdBu_r")
+    low, high = signed_ax.images[0].get_clim()
+    limit = viz_images.signed_limit(values)
+    assert low == -high == -limit and 0.9 < limit < 1.0
+    bars = [ax for ax in fig.axes if ax not in (signed_ax,) and not ax.images]
+    assert [t.get_text() for t in bars[0].get_yticklabels()] == [f"{-limit:.2g}", "0",
+                                                                  f"{limit:.2g}"]
+    legend = " ".join(t.get_text() for t in fig.texts)
+    assert "red: positive" in legend and "blue: negative" in legend and "99th" in legend
+    other = cnnlib.show_images([values], signed=True, quantile=0.5)
+    assert "50th percentile" in " ".join(t.get_text() for t in other.texts).replace("\n", " ")
+    with pytest.raises(ValueError, match="signed must be a bool or one bool per image"):
+        cnnlib.show_images([values], signed=[True, False])
+
+
+def test_signed_limit_and_norm():
+    x = torch.cat([torch.full((99,), 0.5), torch.tensor([50.0])])
+    assert viz_images.signed_limit(x, 0.9) == pytest.approx(0.5)
+    assert viz_images.signed_limit(x, 1.0) == 50.0
+    assert viz_images.signed_limit(torch.zeros(4)) == 1.0  # a valid range for a flat map
+    norm = viz_images.signed_norm(-x)
+    assert norm.vmin == -norm.vmax and norm(0.0) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="quantile must be a number in"):
+        viz_images.signed_limit(x, 0)
+    with pytest.raises(ValueError, match="x must hold at least one number"):
+        viz_images.signed_limit(torch.zeros(0))
 
 
 def test_show_images_errors():
@@ -39,6 +78,14 @@ def test_show_matrix_annotates_nonzero_entries():
         cnnlib.show_matrix(torch.zeros(2, 2, 2))
 
 
+def _image_size(uri: str) -> tuple:
+    mime, data = uri[5:].split(";base64,")
+    raw = base64.b64decode(data)
+    if mime == "image/png":
+        return Image.open(io.BytesIO(raw)).size
+    return tuple(re.search(rb'width="([0-9.]+)pt" height="([0-9.]+)pt"', raw).groups())
+
+
 def _render(ax, k, shift=0):
     ax.plot(range(k), [shift] * k)
 
@@ -54,16 +101,37 @@ def test_static_explorer_draws_small_multiples_along_the_sweep(monkeypatch):
     assert drawn == [(1, 0), (3, 0), (6, 0), (8, 0)]
     html = preview._repr_html_()
     assert html.startswith('<div class="cnnlib-explorer">')
-    assert "data:image/png;base64" in html and "live explorer" in html
+    assert re.search(r'<img [^>]*src="data:image/(svg\+xml|png);base64,', html)
+    assert "live controls" in html and "Run this notebook" not in html
+    # the default description names the sweep, its values and the other controls
+    assert preview.describe == ("4 panels side by side, one for each k in 1, 3, 6, 8; the "
+                                "other controls stay at shift = 0.")
+    assert f'alt="{preview.describe}"' in html
+    assert '<code class="cnnlib-explorer-control">k</code> = 1, 3, 6, 8.' in html
+
+
+def test_static_explorer_says_what_its_author_describes():
+    preview = widgets.explorer(_render, {"k": [1, 2]}, force_static=True,
+                               describe="Lines at heights 1 and 2 <rising>.")
+    html = preview._repr_html_()
+    assert 'alt="Lines at heights 1 and 2 &lt;rising&gt;."' in html
+    caption = html.split('class="cnnlib-explorer-caption"')[1]
+    assert caption.startswith(">Lines at heights 1 and 2 &lt;rising&gt;. <em>Static preview:")
+    with pytest.raises(ValueError, match="describe must be a non-empty string"):
+        widgets.explorer(_render, {"k": [1]}, force_static=True, describe=" ")
 
 
 def test_static_explorer_animation_is_self_contained_html():
     preview = widgets.explorer(_render, {"k": [1, 2, 3]}, static="animation",
                                force_static=True)
     html = preview._repr_html_()
-    assert "<script" in html and "data:image/png;base64" in html
+    assert "<script" in html and "class=\"cnnlib-player\"" in html
     assert "http://" not in html and "https://" not in html  # no CDN
     assert preview.values == [1, 2, 3]
+    frames = re.findall(r'"(data:image/[a-z+]+;base64,[A-Za-z0-9+/=]+)"', html)
+    assert len(frames) == 3  # the first frame in the <img>, the others in the player's list
+    sizes = {_image_size(uri) for uri in frames}
+    assert len(sizes) == 1  # every frame has the same size: the picture does not jump
 
 
 def test_static_mode_follows_the_environment(monkeypatch):
@@ -107,3 +175,68 @@ def test_live_redraws_do_not_pile_up_figures():
     for value in (2, 3, 1, 2):
         slider.value = value
     assert len(plt.get_fignums()) == before
+
+
+class _Tags(__import__("html.parser").parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def _parse(html):
+    parser = _Tags()
+    parser.feed(html)
+    return parser.tags
+
+
+def test_player_html_structure_frames_and_unique_ids():
+    from cnnlib.viz import figure_output, player
+
+    frames = []
+    for k in (1, 2, 3):
+        fig, ax = plt.subplots(figsize=(2, 1.5))
+        ax.plot([0, k])
+        plt.close(fig)
+        frames.append(figure_output.data_uri(*figure_output.figure_image(fig, "png")[:2]))
+    html = player.player_html(frames, ["k = 1", "k = 2", "k = 3"], "A line that rises.", 150)
+    tags = _parse(html)
+    root = tags[0][1]
+    assert tags[0][0] == "div" and root["class"] == "cnnlib-player" and root["role"] == "group"
+    buttons = [a for t, a in tags if t == "button"]
+    assert [b["aria-label"] for b in buttons] == ["Previous frame", "Play", "Next frame"]
+    assert all(b["type"] == "button" for b in buttons)
+    icons = [a for t, a in tags if t == "svg"]
+    assert len(icons) == 3 and all(i["aria-hidden"] == "true" for i in icons)
+    (slider,) = [a for t, a in tags if t == "input"]
+    (label,) = [a for t, a in tags if t == "label"]
+    assert slider["type"] == "range" and label["for"] == slider["id"]
+    assert (slider["min"], slider["max"]) == ("0", "2")
+    (img,) = [a for t, a in tags if t == "img"]
+    assert img["alt"] == "A line that rises." and img["src"] == frames[0]
+    assert img["width"] == "150"
+    listed = re.findall(r'^    "(data:image/png;base64,[A-Za-z0-9+/=]+)",?$', html, re.M)
+    assert listed == frames[1:]  # one plain data URI per line, in order, after the <img>'s
+    assert 'var frames = [img.getAttribute("src"),' in html
+    for uri in listed:
+        assert Image.open(io.BytesIO(base64.b64decode(uri.split(",")[1]))).size[0] > 0
+    assert not re.search("[\u23E9-\u23FF\u25B6\u25C0\U0001F000-\U0001FFFF]", html)  # no glyphs
+    other = player.player_html(frames, ["a", "b", "c"], "Again.")
+    ids = [a["id"] for t, a in tags + _parse(other) if "id" in a]
+    assert len(ids) == len(set(ids)) == 4  # two players, each a root and a slider
+    assert root["id"] in html.split("<script>")[1]  # the script drives its own player
+
+
+def test_player_html_errors():
+    from cnnlib.viz import player
+
+    with pytest.raises(ValueError, match="frames must be"):
+        player.player_html([], [], "x")
+    with pytest.raises(ValueError, match="labels must have one entry per frame"):
+        player.player_html(["data:image/png;base64,AA=="], [], "x")
+    with pytest.raises(ValueError, match="describe"):
+        player.player_html(["data:image/png;base64,AA=="], ["a"], "")
+    with pytest.raises(ValueError, match="interval_ms"):
+        player.player_html(["data:image/png;base64,AA=="], ["a"], "x", interval_ms=0)

@@ -119,10 +119,14 @@ def test_feature_explorer_static_and_live(monkeypatch):
     model = LeNet()
     images = torch.rand(3, 1, 28, 28)
     monkeypatch.setenv("CNNLIB_STATIC", "1")
-    static = feature_explorer(model, images)
+    static = feature_explorer(model, images)  # the digits side by side, last convolution
     assert isinstance(static, StaticExplorer)
-    assert static.values == ["conv 1 + ReLU", "pool 1", "conv 2 + ReLU", "pool 2"]
+    assert static.values == [0, 1, 2]
+    assert static.describe.startswith("The 50 feature maps (8×8) of conv 2 + ReLU for inputs "
+                                      "0, 1, 2")
     assert "<img" in static._repr_html_()
+    by_layer = feature_explorer(model, images, sweep="layer")
+    assert by_layer.values == ["conv 1 + ReLU", "pool 1", "conv 2 + ReLU", "pool 2"]
     assert model.training  # the explorer put it back in training mode
     by_view = feature_explorer(model, images, sweep="view")
     assert by_view.values == list(VIEWS)

@@ -6,6 +6,8 @@ drawing must shade exactly those (plus padding / inserted zeros), and the canvas
 convolved without padding, must reproduce PyTorch's output.
 """
 
+import re
+
 import matplotlib
 import matplotlib.pyplot as plt
 import pytest
@@ -215,7 +217,8 @@ def test_small_multiples_draw_one_panel_per_case():
 def test_explorer_animation_has_one_frame_per_output_position():
     page = conv_arithmetic_explorer(4, 3, stride=1, force_static=True)
     html = page._repr_html_()
-    assert html.count("data:image/png;base64") == 4
+    # the frames: the <img>'s and three more
+    assert len(re.findall(r"data:image/(?:png|svg\+xml);base64", html)) == 4
     assert "https://" not in html
 
 

@@ -11,8 +11,12 @@ Modules, named by what their figures show (each draws what the module of the sam
 ``cnnlib`` computes):
 
 - ``images``: images and matrices as pictures (``show_images``, ``show_matrix``)
+- ``figure_output``: how a figure becomes an image for a page (SVG or 2× PNG, with the size
+  of its smallest text in its metadata); :func:`figure_output.install` is called on import
+  inside IPython, so every figure a notebook shows goes through it
 - ``widgets``: ``explorer`` — live sliders in Jupyter, small multiples or an animation on
   the static website
+- ``player``: the animation player of the static explorers (one image, drawn buttons)
 - ``sliding``: the shift–multiply–sum steps of a 1D convolution; signals against time
 - ``arithmetic``: convolution arithmetic drawn as grids (Dumoulin & Visin's figures)
 - ``matrices``: Toeplitz, circulant and im2col matrices, products and densities
@@ -28,14 +32,18 @@ Nothing outside this package imports matplotlib's pyplot or ipywidgets, so train
 operations and the grader never load them.
 """
 
+from contextlib import suppress as _suppress
+
 from . import (
     arithmetic,
     equivariance,
     explorers,
+    figure_output,
     images,
     matrices,
     networks,
     performance,
+    player,
     separable,
     sliding,
     template_matching,
@@ -62,7 +70,8 @@ from .explorers import (
     variants_explorer,
     vgg_explorer,
 )
-from .images import show_images, show_matrix, to_numpy_image
+from .figure_output import figure_image
+from .images import show_images, show_matrix, signed_norm, to_numpy_image
 from .matrices import plot_density, show_matrices, show_product
 from .networks import draw_layer_costs, plot_layer_costs
 from .performance import plot_memory, plot_rates, plot_times
@@ -86,6 +95,8 @@ __all__ = [
     "explorer",
     "explorers",
     "feature_explorer",
+    "figure_image",
+    "figure_output",
     "filter_explorer",
     "images",
     "matrices",
@@ -93,6 +104,7 @@ __all__ = [
     "montage",
     "networks",
     "performance",
+    "player",
     "plot_bars",
     "plot_cost_ratios",
     "plot_curves",
@@ -120,6 +132,7 @@ __all__ = [
     "show_signal_rows",
     "show_signals",
     "show_steps",
+    "signed_norm",
     "slide_animation",
     "sliding",
     "template_matching",
@@ -129,3 +142,6 @@ __all__ = [
     "vgg_explorer",
     "widgets",
 ]
+
+with _suppress(AttributeError, KeyError):  # an IPython-like shell without formatters
+    figure_output.install()  # inside IPython: every figure shown as SVG or 2× PNG; else nothing

@@ -52,6 +52,7 @@ from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
 from .._validate import check_non_negative_tuple
 from ..arithmetic import ConvArithmetic, conv_arithmetic
+from .figure_output import legible_fontsize
 
 __all__ = [
     "COLOURS",
@@ -134,15 +135,15 @@ def _draw_canvas(ax, geo: ConvArithmetic, position, x_in, w) -> None:
                 _cell(ax, c, r, COLOURS["input"], f"input:{a}:{b}")
                 if x_in is not None:
                     ax.text(c + 0.5, r + 0.5, _fmt(x_in[a, b]), ha="center", va="center",
-                            fontsize=8, zorder=4)
+                            fontsize=legible_fontsize(ax.figure, 8), zorder=4)
             else:
                 _cell(ax, c, r, COLOURS[kind], f"{kind}:{r}:{c}", dashed=kind == "padding",
                       dotted=kind == "inserted")
     for r, c, a, b in geo.footprint(position):
         _cell(ax, c, r, COLOURS["footprint"], f"footprint:{r}:{c}", alpha=0.55, z=2)
         if w is not None:
-            ax.text(c + 0.94, r + 0.94, _fmt(w[a, b]), ha="right", va="bottom", fontsize=6,
-                    color="white", zorder=5)
+            ax.text(c + 0.94, r + 0.94, _fmt(w[a, b]), ha="right", va="bottom",
+                    fontsize=legible_fontsize(ax.figure, 7), color="white", zorder=5)
 
 
 def _draw_output(ax, geo: ConvArithmetic, position, y_out) -> tuple[float, float]:
@@ -157,7 +158,8 @@ def _draw_output(ax, geo: ConvArithmetic, position, y_out) -> tuple[float, float
             _cell(ax, x0 + b, y0 + a, face, gid)
             if y_out is not None:
                 ax.text(x0 + b + 0.5, y0 + a + 0.5, _fmt(y_out[a, b]), ha="center",
-                        va="center", fontsize=8, zorder=4, color="white" if hit else "black")
+                        va="center", fontsize=legible_fontsize(ax.figure, 8), zorder=4,
+                        color="white" if hit else "black")
     return x0, y0
 
 
@@ -176,8 +178,9 @@ def _frame(ax, geo: ConvArithmetic, x0: float, y0: float) -> None:
     """Labels over both grids, limits, no axes."""
     (ch, cw), (oh, ow) = geo.canvas_shape, geo.output_shape
     ax.text(cw / 2, -0.3, f"input {geo.rows.n}×{geo.cols.n}", ha="center", va="bottom",
-            fontsize=8)
-    ax.text(x0 + ow / 2, y0 - 0.3, f"output {oh}×{ow}", ha="center", va="bottom", fontsize=8)
+            fontsize=legible_fontsize(ax.figure, 8))
+    ax.text(x0 + ow / 2, y0 - 0.3, f"output {oh}×{ow}", ha="center", va="bottom",
+            fontsize=legible_fontsize(ax.figure, 8))
     ax.set_xlim(-0.3, x0 + ow + 0.3)
     ax.set_ylim(max(ch, oh + y0) + 0.3, -1.4)
     ax.set_aspect("equal")
@@ -195,8 +198,8 @@ def _legend(ax, transposed: bool, position) -> None:
     handles += [Patch(facecolor=COLOURS["footprint"], alpha=0.55, label="kernel"),
                 Patch(facecolor=COLOURS["output_highlight"], label=f"output ({i}, {j})")]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
-              ncol=len(handles), fontsize=7, frameon=False, handlelength=1.2,
-              columnspacing=0.8)
+              ncol=len(handles), fontsize=legible_fontsize(ax.figure, 7), frameon=False,
+              handlelength=1.2, columnspacing=0.8)
 
 
 def draw_conv_arithmetic(input_size, kernel_size, stride=1, padding=0, dilation=1,
@@ -248,7 +251,7 @@ def draw_conv_arithmetic(input_size, kernel_size, stride=1, padding=0, dilation=
     _frame(ax, geo, x0, y0)
     if title is None:
         title = _default_title(geo, stride, padding, dilation, output_padding)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=legible_fontsize(ax.figure, 9))
     if legend:
         _legend(ax, transposed, (i, j))
     fig = ax.figure
@@ -308,6 +311,12 @@ def conv_arithmetic_explorer(input_size, kernel_size, stride=1, padding=0, dilat
     ch, cw = geo.canvas_shape
     width = (cw + _GAP + ow + 0.6) * 0.22 + 0.3
     height = max(ch, oh) * 0.22 + 0.8
+    name = title or _default_title(geo, stride, padding, dilation, output_padding)
+    cells = "padding dashed, inserted zeros dotted" if transposed else "padding dashed"
+    describe = (f"The {'transposed ' * transposed}convolution “{name}” output by output, one "
+                f"frame for each of its {oh * ow} outputs, row by row: the kernel's footprint "
+                f"(dark) on the {geo.rows.n}×{geo.cols.n} input ({cells}) and, on the right, "
+                "the output cell it computes.")
     return explorer(render, {"step": list(range(oh * ow))}, static="animation",
                     sweep_values=list(range(oh * ow)), force_static=force_static,
-                    panel_size=(max(width, 3.0), max(height, 2.0)))
+                    panel_size=(max(width, 3.0), max(height, 2.0)), describe=describe)

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from ..equivariance import PatchMatch
+from .figure_output import legible_fontsize
 from .images import to_numpy_image
 
 __all__ = ["show_change_grid", "show_lag_correlation", "show_patch_matches", "show_sensitivity",
@@ -36,7 +37,8 @@ def show_signal_rows(signals: Sequence[tuple], title: str | None = None,
         spread = 3 * float(v.std()) if v.shape[0] > 1 else 0.0
         for k, row in enumerate(v):
             ax.plot(t, row.numpy() - k * spread, lw=0.8)
-        ax.set_title(label, fontsize=10, loc="left")
+        ax.set_title(label, fontsize=legible_fontsize(fig, 10), loc="left")
+        ax.tick_params(labelsize=legible_fontsize(fig, 10))
         if v.shape[0] > 1:
             ax.set_yticks([])
     if title:
@@ -58,9 +60,9 @@ def show_lag_correlation(curves: dict, xlabel: str = "distance d (samples or pix
     ax.set_ylabel("correlation r(d)")
     lowest = min(float(torch.as_tensor(r).min()) for r in curves.values())
     ax.set_ylim(min(-0.2, lowest - 0.05), 1.05)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=legible_fontsize(fig, 8))
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=legible_fontsize(fig, 10))
     fig.tight_layout()
     plt.close(fig)
     return fig
@@ -84,7 +86,7 @@ def show_patch_matches(image: torch.Tensor, matches: Sequence[PatchMatch], patch
                 color=colour, lw=1)
     ax.axis("off")
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=legible_fontsize(fig, 10))
     fig.tight_layout()
     plt.close(fig)
     return fig
@@ -106,9 +108,9 @@ def show_sensitivity(magnitudes: Sequence[float], curves: dict,
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=legible_fontsize(fig, 8))
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=legible_fontsize(fig, 10))
     fig.tight_layout()
     plt.close(fig)
     return fig
@@ -158,10 +160,12 @@ def show_change_grid(measures: dict, changes: dict, ylabel: str = "relative chan
             # start both axes at 0, with a small margin so that points on 0 stay whole
             ax.set_ylim(bottom=-0.04 * ax.get_ylim()[1])
             ax.set_xlim(left=-0.04 * ax.get_xlim()[1])
-            ax.set_xlabel(measure)
-            ax.set_ylabel(f"{ylabel}\n{rep}" if c == 0 else "")
+            ax.set_xlabel(measure, fontsize=legible_fontsize(fig, 10))
+            ax.set_ylabel(f"{ylabel}\n{rep}" if c == 0 else "",
+                          fontsize=legible_fontsize(fig, 10))
+            ax.tick_params(labelsize=legible_fontsize(fig, 10))
             ax.grid(alpha=0.3)
-    axes[0, 0].legend(fontsize=8)
+    axes[0, 0].legend(fontsize=legible_fontsize(fig, 8))
     if title:
         fig.suptitle(title)
     fig.tight_layout()

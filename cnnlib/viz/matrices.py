@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from matplotlib.patches import Rectangle
 
+from .figure_output import legible_fontsize
 from .images import show_matrix
 
 __all__ = ["outline_entries", "plot_density", "show_matrices", "show_product"]
@@ -82,7 +83,7 @@ def _annotate(annotate: bool | None, cell: float, shape: tuple[int, int]) -> boo
 def show_matrices(matrices: Sequence, titles: Sequence[str] | None = None, *,
                   annotate: bool | None = None, blocks: Sequence | None = None,
                   fmt: str = "{:.2g}", gap: float = 1.5, cell: float | None = None,
-                  max_width: float = 10.0, max_height: float = 4.5,
+                  max_width: float = 7.3, max_height: float = 4.5,
                   suptitle: str | None = None):
     """Heat maps of matrices side by side, one entry the same size in all of them.
 
@@ -94,7 +95,8 @@ def show_matrices(matrices: Sequence, titles: Sequence[str] | None = None, *,
           between the blocks (for block matrices such as the doubly block Toeplitz matrix).
         gap: space between panels, in matrix entries.
         cell: size of one entry in inches (default: as large as ``max_width`` ×
-          ``max_height`` inches allow, at most 0.42).
+          ``max_height`` inches allow, at most 0.42; the default width keeps the figure
+          within the website's column, so its text is not scaled down).
 
     Returns:
         the (closed) ``Figure``; its axes are the panels, in order.
@@ -135,7 +137,7 @@ def _block_lines(ax, shape: tuple[int, int], block) -> None:
 
 def show_product(a, x, y, names: Sequence[str] = ("y", "A", "x"), *,
                  annotate: bool | None = None, fmt: str = "{:.2g}", cell: float | None = None,
-                 max_width: float = 10.0, max_height: float = 4.5,
+                 max_width: float = 7.3, max_height: float = 4.5,
                  suptitle: str | None = None):
     """The product ``y = A x`` drawn as heat maps: ``y``, then ``=``, ``A``, ``·``, ``x``.
 
@@ -160,7 +162,8 @@ def show_product(a, x, y, names: Sequence[str] = ("y", "A", "x"), *,
                     annotate=_annotate(annotate, cell, arr.shape))
     middle = axes[1].get_position().y0 + axes[1].get_position().height / 2
     for xpos, symbol in zip(gaps, ("=", "·"), strict=True):
-        fig.text(xpos, middle, symbol, ha="center", va="center", fontsize=16)
+        fig.text(xpos, middle, symbol, ha="center", va="center",
+                 fontsize=legible_fontsize(fig, 16))
     if suptitle:
         fig.suptitle(suptitle, y=1.0, va="bottom")
     plt.close(fig)
@@ -213,9 +216,9 @@ def plot_density(ns: Sequence[int], measured: Sequence[float],
         ax.set_xscale("log")
         ax.set_yscale("log")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=legible_fontsize(fig, 8))
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=legible_fontsize(fig, 10))
     if own:
         fig.tight_layout()
         plt.close(fig)

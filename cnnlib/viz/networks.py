@@ -1,7 +1,7 @@
 """Where a network spends parameters, computation and memory, drawn layer by layer (chapter 8).
 
 :func:`draw_layer_costs` draws one quantity of :func:`cnnlib.network_costs.layer_costs` as
-bars and :func:`plot_layer_costs` several side by side. :func:`show_score_map` draws the
+bars and :func:`plot_layer_costs` several, one above the other. :func:`show_score_map` draws the
 class scores a fully convolutional network (:func:`cnnlib.models.fully_convolutional`)
 returns along a strip of images.
 """
@@ -16,6 +16,7 @@ import torch
 
 from .._validate import check_positive_int
 from ..network_costs import QUANTITIES, LayerCost
+from .figure_output import legible_fontsize
 from .images import to_numpy_image
 
 __all__ = ["draw_layer_costs", "plot_layer_costs", "show_score_map"]
@@ -27,36 +28,45 @@ _UNITS = {"parameters": (1e6, "parameters (millions)"), "MACs": (1e9, "MACs (bil
 _COLORS = {"conv": "tab:blue", "pool": "tab:orange", "fc": "tab:green"}
 
 
-def draw_layer_costs(ax, costs: Sequence[LayerCost], quantity: str, title: str | None = None):
+def draw_layer_costs(ax, costs: Sequence[LayerCost], quantity: str, title: str | None = None,
+                     ymax: float | None = None):
     """Bars of one ``quantity`` (see :data:`QUANTITIES`) per layer, coloured by kind
     (convolution blue, pooling orange, dense green); dense layers have no receptive field
-    and are left out of that plot."""
+    and are left out of that plot. ``ymax`` (in the plotted unit) fixes the top of the
+    axis, so that panels of several networks share one scale."""
     if quantity not in QUANTITIES:
         raise ValueError(f"quantity must be one of {QUANTITIES}, got {quantity!r}")
     rows = [c for c in costs if quantity != "receptive field" or c.receptive_field is not None]
     scale, label = _UNITS[quantity]
     values = [c.value(quantity) / scale for c in rows]
     colors = [_COLORS[next(k for k in _COLORS if c.label.startswith(k))] for c in rows]
+    fig = ax.figure
     ax.bar(range(len(rows)), values, color=colors)
-    ax.set_xticks(range(len(rows)), [c.label for c in rows], rotation=90, fontsize=7)
-    ax.set_ylabel(label, fontsize=9)
+    ax.set_xticks(range(len(rows)), [c.label for c in rows], rotation=90,
+                  fontsize=legible_fontsize(fig, 7))
+    ax.tick_params(axis="y", labelsize=legible_fontsize(fig, 8))
+    ax.set_ylabel(label, fontsize=legible_fontsize(fig, 9))
     ax.grid(True, axis="y", alpha=0.3)
-    ax.set_title(title or quantity, fontsize=10)
+    if ymax is not None:
+        ax.set_ylim(0, ymax)
+    ax.set_title(title or quantity, fontsize=legible_fontsize(fig, 10))
 
 
 def plot_layer_costs(costs: Sequence[LayerCost],
                      quantities: Sequence[str] = ("MACs", "activation memory",
                                                   "receptive field"),
-                     suptitle: str | None = None, size: tuple[float, float] = (4.6, 3.4)):
-    """:func:`draw_layer_costs` for several quantities side by side; returns the figure."""
+                     suptitle: str | None = None, size: tuple[float, float] = (7.8, 2.4)):
+    """:func:`draw_layer_costs` for several quantities, one above the other (``size``: of
+    one panel, in inches), the layer names under the last; returns the figure."""
     if not costs:
         raise ValueError("costs must hold at least one LayerCost")
-    fig, axes = plt.subplots(1, len(quantities), figsize=(size[0] * len(quantities), size[1]),
-                             squeeze=False)
-    for ax, quantity in zip(axes[0], quantities, strict=True):
+    fig, axes = plt.subplots(len(quantities), 1, figsize=(size[0], size[1] * len(quantities)),
+                             squeeze=False, sharex=True)
+    for ax, quantity in zip(axes[:, 0], quantities, strict=True):
         draw_layer_costs(ax, costs, quantity)
+        ax.set_xlim(-0.6, len(costs) - 0.4)
     if suptitle:
-        fig.suptitle(suptitle, fontsize=11)
+        fig.suptitle(suptitle, fontsize=legible_fontsize(fig, 11))
     fig.tight_layout()
     plt.close(fig)
     return fig

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 
 from ..performance import format_bytes
+from .figure_output import legible_fontsize
 
 __all__ = ["METHOD_COLORS", "draw_memory", "plot_memory", "plot_rates", "plot_times"]
 
@@ -42,7 +43,8 @@ def plot_times(times: Mapping[str, Mapping], xlabel: str, title: str = "",
             continue
         ax.axvline(x, ls=":", color="0.4")
         ax.annotate(text, (x, 0.97 - 0.07 * i), xycoords=("data", "axes fraction"),
-                    xytext=(4, 0), textcoords="offset points", fontsize=8, va="top",
+                    xytext=(4, 0), textcoords="offset points",
+                    fontsize=legible_fontsize(fig, 8), va="top",
                     color="0.3")
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -52,9 +54,10 @@ def plot_times(times: Mapping[str, Mapping], xlabel: str, title: str = "",
     ax.set_xlabel(xlabel)
     ax.set_ylabel("time per call (ms, log scale)")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.legend(fontsize=legible_fontsize(fig, 8), loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              frameon=False)
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=legible_fontsize(fig, 10))
     fig.tight_layout()
     plt.close(fig)
     return fig
@@ -79,8 +82,9 @@ def plot_rates(records: Sequence[Mapping], labels: Mapping[str, str] | None = No
         share = 100 * r["fraction"]
         ax.annotate(f" {r['gflops']:.3g} ({share:.0f}% of peak)" if share >= 10 else
                     f" {r['gflops']:.3g} ({share:.2g}% of peak)", (r["gflops"], i),
-                    va="center", fontsize=8, bbox={"fc": "white", "ec": "none", "pad": 0.5})
-    ax.legend(fontsize=8, loc="lower right")
+                    va="center", fontsize=legible_fontsize(fig, 8),
+                    bbox={"fc": "white", "ec": "none", "pad": 0.5})
+    ax.legend(fontsize=legible_fontsize(fig, 8), loc="lower right")
     ax.set_xscale("log")
     ax.set_xlim(min(r["gflops"] for r in records) / 3, peak["gflops"] * 30)
     ax.invert_yaxis()
@@ -96,26 +100,32 @@ def draw_memory(ax, costs: Mapping[str, int], title: str = "") -> None:
     values = [max(costs[n], 1) for n in names]
     colors = {"im2col matrix": METHOD_COLORS["im2col"], "FFT spectra": METHOD_COLORS["fft"],
               "Toeplitz matrix": METHOD_COLORS["toeplitz"]}
+    small = legible_fontsize(ax.figure, 8)
     ax.barh(names, values, color=[colors.get(n, "0.6") for n in names])
     for i, v in enumerate(values):
-        ax.annotate(" " + format_bytes(v), (v, i), va="center", fontsize=8,
+        ax.annotate(" " + format_bytes(v), (v, i), va="center", fontsize=small,
                     bbox={"fc": "white", "ec": "none", "pad": 0.5})
     ax.set_xscale("log")
     ax.set_xlim(min(values) / 2, max(values) * 200)
     ax.invert_yaxis()
-    ax.set_xlabel("bytes (log scale)")
-    ax.tick_params(axis="y", labelsize=8)
+    ax.set_xlabel("bytes (log scale)", fontsize=legible_fontsize(ax.figure, 9))
+    ax.tick_params(axis="both", labelsize=small)
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=legible_fontsize(ax.figure, 9))
 
 
-def plot_memory(layers: Mapping[str, Mapping[str, int]], size=(5.2, 2.6)):
-    """One panel of :func:`draw_memory` bars per layer: ``{title: memory_costs(...)}``."""
+def plot_memory(layers: Mapping[str, Mapping[str, int]], size=(3.9, 2.6), ncols: int = 2):
+    """One panel of :func:`draw_memory` bars per layer: ``{title: memory_costs(...)}``,
+    ``ncols`` per row, each ``size`` inches."""
     if not layers:
         raise ValueError("layers must be a non-empty dict {title: memory_costs(...)}")
-    fig, axes = plt.subplots(1, len(layers), figsize=(size[0] * len(layers), size[1]),
+    ncols = min(ncols, len(layers))
+    nrows = -(-len(layers) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows),
                              squeeze=False)
-    for ax, (title, costs) in zip(axes[0], layers.items(), strict=True):
+    for ax in axes.flat[len(layers):]:
+        ax.axis("off")
+    for ax, (title, costs) in zip(axes.flat, layers.items(), strict=False):
         draw_memory(ax, costs, title)
     fig.tight_layout()
     plt.close(fig)

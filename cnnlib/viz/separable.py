@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from ..separable import kernel_rank, singular_values
+from .figure_output import legible_fontsize
 
 __all__ = ["plot_cost_ratios", "plot_singular_values"]
 
@@ -41,11 +42,11 @@ def plot_singular_values(kernels: dict, *, ax=None, title: str | None = None):
             ax.bar(x - 0.4 + (i + 0.5) * width, value, width * 0.9,
                    color=colours(i / max(len(scaled) - 1, 1)), gid=f"sigma:{name}:{i}")
         labels.append(f"{name}\nrank {kernel_rank(kernel)}")
-    ax.set_xticks(range(len(kernels)), labels, fontsize=8)
+    ax.set_xticks(range(len(kernels)), labels, fontsize=legible_fontsize(fig, 8))
     ax.set_ylabel("σᵢ / σ₁")
     ax.set_ylim(0, 1.1)
     ax.set_title(title or "singular values of each kernel (left to right: σ₁, σ₂, …)",
-                 fontsize=10)
+                 fontsize=legible_fontsize(fig, 10))
     if own:
         fig.tight_layout()
         plt.close(fig)
@@ -84,9 +85,9 @@ def plot_cost_ratios(c_outs: Sequence[int], measured: dict, *, ax=None,
     ax.set_ylabel("separable / full")
     ax.set_ylim(0, None)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncols=2)
+    ax.legend(fontsize=legible_fontsize(fig, 7), ncols=2)
     ax.set_title(title or "parameters (= MACs) of depthwise separable vs full convolution",
-                 fontsize=10)
+                 fontsize=legible_fontsize(fig, 10))
     if own:
         fig.tight_layout()
         plt.close(fig)

@@ -25,6 +25,7 @@ from matplotlib.patches import Rectangle
 
 from .._validate import check_positive_int
 from ..sliding import Step, conv1d_steps, format_number
+from .figure_output import legible_fontsize
 
 __all__ = ["draw_step", "show_signals", "show_steps"]
 
@@ -58,6 +59,17 @@ def _formula(step: Step, max_terms: int = 4) -> str:
     return f"y[{step.index}] = " + " + ".join(terms) + f" = {format_number(step.value)}"
 
 
+def _cell_fontsize(ax, length: int, step: Step, formula: bool) -> float:
+    """A font size that fits a cell of the drawing (a third of its side, 6 to 11 pt) and is
+    at least what the figure's width needs to stay legible on the website."""
+    fig_w, fig_h = ax.figure.get_size_inches()
+    box = ax.get_position()
+    units_w = max(length, (step.n_outputs - 1) * step.stride + len(step.kernel)) + 1.8
+    units_h = _ROWS["x"] - _ROWS["y"] + (2.2 if formula else 1.3)
+    unit_pt = 72 * min(box.width * fig_w / units_w, box.height * fig_h / units_h)
+    return max(float(np.clip(unit_pt / 3, 6, 11)), legible_fontsize(ax.figure, 7))
+
+
 def draw_step(step: Step, ax=None, *, fontsize: float | None = None, formula: bool = True):
     """Draw one step of a 1D convolution; returns the ``Figure``.
 
@@ -73,7 +85,7 @@ def draw_step(step: Step, ax=None, *, fontsize: float | None = None, formula: bo
     if own_figure:
         fig, ax = plt.subplots(figsize=(max(4.0, 0.5 * length + 1.2), 3.0))
     fig = ax.figure
-    fs = fontsize or float(np.clip(110 / (length + 2), 6, 10))
+    fs = fontsize or _cell_fontsize(ax, length, step, formula)
     left, right = step.padding
     for c, v in enumerate(step.padded):
         in_window = step.start <= c < step.start + m
@@ -136,7 +148,7 @@ def show_steps(x, h, stride: int = 1, padding=0, steps: Sequence[int] | None = N
         ax.axis("off")
     for ax, i in zip(axes.flat, chosen, strict=False):
         draw_step(all_steps[i], ax)
-        ax.set_title(f"step {i}", fontsize=10)
+        ax.set_title(f"step {i}", fontsize=legible_fontsize(fig, 10))
     fig.tight_layout()
     plt.close(fig)
     return fig
@@ -144,7 +156,7 @@ def show_steps(x, h, stride: int = 1, padding=0, steps: Sequence[int] | None = N
 
 def show_signals(t, signals: Mapping[str, object], title: str | None = None,
                  ylabel: str | None = None, xlabel: str | None = None, ax=None,
-                 figsize: tuple[float, float] = (10, 3.2),
+                 figsize: tuple[float, float] = (7.4, 3.0),
                  styles: Mapping[str, dict] | None = None):
     """Plot named 1-D signals against ``t`` (numbers or dates) on one Axes; returns the Figure.
 
@@ -170,13 +182,17 @@ def show_signals(t, signals: Mapping[str, object], title: str | None = None,
                 f"shape {values.shape}"
             )
         ax.plot(ts, values, label=name, **(styles or {}).get(name, {"linewidth": 1.2}))
-    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    # the legend sits outside, right of the axes: count about 2 inches for it
+    width = fig.get_size_inches()[0] + 2.0
+    ax.legend(fontsize=legible_fontsize(width, 9), loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              frameon=False)
+    ax.tick_params(labelsize=legible_fontsize(width, 10))
     if title:
-        ax.set_title(title, fontsize=11)
+        ax.set_title(title, fontsize=legible_fontsize(width, 11))
     if ylabel:
-        ax.set_ylabel(ylabel)
+        ax.set_ylabel(ylabel, fontsize=legible_fontsize(width, 10))
     if xlabel:
-        ax.set_xlabel(xlabel)
+        ax.set_xlabel(xlabel, fontsize=legible_fontsize(width, 10))
     ax.grid(alpha=0.3)
     if own_figure:
         if np.issubdtype(t.dtype, np.datetime64):

@@ -7,6 +7,7 @@ import torch
 from matplotlib.patches import Rectangle
 
 from .._validate import check_ndim
+from .figure_output import legible_fontsize
 
 __all__ = ["show_matches"]
 
@@ -31,11 +32,12 @@ def show_matches(image: torch.Tensor, template_shape: tuple[int, int],
                                        strict=False):
         ax.add_patch(Rectangle((c - 0.5, r - 0.5), w, h, fill=False, edgecolor=colour, lw=2,
                                gid=label))
-        ax.text(c + w / 2, r - 2, label, color=colour, ha="center", va="bottom", fontsize=9,
-                fontweight="bold", bbox=dict(facecolor="black", alpha=0.5, pad=1, lw=0))
+        ax.text(c + w / 2, r - 2, label, color=colour, ha="center", va="bottom",
+                fontsize=legible_fontsize(fig, 9), fontweight="bold",
+                bbox=dict(facecolor="black", alpha=0.5, pad=1, lw=0))
     ax.axis("off")
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=legible_fontsize(fig, 10))
     fig.tight_layout()
     plt.close(fig)
     return fig

@@ -14,7 +14,8 @@ import numpy as np
 import torch
 
 from ..training import History
-from .images import to_numpy_image
+from .figure_output import legible_fontsize
+from .images import SIGNED_CMAP, to_numpy_image
 
 __all__ = ["montage", "plot_bars", "plot_curves", "plot_history", "show_feature_maps",
            "show_filters"]
@@ -36,6 +37,7 @@ def plot_history(histories: Mapping[str, History], metric: str = "error", log: b
         raise ValueError(f"metric must be 'error', 'accuracy' or 'loss', got {metric!r}")
     n = len(histories)
     fig, axes = plt.subplots(1, n, figsize=(size[0] * n, size[1]), sharey=True, squeeze=False)
+    small, big = legible_fontsize(fig, 9), legible_fontsize(fig, 11)
     for ax, (title, h) in zip(axes[0], histories.items(), strict=True):
         if not isinstance(h, History):
             raise TypeError(f"histories[{title!r}] must be a History, got {type(h).__name__}")
@@ -48,14 +50,15 @@ def plot_history(histories: Mapping[str, History], metric: str = "error", log: b
         ax.plot(h.epoch, train, "o-", color=TRAIN_COLOR, ms=3, label="training")
         if val:
             ax.plot(h.epoch, val, "o-", color=VAL_COLOR, ms=3, label="validation")
-        ax.set_title(title, fontsize=11)
-        ax.set_xlabel("epoch")
+        ax.set_title(title, fontsize=big)
+        ax.set_xlabel("epoch", fontsize=legible_fontsize(fig, 10))
         ax.grid(True, which="both", alpha=0.3)
         if log and metric != "accuracy":
             ax.set_yscale("log")
+        ax.tick_params(which="both", labelsize=legible_fontsize(fig, 10))
     label = {"error": "error (%)", "accuracy": "accuracy (%)", "loss": "cross-entropy"}[metric]
-    axes[0, 0].set_ylabel(label)
-    axes[0, 0].legend(fontsize=9)
+    axes[0, 0].set_ylabel(label, fontsize=legible_fontsize(fig, 10))
+    axes[0, 0].legend(fontsize=small)
     fig.tight_layout()
     plt.close(fig)
     return fig
@@ -109,33 +112,39 @@ def show_filters(weight: torch.Tensor, ncols: int = 10, title: str | None = None
         ax.axis("off")
         if i < n:
             vmax = float(w[i].abs().max()) or 1.0
-            ax.imshow(w[i].numpy(), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
-            ax.set_title(str(i), fontsize=7, pad=2)
+            ax.imshow(w[i].numpy(), cmap=SIGNED_CMAP, vmin=-vmax, vmax=vmax)
+            ax.set_title(str(i), fontsize=legible_fontsize(fig, 7), pad=2)
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title, fontsize=legible_fontsize(fig, 11))
     fig.tight_layout()
     plt.close(fig)
     return fig
 
 
 def show_feature_maps(image: torch.Tensor, maps: Mapping[str, torch.Tensor],
-                      size: float = 3.2):
-    """An input image and, beside it, the feature maps of several layers as montages.
+                      size: float = 2.6, ncols: int = 3):
+    """An input image and, after it, the feature maps of several layers as montages.
 
     ``image``: ``(1, H, W)`` or ``(H, W)``; ``maps``: ``{title: (C, h, w)}`` (one sample's
     activations, e.g. from :func:`cnnlib.models.activations`), each tiled by
-    :func:`montage` (every map scaled to its own range: bright = strong response).
+    :func:`montage` (every map scaled to its own range: bright = strong response). Panels
+    of ``size`` inches, ``ncols`` per row, read row by row: the input, then each layer.
     """
     if not isinstance(maps, Mapping) or not maps:
         raise ValueError("maps must be a non-empty dict {title: (C, h, w) tensor}")
     n = len(maps) + 1
-    fig, axes = plt.subplots(1, n, figsize=(size * n, size), squeeze=False)
-    axes = axes[0]
+    ncols = min(n, ncols)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size + 0.3) * nrows),
+                             squeeze=False)
+    axes = axes.flat
+    fontsize = legible_fontsize(fig, 10)
     axes[0].imshow(to_numpy_image(image), cmap="gray")
-    axes[0].set_title("input", fontsize=10)
-    for ax, (title, m) in zip(axes[1:], maps.items(), strict=True):
+    axes[0].set_title("input", fontsize=fontsize)
+    for ax, (title, m) in zip(axes[1:], maps.items(), strict=False):
         ax.imshow(montage(m).numpy(), cmap="magma")
-        ax.set_title(f"{title}\n{m.shape[0]} maps of {m.shape[1]}×{m.shape[2]}", fontsize=10)
+        ax.set_title(f"{title}\n{m.shape[0]} maps of {m.shape[1]}×{m.shape[2]}",
+                     fontsize=fontsize)
     for ax in axes:
         ax.axis("off")
     fig.tight_layout()
@@ -158,9 +167,9 @@ def plot_curves(x: Sequence[float], curves: Mapping[str, Sequence[float]], xlabe
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=9)
+    ax.legend(fontsize=legible_fontsize(fig, 9))
     if title:
-        ax.set_title(title, fontsize=11)
+        ax.set_title(title, fontsize=legible_fontsize(fig, 11))
     fig.tight_layout()
     plt.close(fig)
     return fig
@@ -183,14 +192,15 @@ def plot_bars(groups: Mapping[str, Mapping[str, float]], ylabel: str,
     for i, s in enumerate(series):
         values = [groups[g][s] for g in groups]
         bars = ax.bar(xs + (i - (len(series) - 1) / 2) * width, values, width, label=s)
-        ax.bar_label(bars, labels=[fmt.format(v) for v in values], fontsize=8, padding=2)
+        ax.bar_label(bars, labels=[fmt.format(v) for v in values],
+                     fontsize=legible_fontsize(fig, 8), padding=2)
     ax.set_xticks(xs, list(groups))
     ax.set_ylabel(ylabel)
     if ylim is not None:
         ax.set_ylim(*ylim)
-    ax.legend(fontsize=9, loc="lower right")
+    ax.legend(fontsize=legible_fontsize(fig, 9), loc="lower right")
     if title:
-        ax.set_title(title, fontsize=11)
+        ax.set_title(title, fontsize=legible_fontsize(fig, 11))
     fig.tight_layout()
     plt.close(fig)
     return fig

@@ -8,22 +8,25 @@ Every chapter's explorer is one call::
 the call shows ipywidgets controls that redraw on every change. When the book is built
 (``CNNLIB_STATIC=1``, set by ``make book``) it shows instead what a page without a kernel
 can show — small multiples of ``render`` along the ``sweep`` control, or an animation
-(``static="animation"``, a self-contained HTML player, no CDN) — and no dead sliders.
+(``static="animation"``, :func:`cnnlib.viz.player.player_html`: one image, drawn buttons,
+no CDN) — and no dead sliders. Every picture goes through
+:func:`cnnlib.viz.figure_output.figure_image` (SVG or 2× PNG) and carries ``describe``, a
+sentence saying what the sweep changes, as its alt text and in its caption.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
-import re
 from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
+from matplotlib.transforms import Bbox
 
 from ..env import is_static
+from .figure_output import SVG_DPI, data_uri, figure_image, img_html, legible_fontsize
+from .player import player_html
 
-__all__ = ["StaticExplorer", "explorer"]
+__all__ = ["StaticExplorer", "default_description", "explorer"]
 
 
 def _options(name: str, spec) -> list:
@@ -57,7 +60,7 @@ def _static_values(values: list, n: int) -> list:
 def explorer(render: Callable, controls: dict, *, defaults: dict | None = None,
              sweep: str | None = None, sweep_values: Sequence | None = None,
              static: str = "grid", ncols: int = 4, panel_size: tuple[float, float] = (3.2, 3.0),
-             force_static: bool | None = None):
+             force_static: bool | None = None, describe: str | None = None):
     """Show an explorer of ``render(ax, **params)`` over the ``controls``.
 
     controls: ``{name: list or range of values}``; numbers give a slider, booleans a
@@ -66,7 +69,11 @@ def explorer(render: Callable, controls: dict, *, defaults: dict | None = None,
     sweep: the control the static rendering varies (default: the first control), over
       ``sweep_values`` (default: up to ``ncols`` values spread over its range) with the other
       controls at their defaults.
-    static: ``"grid"`` (small multiples) or ``"animation"`` (one frame per sweep value).
+    static: ``"grid"`` (small multiples, ``ncols`` per row, each ``panel_size`` inches) or
+      ``"animation"`` (one frame per sweep value, in a small offline player).
+    describe: one or two sentences saying in words what the sweep changes and what the
+      panels show; the static preview's alt text and caption. Default: a sentence naming the
+      sweep, its values and the other controls' values.
 
     Returns what the notebook shows as the cell's value: the ipywidgets box when live, else a
     :class:`StaticExplorer` (HTML: the small multiples as an image, or the animation).
@@ -86,22 +93,42 @@ def explorer(render: Callable, controls: dict, *, defaults: dict | None = None,
         raise ValueError(f"sweep must name a control, got {sweep!r}; controls: {list(options)}")
     if static not in ("grid", "animation"):
         raise ValueError(f"static must be 'grid' or 'animation', got {static!r}")
+    if describe is not None and (not isinstance(describe, str) or not describe.strip()):
+        raise ValueError(f"describe must be a non-empty string, got {describe!r}")
     use_static = is_static() if force_static is None else force_static
     if use_static:
         values = list(sweep_values) if sweep_values is not None else _static_values(
             options[sweep], ncols)
+        text = describe or default_description(sweep, values, start, static)
         if static == "grid":
-            return _grid(render, start, sweep, values, ncols, panel_size)
-        return _animation(render, start, sweep, values, panel_size)
+            return _grid(render, start, sweep, values, ncols, panel_size, text)
+        return _animation(render, start, sweep, values, panel_size, text)
     return _live(render, options, start)
+
+
+def _shown_values(values: Sequence) -> str:
+    shown = ", ".join(str(v) for v in values)
+    if len(values) > 8:
+        shown = f"{values[0]}, {values[1]}, …, {values[-1]}"
+    return shown
+
+
+def default_description(sweep: str, values: Sequence, start: dict,
+                        static: str = "grid") -> str:
+    """The generic ``describe`` of an explorer: what varies, over which values, and the
+    other controls' values; each explorer of :mod:`cnnlib.viz.explorers` gives a better one."""
+    others = ", ".join(f"{k} = {v}" for k, v in start.items() if k != sweep)
+    form = "frames of an animation" if static == "animation" else "panels side by side"
+    text = f"{len(values)} {form}, one for each {sweep} in {_shown_values(values)}"
+    return text + (f"; the other controls stay at {others}." if others else ".")
 
 
 def _title(ax, sweep, value):
     if not ax.get_title():
-        ax.set_title(f"{sweep} = {value}", fontsize=10)
+        ax.set_title(f"{sweep} = {value}", fontsize=legible_fontsize(ax.figure, 10))
 
 
-def _grid(render, start, sweep, values, ncols, panel_size):
+def _grid(render, start, sweep, values, ncols, panel_size, describe):
     ncols = min(ncols, len(values))
     nrows = -(-len(values) // ncols)
     fig, axes = plt.subplots(nrows, ncols, squeeze=False,
@@ -113,71 +140,64 @@ def _grid(render, start, sweep, values, ncols, panel_size):
         _title(ax, sweep, value)
     fig.tight_layout()
     plt.close(fig)
-    return StaticExplorer(_png_img(fig), sweep, values)
+    return StaticExplorer(img_html(fig, describe, css_class="cnnlib-explorer-image"), sweep,
+                          values, describe)
 
 
-def _animation(render, start, sweep, values, panel_size):
-    from matplotlib import animation
-
-    fig, ax = plt.subplots(figsize=panel_size)
-
-    def frame(i):
-        ax.clear()
-        render(ax, **{**start, sweep: values[i]})
-        _title(ax, sweep, values[i])
-        return []
-
-    anim = animation.FuncAnimation(fig, frame, frames=len(values), interval=700, blit=False)
-    player = _offline_player(anim.to_jshtml(default_mode="loop"))
-    plt.close(fig)
-    return StaticExplorer(player, sweep, values)
+def _frames(render, start, sweep, values, panel_size) -> tuple[list, list]:
+    """One closed figure per sweep value, and the union of their tight boxes (inches), so
+    that every frame of the animation has the same size."""
+    figures, boxes = [], []
+    for value in values:
+        fig, ax = plt.subplots(figsize=panel_size)
+        render(ax, **{**start, sweep: value})
+        _title(ax, sweep, value)
+        plt.close(fig)
+        figures.append(fig)
+        boxes.append(fig.get_tightbbox())
+    box = Bbox.union(boxes).padded(0.1)
+    return figures, box
 
 
-def _png_img(fig) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="explorer preview" style="max-width:100%">'
+def _animation(render, start, sweep, values, panel_size, describe):
+    figures, box = _frames(render, start, sweep, values, panel_size)
+    mime, first, metadata = figure_image(figures[0], bbox_inches=box)
+    fmt = "svg" if mime == "image/svg+xml" else "png"
+    frames = [data_uri(mime, first)]
+    frames += [data_uri(*figure_image(fig, fmt, bbox_inches=box)[:2]) for fig in figures[1:]]
+    width = (metadata["image/png"]["width"] if fmt == "png" else
+             round(box.width * SVG_DPI))
+    labels = [f"{sweep} = {v}" for v in values]
+    return StaticExplorer(player_html(frames, labels, describe, width), sweep, values,
+                          describe)
 
 
 class StaticExplorer:
     """What an explorer shows without a kernel: a figure or animation, marked as a preview.
 
-    Rendered as HTML inside ``<div class="cnnlib-explorer">`` with a caption that tells the
-    reader the live version is one click away (the launch button or a local Jupyter).
+    Rendered as HTML inside ``<div class="cnnlib-explorer">``: the picture (its alt text is
+    ``describe``), then a caption that says in words what the picture shows and that the
+    live controls are in Jupyter or Colab. The control's name is
+    ``<code class="cnnlib-explorer-control">`` (the site styles it for light and dark mode).
     """
 
-    def __init__(self, body: str, sweep: str, values: Sequence):
+    def __init__(self, body: str, sweep: str, values: Sequence, describe: str | None = None):
         self.body, self.sweep, self.values = body, sweep, list(values)
+        self.describe = describe or default_description(sweep, self.values, {})
+
+    def caption(self) -> str:
+        """The caption's HTML."""
+        control = (f'<code class="cnnlib-explorer-control">{html.escape(self.sweep)}</code>')
+        return (f"{html.escape(self.describe)} <em>Static preview: {control} = "
+                f"{html.escape(_shown_values(self.values))}. In Jupyter or Colab the same "
+                "explorer has live controls.</em>")
 
     def _repr_html_(self) -> str:
-        shown = ", ".join(str(v) for v in self.values)
-        if len(self.values) > 8:
-            shown = f"{self.values[0]}, {self.values[1]}, …, {self.values[-1]}"
-        caption = (f"Static preview along <code>{html.escape(self.sweep)}</code> = "
-                   f"{html.escape(shown)}. Run this notebook (launch button above, or Jupyter) "
-                   "to use the live explorer.")
         return (f'<div class="cnnlib-explorer">{self.body}'
-                f'<p class="cnnlib-explorer-caption"><em>{caption}</em></p></div>')
+                f'<p class="cnnlib-explorer-caption">{self.caption()}</p></div>')
 
     def __repr__(self) -> str:
         return f"<static explorer preview: {self.sweep} = {self.values}>"
-
-
-# matplotlib's HTML player draws its buttons with Font Awesome from a CDN; the course's pages
-# must work offline, so the icons become plain Unicode symbols and the CDN link goes.
-_ICONS = {
-    "fa fa-minus": "−", "fa fa-fast-backward": "⏮", "fa fa-step-backward": "⏴",
-    "fa fa-play fa-flip-horizontal": "◀", "fa fa-pause": "⏸", "fa fa-play": "▶",
-    "fa fa-step-forward": "⏵", "fa fa-fast-forward": "⏭", "fa fa-plus": "+",
-}
-
-
-def _offline_player(html: str) -> str:
-    html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html, flags=re.S)
-    for css_class, symbol in _ICONS.items():
-        html = html.replace(f'<i class="{css_class}"></i>', symbol)
-    return html
 
 
 def _live(render, options, start):

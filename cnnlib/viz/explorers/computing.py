@@ -53,9 +53,15 @@ def cost_explorer(kernel_size: int = 3, size: int = 56, channels: int = 64,
                                  ("size", size, IMAGE_SIZES), ("channels", channels, CHANNELS)):
         if value not in options:
             raise ValueError(f"{name} must be one of {options}, got {value!r}")
+    shown = (1, 3, 7, 11)
+    describe = (f"Bytes (log scale) of what each method builds for a {channels}→{channels} "
+                f"channel layer on one {size}×{size} image, one panel per kernel size "
+                f"({', '.join(map(str, shown))}): the input, weights and output beside the "
+                "im2col patch matrix, which grows with k², the dense Toeplitz matrix, which "
+                "does not depend on k, and the FFT spectra.")
     return widgets.explorer(
         render_costs,
         {"kernel_size": KERNEL_SIZES, "size": IMAGE_SIZES, "channels": CHANNELS},
         defaults={"kernel_size": kernel_size, "size": size, "channels": channels},
-        sweep="kernel_size", sweep_values=(1, 3, 7, 11), ncols=2, panel_size=(5.6, 2.8),
-        force_static=force_static)
+        sweep="kernel_size", sweep_values=shown, ncols=2, panel_size=(3.9, 2.7),
+        force_static=force_static, describe=describe)

@@ -20,11 +20,12 @@ import torch
 
 from ...filters import gaussian_kernel_1d
 from ...sliding import PADDING_NAMES, conv1d_steps
+from ..figure_output import legible_fontsize
 from ..sliding import draw_step
 from ..widgets import explorer
 
-__all__ = ["KERNELS", "SIGNALS", "STRIDES", "conv1d_explorer", "kernel", "render", "signal",
-           "slide_animation"]
+__all__ = ["KERNELS", "SIGNALS", "STRIDES", "conv1d_explorer", "describe_sweep", "kernel",
+           "render", "signal", "slide_animation"]
 
 STRIDES = (1, 2, 3)
 
@@ -99,13 +100,15 @@ def render(ax, signal: str = "ramp [1 … 5]", kernel: str = "[2 1]",
         steps = conv1d_steps(x, h, stride=stride, padding=padding)
     except ValueError as err:
         ax.text(0.5, 0.5, "Not possible:\n" + textwrap.fill(str(err), 48), ha="center",
-                va="center", fontsize=9, transform=ax.transAxes, gid="message")
+                va="center", fontsize=legible_fontsize(ax.figure, 9), transform=ax.transAxes,
+                gid="message")
         ax.axis("off")
         return
     draw_step(steps[min(step, len(steps) - 1)], ax)
     if step >= len(steps):
         ax.text(0.5, 1.0, f"only {len(steps)} outputs: showing the last", ha="center",
-                va="bottom", fontsize=8, color="#aa3333", transform=ax.transAxes, gid="message")
+                va="bottom", fontsize=legible_fontsize(ax.figure, 8), color="#aa3333",
+                transform=ax.transAxes, gid="message")
 
 
 def conv1d_explorer(*, sweep: str = "padding", sweep_values=None, static: str = "grid",
@@ -126,8 +129,26 @@ def conv1d_explorer(*, sweep: str = "padding", sweep_values=None, static: str = 
     }
     if sweep_values is None and sweep in controls:
         sweep_values = controls[sweep][:12]
+    describe = None
+    if sweep in controls:
+        start = {**{name: values[0] for name, values in controls.items()}, **defaults}
+        describe = describe_sweep(sweep, list(sweep_values), start, static)
     return explorer(render, controls, defaults=defaults, sweep=sweep, sweep_values=sweep_values,
-                    static=static, ncols=ncols, panel_size=(7.0, 2.6), force_static=force_static)
+                    static=static, ncols=ncols, panel_size=(7.0, 2.6), force_static=force_static,
+                    describe=describe)
+
+
+_WHAT = ("the padded input x (padding zeros grey, the window under the kernel orange), the "
+         "kernel h under the window, their products and the outputs y, the current one red")
+
+
+def describe_sweep(sweep: str, values: list, start: dict, static: str = "grid") -> str:
+    """The static preview's description: which control varies, what stays, what is drawn."""
+    fixed = ", ".join(f"{k} {start[k]!s}" for k in ("signal", "kernel", "padding", "stride",
+                                                     "step") if k != sweep)
+    form = "frame" if static == "animation" else "panel"
+    shown = ", ".join(str(v) for v in values)
+    return (f"One {form} per {sweep} ({shown}) with {fixed}; each shows {_WHAT}.")
 
 
 def slide_animation(signal: str = "ramp [1 … 5]", kernel: str = "[2 1]",
@@ -138,6 +159,10 @@ def slide_animation(signal: str = "ramp [1 … 5]", kernel: str = "[2 1]",
     steps = list(range(first.n_outputs))
     fixed = {"signal": signal, "kernel": kernel, "padding": padding, "stride": stride}
     length = len(first.padded)
+    describe = (f"The kernel {kernel} shifts along the signal {signal} ({padding} padding, "
+                f"stride {stride}), one frame per output y[0] … y[{len(steps) - 1}]: each "
+                f"shows {_WHAT}, with the sum written out.")
     return explorer(functools.partial(render, **fixed), {"step": steps}, sweep="step",
                     sweep_values=steps, static="animation",
-                    panel_size=(max(4.0, 0.55 * length + 1.5), 3.0), force_static=force_static)
+                    panel_size=(max(4.0, 0.55 * length + 1.5), 3.0), force_static=force_static,
+                    describe=describe)

@@ -21,7 +21,8 @@ from torch import nn
 
 from ...models import activations
 from .. import widgets
-from ..images import to_numpy_image
+from ..figure_output import legible_fontsize
+from ..images import SIGNED_CMAP, to_numpy_image
 from ..training import montage
 
 __all__ = ["VIEWS", "feature_explorer", "feature_layers", "render_features"]
@@ -84,33 +85,54 @@ def render_features(ax, maps: dict[str, torch.Tensor], filters: dict[str, torch.
         raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
     if layer not in maps:
         raise ValueError(f"layer must be one of {list(maps)}, got {layer!r}")
+    fig = ax.figure
     ax.axis("off")
-    picture = ax.inset_axes([0.24, 0.0, 0.76, 0.92])
+    picture = ax.inset_axes([0.24, 0.0, 0.76, 0.86])
     if view == "feature maps":
         m = maps[layer][digit]
         picture.imshow(montage(m).numpy(), cmap="magma")
-        ax.set_title(f"{layer}: {m.shape[0]} maps {m.shape[1]}×{m.shape[2]}", fontsize=10)
+        title = f"input {digit}, {layer}:\n{m.shape[0]} maps {m.shape[1]}×{m.shape[2]}"
     else:
         w = filters[layer]
         vmax = float(w.abs().max()) or 1.0
-        picture.imshow(_filter_grid(w).numpy(), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
-        ax.set_title(f"{layer}: filters {'×'.join(map(str, w.shape))}", fontsize=10)
+        picture.imshow(_filter_grid(w).numpy(), cmap=SIGNED_CMAP, vmin=-vmax, vmax=vmax)
+        title = f"{layer}:\nfilters {'×'.join(map(str, w.shape))}"
+    ax.set_title(title, fontsize=legible_fontsize(fig, 10))
     picture.axis("off")
-    digit_ax = ax.inset_axes([0.0, 0.66, 0.2, 0.26])
+    digit_ax = ax.inset_axes([0.0, 0.6, 0.2, 0.26])
     digit_ax.imshow(to_numpy_image(images[digit]), cmap="gray")
     digit_ax.set_xticks([])
     digit_ax.set_yticks([])
-    digit_ax.set_xlabel(f"digit {digit}", fontsize=8)
+    digit_ax.set_xlabel(f"input {digit}", fontsize=legible_fontsize(fig, 8))
+
+
+def _describe(sweep: str, values: list, start: dict, maps: dict) -> str:
+    layer, digit, view = start["layer"], start["digit"], start["view"]
+    if sweep == "digit":
+        c, h, w = maps[layer].shape[1:]
+        return (f"The {c} feature maps ({h}×{w}) of {layer} for inputs "
+                f"{', '.join(map(str, values))} (the control digit picks one of the given "
+                "images), one panel each with the input on its left, every map scaled to "
+                "its own range (bright: strong response): compare which channels each digit "
+                "lights up.")
+    if sweep == "layer":
+        what = ("feature maps of" if view == "feature maps" else "filters of")
+        return (f"The {what} each layer ({', '.join(values)}) for input {digit}, one panel "
+                "per layer, with the size and number of its maps in the title.")
+    return (f"For {layer} and input {digit}: its feature maps (bright: strong response) "
+            f"and its filters (one column per output channel, one row per input channel, red "
+            "positive, blue negative).")
 
 
 def feature_explorer(model: nn.Module, images: torch.Tensor, *, static: str = "grid",
-                     sweep: str = "layer", defaults: dict | None = None):
+                     sweep: str = "digit", defaults: dict | None = None):
     """An explorer over ``layer`` × ``digit`` × ``view`` for a trained ``model``.
 
     ``images: (n, C, H, W)`` — a few inputs, already as the model takes them (standardised);
     they are shown as they are, in gray. Activations of every listed layer are computed
     once, in eval mode, on the model's device. On the static site: small multiples along
-    ``sweep`` (default: every layer, first digit, feature maps).
+    ``sweep`` — by default the first four digits side by side at the last convolution's
+    feature maps (``sweep="layer"``: every layer for the first digit).
     """
     if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[0] == 0:
         raise ValueError("images must be a 4-D tensor (n, C, H, W) with n ≥ 1")
@@ -133,5 +155,13 @@ def feature_explorer(model: nn.Module, images: torch.Tensor, *, static: str = "g
 
     controls = {"layer": list(layers), "digit": list(range(images.shape[0])),
                 "view": list(VIEWS)}
-    return widgets.explorer(render, controls, defaults=defaults, sweep=sweep, static=static,
-                            ncols=4, panel_size=(3.4, 3.4))
+    if sweep not in controls:
+        raise ValueError(f"sweep must be one of {list(controls)}, got {sweep!r}")
+    convs = [label for label in layers if label.startswith("conv")]
+    start = {"layer": convs[-1] if sweep == "digit" and convs else controls["layer"][0],
+             "digit": 0, "view": "feature maps", **(defaults or {})}
+    values = controls[sweep][:4]
+    return widgets.explorer(render, controls, defaults=start, sweep=sweep,
+                            sweep_values=values, static=static, ncols=2,
+                            panel_size=(3.9, 3.4),
+                            describe=_describe(sweep, values, start, maps))

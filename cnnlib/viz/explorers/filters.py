@@ -9,14 +9,15 @@ not a single kernel: ``√(Sobel_x² + Sobel_y²)``, the gradient's length.
 Colours: a kernel whose weights sum to 0 (derivatives, Laplacians) answers with both signs and
 is shown on a diverging map with symmetric limits ``±L`` (red positive, white 0, blue negative).
 A photo is flat almost everywhere, so ``L`` is the 95th percentile of ``|response|``
-(:data:`SIGNED_QUANTILE`, :func:`display_limit`), not its maximum: the strongest 5 % of the
+(:data:`SIGNED_QUANTILE`, :func:`display_limit`, :func:`cnnlib.viz.images.signed_norm`),
+not its maximum: the strongest 5 % of the
 pixels saturate and the edges stand out instead of fading to white. The gradient magnitude is
 drawn in grey on ``[0, L]`` with the same rule. Smoothing and sharpening kernels keep the
 brightness and are shown in grey on ``[0, 1]`` (the sharpened values outside are clipped for
 display only). The kernel's weights are drawn in the corner of each picture.
 
-- :func:`filter_explorer`: live controls; on the static site, small multiples over the named
-  kernels.
+- :func:`filter_explorer`: live controls; on the static site, small multiples over
+  :data:`STATIC_NAMES` (or any named kernels).
 - :func:`kernel`, :func:`apply_filter`, :func:`render`: the pieces, usable on their own.
 - :func:`display_limit`, :func:`scale_signed`: the display scale of a signed response, for
   figures drawn with :func:`cnnlib.viz.show_images`.
@@ -30,9 +31,12 @@ import torch
 
 from ...conv import conv2d
 from ...filters import FILTERS, SOBEL_X, SOBEL_Y, sharpen
+from ..figure_output import legible_fontsize
+from ..images import SIGNED_CMAP, signed_norm
 from ..widgets import explorer
 
-__all__ = ["A_VALUES", "CUSTOM", "MAGNITUDE", "NAMES", "SIGNED_QUANTILE", "WEIGHT_VALUES",
+__all__ = ["A_VALUES", "CUSTOM", "MAGNITUDE", "NAMES", "SIGNED_QUANTILE", "STATIC_NAMES",
+           "WEIGHT_VALUES",
            "apply_filter", "display_limit", "filter_explorer", "kernel", "render",
            "scale_signed", "small_photo"]
 
@@ -45,6 +49,11 @@ _ORDER = ("identity", "box_3", "box_5", "gaussian_3", "gaussian_5", "roberts_x",
           "sharpen")
 #: The named entries, in the order of the gallery (every kernel of ``cnnlib.filters.FILTERS``).
 NAMES: tuple[str, ...] = _ORDER + tuple(n for n in FILTERS if n not in _ORDER)
+#: The kernels the static preview shows by default: those of the gallery's family that the
+#: chapter's own gallery figure does not already show (a second box and Gaussian size, the
+#: other Roberts, the diagonal Sobels, the 8-neighbour Laplacian).
+STATIC_NAMES: tuple[str, ...] = ("box_5", "gaussian_3", "roberts_y", "sobel_d1", "sobel_d2",
+                                 "laplacian_8")
 #: The sharpening factor ``A`` the control offers (``sharpen(A) = (A − 1)·identity + Laplacian``).
 A_VALUES = (1.0, 1.5, 2.0, 3.0, 5.0)
 #: The values each custom weight can take.
@@ -160,8 +169,7 @@ def render(ax, kernel: str = "identity", A: float = 2.0, image: torch.Tensor | N
     k = None if kernel == MAGNITUDE else _kernel(kernel, A, w)
     y = apply_filter(image, kernel, A, w).detach().to("cpu", torch.float32)
     if _is_zero_sum(kernel, k):
-        vmax = display_limit(y)
-        ax.imshow(y.numpy(), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+        ax.imshow(y.numpy(), cmap=SIGNED_CMAP, norm=signed_norm(y, SIGNED_QUANTILE))
     elif kernel == MAGNITUDE:
         ax.imshow(y.numpy(), cmap="gray", vmin=0, vmax=display_limit(y))
     else:
@@ -169,31 +177,40 @@ def render(ax, kernel: str = "identity", A: float = 2.0, image: torch.Tensor | N
     ax.set_xticks([])
     ax.set_yticks([])
     title = f"sharpen, A = {A:g}" if kernel == "sharpen" else kernel
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=legible_fontsize(ax.figure, 10))
     if k is not None:
-        inset = ax.inset_axes([0.0, 0.0, 0.34, 0.34])
-        show_matrix(k, ax=inset, annotate=max(k.shape) <= 3, fmt="{:.2g}")
+        inset = ax.inset_axes([0.0, 0.0, 0.36, 0.36])
+        short = all(len(f"{float(v):.2g}") <= 3 for v in k.flatten())  # fits a cell
+        show_matrix(k, ax=inset, annotate=max(k.shape) <= 3 and short, fmt="{:.2g}")
     else:
-        ax.text(0.02, 0.03, "√(Sx² + Sy²)", transform=ax.transAxes, fontsize=9,
-                color="white", backgroundcolor="black")
+        ax.text(0.02, 0.03, "√(Sx² + Sy²)", transform=ax.transAxes,
+                fontsize=legible_fontsize(ax.figure, 9), color="white",
+                backgroundcolor="black")
 
 
 _kernel = kernel  # render's argument ``kernel`` shadows the function's name
 
 
-def filter_explorer(image: torch.Tensor | None = None, *, names=None, ncols: int = 5,
+def filter_explorer(image: torch.Tensor | None = None, *, names=None, ncols: int = 3,
                     force_static: bool | None = None, **defaults):
     """The chapter's explorer: a kernel drop-down, the factor ``A`` and nine custom weights.
 
     ``image``: ``(H, W)``, default :func:`small_photo`. On the static site (or with
-    ``force_static=True``): small multiples over ``names`` (default every named kernel),
-    ``ncols`` per row. ``defaults`` set start values, e.g. ``kernel="sobel_x"``, ``A=3.0``.
+    ``force_static=True``): small multiples over ``names`` (default :data:`STATIC_NAMES`, six
+    kernels the chapter's gallery does not show; ``names=NAMES`` for all of them), ``ncols``
+    per row. ``defaults`` set start values, e.g. ``kernel="sobel_x"``, ``A=3.0``.
     """
-    names = list(names) if names is not None else list(NAMES)
+    names = list(names) if names is not None else list(STATIC_NAMES)
     controls = {"kernel": [*NAMES, CUSTOM], "A": list(A_VALUES),
                 **{n: list(WEIGHT_VALUES) for n in _WEIGHT_NAMES}}
     start = {"A": 2.0, **{n: 0.0 for n in _WEIGHT_NAMES}, "w11": 1.0, **defaults}
     draw = render if image is None else functools.partial(render, image=image)
+    describe = (f"The {'photo' if image is None else 'image'} filtered by each of "
+                f"{len(names)} kernels ({', '.join(names)}), one panel each with the "
+                "kernel's weights in the corner: kernels whose weights sum to 0 answer with "
+                "both signs, red positive and blue negative, the colours saturating at the "
+                f"{round(100 * SIGNED_QUANTILE)}th percentile of |response|; the others "
+                "are drawn in grey.")
     return explorer(draw, controls, defaults=start, sweep="kernel", sweep_values=names,
-                    static="grid", ncols=ncols, panel_size=(2.3, 2.65),
-                    force_static=force_static)
+                    static="grid", ncols=ncols, panel_size=(7.8 / ncols, 7.8 / ncols + 0.35),
+                    force_static=force_static, describe=describe)

@@ -11,6 +11,9 @@ draws, with one matrix entry the same size in both panels:
   that wrap around framed. Remove the framed entries — and for ``valid`` the rows that hold
   them — and the circulant becomes the Toeplitz matrix.
 
+Each matrix's title gives its shape and its share of zero entries (:func:`zero_share`),
+which grows with ``n``: a row holds at most ``m`` non-zero entries out of ``n``.
+
 Live in Jupyter the four choices are controls; on the static site the explorer shows small
 multiples along one of them (``n`` by default).
 """
@@ -23,6 +26,7 @@ from ...filters import binomial_kernel
 from ...matrices import circulant_matrix, shift_matrix
 from ...padding import same_padding
 from ...toeplitz import toeplitz_matrix
+from ..figure_output import legible_fontsize
 from ..images import show_matrix
 from ..matrices import outline_entries
 from ..widgets import explorer
@@ -30,10 +34,12 @@ from ..widgets import explorer
 __all__ = [
     "KERNELS",
     "circular_matrix",
+    "describe_matrices",
     "kernel_preset",
     "matrix_explorer",
     "render_matrices",
     "wrap_mask",
+    "zero_share",
 ]
 
 KERNELS = ("ramp", "box", "binomial", "random")
@@ -104,27 +110,53 @@ def wrap_mask(size: int, n: int, padding: str = "same") -> torch.Tensor:
     return mask
 
 
+def zero_share(matrix: torch.Tensor) -> float:
+    """The fraction of a matrix's entries that are exactly 0."""
+    return float((matrix == 0).sum()) / matrix.numel()
+
+
 def render_matrices(ax, kernel: str = "ramp", size: int = 3, n: int = 8,
                     padding: str = "same") -> None:
-    """Draw the Toeplitz matrix (left) and the circulant (right) into the area of ``ax``."""
+    """Draw the Toeplitz matrix (left) and the circulant (right) into the area of ``ax``,
+    each titled with its shape and its share of zero entries."""
     h = kernel_preset(kernel, size)
+    fig = ax.figure
     ax.axis("off")
-    ax.set_title(f"{kernel} kernel, m = {size}, n = {n}, {padding} padding", fontsize=10)
+    ax.set_title(f"{kernel} kernel, m = {size}, n = {n}, {padding} padding",
+                 fontsize=legible_fontsize(fig, 10))
     if size > n:
         ax.text(0.5, 0.5, f"the kernel (m = {size}) is longer\nthan the signal (n = {n})",
-                ha="center", va="center", transform=ax.transAxes)
+                ha="center", va="center", transform=ax.transAxes,
+                fontsize=legible_fontsize(fig, 10))
         return
     toeplitz = toeplitz_matrix(h, n, padding=padding)
     circular = circular_matrix(h, n, padding)
-    left = ax.inset_axes((0.0, 0.0, 0.46, 0.86))
-    right = ax.inset_axes((0.54, 0.0, 0.46, 0.86))
-    for panel, matrix, name in ((left, toeplitz, "Toeplitz (zero padding)"),
-                                (right, circular, "circulant (wraps around)")):
+    left = ax.inset_axes((0.0, 0.0, 0.46, 0.8))
+    right = ax.inset_axes((0.54, 0.0, 0.46, 0.8))
+    for panel, matrix, name in ((left, toeplitz, "Toeplitz"), (right, circular, "circulant")):
         rows, cols = matrix.shape
-        show_matrix(matrix, title=f"{name}\n{rows} × {cols}", ax=panel, annotate=False)
+        show_matrix(matrix, ax=panel, annotate=False,
+                    title=f"{name} {rows} × {cols}\n{zero_share(matrix):.0%} zeros")
         panel.set_anchor("N")
-        panel.title.set_fontsize(9)
+        panel.title.set_fontsize(legible_fontsize(fig, 9))
     outline_entries(right, wrap_mask(size, n, padding))
+
+
+def describe_matrices(sweep: str, values, defaults: dict) -> str:
+    """The static preview's description, with the shares of zeros it shows."""
+    shares = []
+    for value in values:
+        args = {**defaults, sweep: value}
+        if args["size"] <= args["n"]:
+            t = toeplitz_matrix(kernel_preset(args["kernel"], args["size"]), args["n"],
+                                padding=args["padding"])
+            shares.append(f"{zero_share(t):.0%}")
+    fixed = ", ".join(f"{k} {defaults[k]}" for k in ("kernel", "size", "n", "padding")
+                      if k != sweep)
+    return (f"One panel per {sweep} in {', '.join(map(str, values))} ({fixed}): the "
+            f"Toeplitz matrix of zero padding beside the circulant of circular padding, "
+            f"whose framed entries wrap around the ends; the Toeplitz matrices are "
+            f"{', '.join(shares)} zeros.")
 
 
 def matrix_explorer(*, sweep: str = "n", force_static: bool | None = None):
@@ -132,7 +164,8 @@ def matrix_explorer(*, sweep: str = "n", force_static: bool | None = None):
 
     On the static site (or with ``force_static=True``) it shows small multiples along
     ``sweep`` (one of ``"n"``, ``"size"``, ``"kernel"``, ``"padding"``) with the other
-    choices at their defaults (ramp kernel, m = 3, n = 8, same padding).
+    choices at their defaults (ramp kernel, m = 3, n = 8, same padding); each matrix's title
+    gives its share of zeros.
     """
     if sweep not in STATIC_SWEEPS:
         raise ValueError(f"sweep must be one of {', '.join(map(repr, STATIC_SWEEPS))}, "
@@ -141,4 +174,5 @@ def matrix_explorer(*, sweep: str = "n", force_static: bool | None = None):
                 "padding": list(PADDINGS)}
     return explorer(render_matrices, controls, defaults=DEFAULTS, sweep=sweep,
                     sweep_values=STATIC_SWEEPS[sweep], static="grid", ncols=2,
-                    panel_size=(6.0, 3.6), force_static=force_static)
+                    panel_size=(3.9, 2.8), force_static=force_static,
+                    describe=describe_matrices(sweep, STATIC_SWEEPS[sweep], DEFAULTS))

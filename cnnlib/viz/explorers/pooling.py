@@ -24,7 +24,8 @@ from ...datasets import photo
 from ...filters import SOBEL_X
 from ...pooling import avg_pool2d, lp_pool2d, max_pool2d
 from .. import widgets
-from ..images import to_numpy_image
+from ..figure_output import legible_fontsize
+from ..images import SIGNED_CMAP, signed_limit, signed_norm, to_numpy_image
 
 __all__ = ["POOLINGS", "SIZES", "default_feature_map", "pool_map", "pooling_explorer",
            "render_pooling"]
@@ -67,8 +68,9 @@ def render_pooling(ax, pooling: str = "max", window: int = 4, stride: int = 4,
     """Draw ``pool_map(feature_map, pooling, window, stride)`` into ``ax``.
 
     ``relu=True`` pools ``max(feature_map, 0)`` instead. Maps with negative values are drawn
-    with a diverging colour map centred on 0 (red positive, blue negative), others in gray;
-    each panel is scaled to its own largest magnitude, given in the title.
+    as signed maps (:func:`cnnlib.viz.images.signed_norm`: red positive, blue negative),
+    others in gray; each panel has its own scale, saturating at the 99th percentile of
+    ``|y|`` (the title gives the largest ``|y|``).
     """
     fmap = default_feature_map() if feature_map is None else feature_map
     if relu:
@@ -77,12 +79,12 @@ def render_pooling(ax, pooling: str = "max", window: int = 4, stride: int = 4,
     arr = to_numpy_image(pooled[0] if pooled.dim() == 3 else pooled)
     vmax = float(abs(arr).max()) or 1.0
     if arr.min() < 0:
-        ax.imshow(arr, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+        ax.imshow(arr, cmap=SIGNED_CMAP, norm=signed_norm(arr))
     else:
-        ax.imshow(arr, cmap="gray", vmin=0.0, vmax=vmax)
+        ax.imshow(arr, cmap="gray", vmin=0.0, vmax=signed_limit(arr))
     h, w = arr.shape
     ax.set_title(f"{pooling}, {window}×{window}, stride {stride}\n→ {h}×{w}, "
-                 f"max |y| = {vmax:.2f}", fontsize=9)
+                 f"max |y| = {vmax:.2f}", fontsize=legible_fontsize(ax.figure, 9))
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -102,7 +104,16 @@ def pooling_explorer(feature_map: torch.Tensor | None = None, *, window: int = 4
     render = functools.partial(render_pooling, feature_map=fmap)
     controls = {"pooling": list(POOLINGS), "window": list(SIZES), "stride": list(SIZES),
                 "relu": [False, True]}
+    base = "the photo's Sobel-x response" if feature_map is None else "the feature map"
+    source = f"the ReLU of {base}" if relu else base
+    describe = (f"{source[0].upper()}{source[1:]} pooled over {window}×{window} windows "
+                f"with stride {stride} by max, average, L2 and L∞ pooling, one panel each "
+                "(red positive, blue negative, grey when no value is negative): max keeps "
+                "each window's largest value, L∞ its largest magnitude and L2 the root of "
+                "its sum of squares (both lose the sign), while averaging lets values of "
+                "opposite sign cancel.")
     return widgets.explorer(render, controls,
                             defaults={"window": window, "stride": stride, "relu": relu},
-                            sweep="pooling", sweep_values=list(POOLINGS), ncols=4,
-                            panel_size=(3.0, 3.6), force_static=force_static)
+                            sweep="pooling", sweep_values=list(POOLINGS), ncols=2,
+                            panel_size=(3.9, 3.5), force_static=force_static,
+                            describe=describe)

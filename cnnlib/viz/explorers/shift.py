@@ -27,7 +27,8 @@ from ...equivariance import translate
 from ...filters import SOBEL_X
 from ...pooling import avg_pool2d
 from .. import widgets
-from ..images import to_numpy_image
+from ..figure_output import legible_fontsize
+from ..images import SIGNED_CMAP, signed_norm, to_numpy_image
 
 __all__ = ["PADDINGS", "PANELS", "default_image", "render_shift", "shift_explorer",
            "shift_panels"]
@@ -85,27 +86,30 @@ def render_shift(ax, dx: int = 0, dy: int = 0, padding: str = "circular", *,
     kernel = SOBEL_X if kernel is None else kernel
     panels = shift_panels(image, kernel, dy, dx, padding)
     response = shift_panels(image, kernel, 0, 0, padding)["conv of shifted input"]
-    vmax = float(response.abs().max()) or 1.0
+    norm = signed_norm(response)  # one scale for the three signed panels
     h, w = response.shape
     peak = divmod(int(response.abs().argmax()), w)
     mark = (peak[0] + dy, peak[1] + dx)
     if padding == "circular":
         mark = (mark[0] % h, mark[1] % w)
+    fig = ax.figure
     ax.axis("off")
-    ax.set_title(f"shift (dy, dx) = ({dy}, {dx}), {padding} padding", fontsize=10)
+    ax.set_title(f"shift (dy, dx) = ({dy}, {dx}), {padding} padding",
+                 fontsize=legible_fontsize(fig, 10))
     for rect, (name, t) in zip(_layout(ax), panels.items(), strict=True):
         inset = ax.inset_axes(rect)
         arr = to_numpy_image(t)
         if name == "shifted input":
             inset.imshow(arr, cmap="gray", vmin=0.0, vmax=1.0)
         else:
-            inset.imshow(arr, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+            inset.imshow(arr, cmap=SIGNED_CMAP, norm=norm)
         if name != "difference" and 0 <= mark[0] < h and 0 <= mark[1] < w:
             inset.plot(mark[1], mark[0], "o", ms=9, mfc="none", mec="red", mew=1.5)
         if name == "difference":
             inset.text(0.5, -0.04, f"max |difference| = {float(np.abs(arr).max()):.2g}",
-                       transform=inset.transAxes, ha="center", va="top", fontsize=8)
-        inset.set_title(name, fontsize=9)
+                       transform=inset.transAxes, ha="center", va="top",
+                       fontsize=legible_fontsize(fig, 8))
+        inset.set_title(name, fontsize=legible_fontsize(fig, 9))
         inset.set_xticks([])
         inset.set_yticks([])
 
@@ -133,6 +137,15 @@ def shift_explorer(image: torch.Tensor | None = None, kernel: torch.Tensor | Non
     controls = {"dx": shifts, "dy": shifts, "padding": list(PADDINGS)}
     sweep_values = [v for v in shifts if v >= 0]
     sweep_values = [sweep_values[round(i * (len(sweep_values) - 1) / 3)] for i in range(4)]
+    outcome = ("is 0 everywhere: the convolution is equivariant to circular shifts"
+               if padding == "circular" else
+               "is 0 except along the borders, where the two pad differently")
+    describe = (f"For the horizontal shifts dx = {', '.join(map(str, sweep_values))} (dy = "
+                f"{dy}, {padding} padding), one row each: the shifted image, the filter's "
+                "response to it, the response of the image shifted likewise (red positive, "
+                f"blue negative) and their difference, which {outcome}; the red circle "
+                "follows the strongest response.")
     return widgets.explorer(render, controls, defaults={"dx": 0, "dy": dy, "padding": padding},
                             sweep="dx", sweep_values=sweep_values, ncols=1,
-                            panel_size=(10.0, 3.0), force_static=force_static)
+                            panel_size=(7.8, 2.4), force_static=force_static,
+                            describe=describe)

@@ -24,10 +24,11 @@ import torch
 from ...arithmetic import conv_arithmetic, conv_transpose_output_size
 from ...env import is_static
 from ..arithmetic import draw_conv_arithmetic
+from ..figure_output import legible_fontsize
 from ..widgets import explorer
 
-__all__ = ["CONTROLS", "MAX_COUNTS_SIDE", "PRESETS", "STATIC_POSITIONS", "feeding_counts",
-           "preset_frames", "render", "variants_explorer"]
+__all__ = ["CONTROLS", "MAX_COUNTS_SIDE", "PRESETS", "STATIC_POSITIONS", "describe_presets",
+           "feeding_counts", "preset_frames", "render", "variants_explorer"]
 
 #: The live controls and their values.
 CONTROLS: dict[str, list] = {
@@ -81,7 +82,8 @@ def feeding_counts(input_size=5, kernel_size=3, stride=1, padding=0, dilation=1,
 
 
 def _message(ax, text: str, y: float, gid: str) -> None:
-    ax.text(0.5, y, text, ha="center", va="top", fontsize=8, color="#aa3333",
+    ax.text(0.5, y, text, ha="center", va="top", fontsize=legible_fontsize(ax.figure, 8),
+            color="#aa3333",
             transform=ax.transAxes, gid=gid)
 
 
@@ -103,7 +105,8 @@ def render(ax, input_size: int = 5, kernel_size: int = 3, stride: int = 1, paddi
                         output_padding)
     except ValueError as err:
         ax.text(0.5, 0.5, "Not possible:\n" + textwrap.fill(str(err), 50), ha="center",
-                va="center", fontsize=9, transform=ax.transAxes, gid="message")
+                va="center", fontsize=legible_fontsize(ax.figure, 9), transform=ax.transAxes,
+                gid="message")
         ax.axis("off")
         return
     oh, ow = geo.output_shape
@@ -119,7 +122,8 @@ def render(ax, input_size: int = 5, kernel_size: int = 3, stride: int = 1, paddi
                          ax=ax, legend=False, title=title)
     n = len(geo.inputs_feeding((i, j)))
     ax.text(0.5, 0.0, f"output ({i}, {j}) reads {n} input pixel{'s' * (n != 1)}",
-            ha="center", va="top", fontsize=9, transform=ax.transAxes, gid="feeds")
+            ha="center", va="top", fontsize=legible_fontsize(ax.figure, 9),
+            transform=ax.transAxes, gid="feeds")
     notes = []
     if step > last:
         notes.append(f"only {last + 1} outputs: showing the last")
@@ -139,6 +143,21 @@ def preset_frames() -> list[tuple[str, int]]:
         oh, ow = geo.output_shape
         frames += [(name, i * ow + j) for i, j in STATIC_POSITIONS if i < oh and j < ow]
     return frames
+
+
+def describe_presets() -> str:
+    """The static animation's description: the presets it steps through and what to see."""
+    names = list(PRESETS)
+    checker = [name for name, args in PRESETS.items() if args.get("transposed")
+               and args["kernel_size"] % args.get("stride", 1)]
+    text = (f"An animation through {len(names)} convolutions ({'; '.join(names)}), a few "
+            "outputs each: the kernel's footprint (dark) on the input grid (padding dashed, "
+            "inserted zeros dotted), the output cell it computes, and in every output cell "
+            "the number of input pixels it reads")
+    if checker:
+        text += (f", which alternates where the kernel size is not a multiple of the stride "
+                 f"({'; '.join(checker)}): the checkerboard")
+    return text + "."
 
 
 def _render_frame(ax, frame: int) -> None:
@@ -168,7 +187,8 @@ def variants_explorer(*, force_static: bool | None = None, **defaults):
     if is_static() if force_static is None else force_static:
         frames = list(range(len(preset_frames())))
         return explorer(_render_frame, {"frame": frames}, static="animation",
-                        sweep_values=frames, panel_size=(6.2, 4.2), force_static=True)
+                        sweep_values=frames, panel_size=(6.2, 4.2), force_static=True,
+                        describe=describe_presets())
     controls = {**CONTROLS, "step": list(range(_max_steps()))}
     return explorer(render, controls, defaults=defaults, force_static=False)
 
