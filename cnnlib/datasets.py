@@ -61,7 +61,7 @@ def _mnist_missing_message(root: Path, reason: str) -> str:
     raw = root / "MNIST" / "raw"
     files = "\n".join(f"    {raw / name}" for name in _MNIST_FILES)
     return (
-        f"MNIST was not found under {root} and could not be downloaded ({reason}).\n"
+        f"MNIST was not found under {root}\nand could not be downloaded ({reason}).\n"
         "Fix it in one of these ways:\n"
         "  * connect to the internet and run again (torchvision downloads it), or\n"
         "  * set the environment variable CNNLIB_DATA to a folder that holds MNIST/raw/ with\n"

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import html
+import os
 import sys
 from dataclasses import dataclass
 
 import torch
 
-from .datasets import DataNotFoundError, data_root, load_mnist, photo
+from .datasets import DataNotFoundError, load_mnist, photo
 from .env import describe_environment, get_device
 
-__all__ = ["SetupCheck", "SetupReport", "check_setup"]
+__all__ = ["SetupCheck", "SetupReport", "check_setup", "describe_data_root"]
 
 MIN_PYTHON = (3, 10)
 MIN_TORCH = (2, 2)
@@ -47,13 +48,13 @@ class SetupReport(list):
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td>{'✅' if c.ok else '❌'}</td><td>{html.escape(c.item)}</td>"
+            f"<tr><td>{'✓ ok' if c.ok else '✗ missing'}</td><td>{html.escape(c.item)}</td>"
             f"<td><code>{html.escape(c.found)}</code></td>"
             f"<td>{'' if c.ok else html.escape(c.advice)}</td></tr>"
             for c in self
         )
         return (
-            "<table><thead><tr><th></th><th>check</th><th>found</th><th>what to do</th></tr>"
+            "<table><thead><tr><th>status</th><th>check</th><th>found</th><th>what to do</th></tr>"
             f"</thead><tbody>{rows}</tbody></table>"
         )
 
@@ -64,6 +65,20 @@ def _version_tuple(version: str) -> tuple[int, ...]:
         digits = "".join(ch for ch in piece if ch.isdigit())
         parts.append(int(digits or 0))
     return tuple(parts)
+
+
+def describe_data_root() -> str:
+    """Where the data root is, in words that name no folder of this machine.
+
+    ``"$CNNLIB_DATA"`` when that variable is set, else the per-user cache folder of
+    :func:`cnnlib.data_root` (``"$XDG_CACHE_HOME/cnnlib"`` or ``"~/.cache/cnnlib"``): a report
+    printed on one machine (the website's build) tells every reader where to look on theirs.
+    """
+    if os.environ.get("CNNLIB_DATA"):
+        return "$CNNLIB_DATA"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return "$XDG_CACHE_HOME/cnnlib"
+    return "~/.cache/cnnlib"
 
 
 def check_setup(download: bool = False) -> SetupReport:
@@ -92,13 +107,13 @@ def check_setup(download: bool = False) -> SetupReport:
         report.append(SetupCheck("sample photo", True, f"grace_hopper.jpg {tuple(img.shape)}"))
     except DataNotFoundError as err:
         report.append(SetupCheck("sample photo", False, "missing", str(err)))
-    root = data_root()
+    where = describe_data_root()
     try:
         ds = load_mnist(train=False, download=download)
-        report.append(SetupCheck("MNIST", True, f"{len(ds)} test digits under {root}"))
+        report.append(SetupCheck("MNIST", True, f"{len(ds)} test digits in {where}"))
     except DataNotFoundError:
         report.append(SetupCheck(
-            "MNIST", False, f"not under {root}",
+            "MNIST", False, f"not in {where}",
             "connect to the internet (torchvision downloads it), or set CNNLIB_DATA to a "
             "folder holding MNIST/raw/ (from a checkout: ../shared/data)"))
     return report

@@ -1,6 +1,8 @@
 """Device choice, seeding and the set-up report of chapter 0."""
 
+import os
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -62,10 +64,30 @@ def test_setup_report_flags_missing_mnist_with_advice(monkeypatch, tmp_path):
     assert not report.ok
     mnist = next(c for c in report if c.item == "MNIST")
     assert not mnist.ok and "CNNLIB_DATA" in mnist.advice
-    assert "MISSING" in str(report) and "❌" in report._repr_html_()
+    assert "MISSING" in str(report) and "✗ missing" in report._repr_html_()
     assert all(c.ok for c in report if c.item != "MNIST")
 
 
 def test_setup_report_is_all_green_with_the_data():
     report = cnnlib.check_setup()
     assert report.ok, str(report)
+
+
+def test_setup_report_names_the_data_root_without_a_path_of_this_machine(monkeypatch, tmp_path):
+    from cnnlib.doctor import describe_data_root
+
+    def expanded():
+        return Path(os.path.expandvars(os.path.expanduser(describe_data_root()))).resolve()
+
+    monkeypatch.setenv("CNNLIB_DATA", str(tmp_path / "data"))
+    assert describe_data_root() == "$CNNLIB_DATA" and expanded() == cnnlib.data_root()
+    mnist = next(c for c in cnnlib.check_setup() if c.item == "MNIST")
+    assert "$CNNLIB_DATA" in mnist.found and str(tmp_path) not in mnist.found
+    monkeypatch.delenv("CNNLIB_DATA")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert describe_data_root() == "$XDG_CACHE_HOME/cnnlib"
+    assert expanded() == cnnlib.data_root().resolve()
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert describe_data_root() == "~/.cache/cnnlib"
+    assert expanded() == cnnlib.data_root().resolve()
