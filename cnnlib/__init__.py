@@ -59,6 +59,7 @@ from .filters import gaussian_kernel
 from .im2col import im2col, patches
 from .matrices import circulant_matrix, circular_flip, dft_matrix, impulse_response, shift_matrix
 from .models import MLP, VGG, LeNet, LeNet5, small_vgg, vgg, vgg_layers
+from .module_repr import compact_repr as compact_repr
 from .padding import pad, same_padding
 from .pooling import (
     avg_pool1d,

@@ -147,14 +147,22 @@ def fit_or_load(model: nn.Module, train_data: Sequence[torch.Tensor],
                 model.to(memory_format=torch.channels_last)
             history = _history_from(entry["history"])
             if fit_kwargs.get("progress", True):
-                print(f"{fit_kwargs.get('desc') or type(model).__name__}: loaded from "
-                      f"{path.name} (trained in {history.train_seconds:.1f} s)", flush=True)
+                print(_loaded_message(fit_kwargs.get("desc") or type(model).__name__, path,
+                                      name, history), flush=True)
             return history
         except (OSError, RuntimeError, KeyError, TypeError, ValueError, pickle.UnpicklingError):
             pass  # a damaged or foreign entry: train again and overwrite it
     history = fit(model, train_data, val_data, device=device, **fit_kwargs)
     _store(path, model, history)
     return history
+
+
+def _loaded_message(desc: str, path: Path, name: str, history: History) -> str:
+    """``"LeNet: stored run lenet-mnist-ade1b4a0… loaded (trained in 5.0 s)"``: the entry's
+    name and the first 8 digits of its key (two pages that show the same ones loaded the
+    same run), short enough for a printed line of the book."""
+    return (f"{desc}: stored run {path.stem[:len(name) + 9]}… loaded "
+            f"(trained in {history.train_seconds:.1f} s)")
 
 
 def _store(path: Path, model: nn.Module, history: History) -> None:

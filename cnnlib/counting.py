@@ -34,7 +34,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
 import torch
 from torch import nn
@@ -43,6 +42,7 @@ from torch.func import functional_call
 from ._validate import check_bool, check_module, check_shape
 
 __all__ = [
+    "DEFAULT_COLUMNS",
     "LayerCount",
     "ModelSummary",
     "count_flops",
@@ -126,22 +126,40 @@ def _markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]],
     return "\n".join([line(headers), rule, *(line(r) for r in rows)])
 
 
+#: Every column a summary table can show: header → (right-aligned, cell of a row).
+_COLUMNS = {
+    "layer": (False, lambda r: r.name),
+    "type": (False, lambda r: r.type + (f" ({r.note})" if r.note else "")),
+    "output shape": (False, lambda r: "×".join(map(str, r.output_shape))
+                     if r.output_shape is not None else "-"),
+    "params": (True, lambda r: f"{r.params:,}"),
+    "MACs": (True, lambda r: f"{r.macs:,}"),
+    "FLOPs": (True, lambda r: f"{r.flops:,}"),
+    "other ops": (True, lambda r: f"{r.other_ops:,}"),
+    "activation bytes": (True, lambda r: f"{r.activation_bytes:,}"),
+}
+
+#: The columns ``print(summary)`` shows: they fit 88 characters even for VGG-16 (FLOPs are
+#: 2 × MACs and the footer gives their total, as it gives the total of the other ops).
+DEFAULT_COLUMNS = ("layer", "type", "output shape", "params", "MACs", "activation bytes")
+
+#: Shorter headers for the printed table (the markdown table keeps the full names).
+_SHORT = {"activation bytes": "act. bytes"}
+
+
 @dataclass
 class ModelSummary:
     """Per-layer counts of one forward pass, with totals; ``print`` it for a table.
 
-    Iterating, indexing and ``len`` go over :attr:`rows`.
+    ``print(summary)`` shows the :data:`DEFAULT_COLUMNS` (``act. bytes`` is the activation
+    memory in bytes) and a two-line footer of totals (FLOPs and other ops included);
+    :meth:`table` chooses the columns. Iterating, indexing and ``len`` go over :attr:`rows`.
     """
 
     rows: list[LayerCount]
     input_shape: tuple[int, ...]
     total_params: int      #: ``count_parameters(module)`` (shared parameters once)
     trainable_params: int  #: ``count_parameters(module, trainable_only=True)``
-    _headers: ClassVar[tuple[str, ...]] = (
-        "layer", "type", "output shape", "params", "MACs", "FLOPs", "other ops",
-        "activation bytes",
-    )
-    _right: ClassVar[tuple[bool, ...]] = (False, False, False, True, True, True, True, True)
 
     @property
     def total_macs(self) -> int:
@@ -170,32 +188,50 @@ class ModelSummary:
     def __getitem__(self, index):
         return self.rows[index]
 
-    def _cells(self) -> list[list[str]]:
-        cells = []
-        for r in self.rows:
-            shape = "×".join(map(str, r.output_shape)) if r.output_shape is not None else "-"
-            cells.append([r.name, r.type + (f" ({r.note})" if r.note else ""), shape,
-                          f"{r.params:,}", f"{r.macs:,}", f"{r.flops:,}", f"{r.other_ops:,}",
-                          f"{r.activation_bytes:,}"])
-        cells.append(["total", "", "", f"{self.total_params:,}", f"{self.total_macs:,}",
-                      f"{self.total_flops:,}", f"{self.total_other_ops:,}",
-                      f"{self.total_activation_bytes:,}"])
+    def _total_row(self) -> LayerCount:
+        return LayerCount("total", "", (), self.total_params, self.total_macs,
+                          self.total_other_ops, self.total_activation_bytes)
+
+    def _cells(self, columns: Sequence[str]) -> list[list[str]]:
+        if isinstance(columns, str) or not isinstance(columns, Sequence) or not columns:
+            raise TypeError(f"columns must be a non-empty sequence of column names, "
+                            f"got {columns!r}")
+        unknown = [c for c in columns if c not in _COLUMNS]
+        if unknown:
+            raise ValueError(f"columns must be names from {list(_COLUMNS)}, got {unknown}")
+        cells = [[_COLUMNS[c][1](r) for c in columns] for r in self.rows]
+        total = self._total_row()
+        cells.append([_COLUMNS[c][1](total) if c not in ("type", "output shape") else ""
+                      for c in columns])
         return cells
+
+    def table(self, columns: Sequence[str] = DEFAULT_COLUMNS) -> str:
+        """The per-layer table with a total row, in the chosen columns (keys of ``_COLUMNS``:
+        ``"layer"``, ``"type"``, ``"output shape"``, ``"params"``, ``"MACs"``, ``"FLOPs"``,
+        ``"other ops"``, ``"activation bytes"``), without the footer."""
+        cells = self._cells(columns)
+        headers = [_SHORT.get(c, c) for c in columns]
+        return _format_table(headers, cells, [_COLUMNS[c][0] for c in columns])
 
     def _footer(self) -> str:
         shape = "×".join(map(str, self.input_shape))
         return (f"input {shape}: {self.total_params:,} parameters "
-                f"({self.trainable_params:,} trainable), {_si(self.total_macs)} MACs = "
-                f"{_si(self.total_flops)} FLOPs, activations {_mib(self.total_activation_bytes)}")
+                f"({self.trainable_params:,} trainable)\n"
+                f"{_si(self.total_macs)} MACs = {_si(self.total_flops)} FLOPs, "
+                f"{_si(self.total_other_ops)} other ops, "
+                f"activations {_mib(self.total_activation_bytes)}")
 
     def __str__(self) -> str:
-        return _format_table(self._headers, self._cells(), self._right) + "\n" + self._footer()
+        return self.table() + "\n" + self._footer()
 
     __repr__ = __str__  # a notebook cell ending in a summary shows the table
 
     def to_markdown(self) -> str:
-        """The same table in markdown (for the book's prose)."""
-        return _markdown_table(self._headers, self._cells(), self._right) + "\n\n" + self._footer()
+        """The table with every column, in markdown (for the book's prose)."""
+        columns = list(_COLUMNS)
+        return (_markdown_table(columns, self._cells(columns),
+                                [_COLUMNS[c][0] for c in columns])
+                + "\n\n" + self._footer().replace("\n", "; "))
 
 
 _ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU,

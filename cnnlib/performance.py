@@ -41,6 +41,7 @@ __all__ = [
     "format_bytes",
     "format_count",
     "format_table",
+    "group_by_value",
     "layer_flops",
     "loglog_slope",
     "measure_rates",
@@ -150,6 +151,18 @@ def format_table(rows: Sequence[Mapping], columns: Sequence[tuple[str, str, str]
                          for v, w, lft in zip(values, widths, left, strict=True)).rstrip()
 
     return "\n".join([line(headers), "  ".join("-" * w for w in widths), *map(line, cells)])
+
+
+def group_by_value(mapping: Mapping) -> dict:
+    """The keys of ``mapping`` grouped by their value, both in order of first appearance:
+    ``{3: "oneDNN", 5: "oneDNN", 7: "ATen"}`` → ``{"oneDNN": [3, 5], "ATen": [7]}`` (which
+    backend PyTorch picks for which sizes, one line per backend)."""
+    if not isinstance(mapping, Mapping):
+        raise TypeError(f"mapping must be a mapping such as a dict, got {type(mapping).__name__}")
+    groups: dict = {}
+    for key, value in mapping.items():
+        groups.setdefault(value, []).append(key)
+    return groups
 
 
 # --- FLOPs and rates ----------------------------------------------------------------------

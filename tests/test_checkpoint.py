@@ -47,6 +47,17 @@ def test_the_second_call_loads_what_the_first_trained(cache):
     assert torch.equal(first(x), second(x))
 
 
+def test_loading_says_which_entry_in_one_short_line(cache, capsys):
+    fit_or_load(model(), data(), name="tiny", **RECIPE)
+    recipe = {**RECIPE, "progress": True}
+    fit_or_load(model(), data(), name="tiny", desc="a tiny net", **recipe)
+    line = capsys.readouterr().out.strip()
+    (entry,) = entries(cache)
+    key8 = entry.removeprefix("tiny-")[:8]
+    assert line.startswith(f"a tiny net: stored run tiny-{key8}… loaded (trained in ")
+    assert line.endswith(" s)") and len(line) <= 88
+
+
 def test_a_loaded_model_equals_a_fresh_training(cache):
     fit_or_load(model(), data(), name="tiny", **RECIPE)
     loaded, fresh = model(), model()

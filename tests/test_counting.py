@@ -12,6 +12,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from cnnlib.arithmetic import conv_output_size
 from cnnlib.counting import (
+    DEFAULT_COLUMNS,
     LayerCount,
     ModelSummary,
     count_flops,
@@ -309,17 +310,53 @@ def test_summary_table_and_markdown():
     assert isinstance(summary, ModelSummary) and isinstance(summary[0], LayerCount)
     text = str(summary)
     lines = text.splitlines()
-    assert lines[0].split()[:4] == ["layer", "type", "output", "shape"]
-    assert len(lines) == 2 + len(summary) + 1 + 1  # header, rule, rows, total, footer
-    assert "431,080" in text and "1×20×24×24" in text
-    assert "2.29 M MACs" in lines[-1] and "4.59 M FLOPs" in lines[-1]
+    assert lines[0].split() == ["layer", "type", "output", "shape", "params", "MACs", "act.",
+                                "bytes"]
+    assert len(lines) == 2 + len(summary) + 1 + 2  # header, rule, rows, total, 2-line footer
+    assert "431,080" in text and "1×20×24×24" in text and "46,080" in text
+    assert lines[-2] == "input 1×1×28×28: 431,080 parameters (431,080 trainable)"
+    other = summary.total_other_ops
+    assert lines[-1] == (f"2.29 M MACs = 4.59 M FLOPs, {other / 1e3:.2f} k other ops, "
+                         f"activations {summary.total_activation_bytes / 2**20:.2f} MiB")
+    total = lines[-3].split()
+    assert total == ["total", "431,080", "2,293,000", f"{summary.total_activation_bytes:,}"]
     assert repr(summary) == text
     md = summary.to_markdown()
+    assert md.splitlines()[0].count("|") == 9  # all eight columns
     assert md.splitlines()[1].startswith("|:---|")
     assert md.count("\n| ") == len(summary) + 1  # rows + total
     assert summary.total_other_ops == sum(r.other_ops for r in summary)
     assert summary.total_activation_bytes == sum(r.activation_bytes for r in summary)
     assert list(iter(summary)) == summary.rows
+
+
+def test_summary_table_columns():
+    summary = layer_summary(lenet_20_50_500(), (1, 1, 28, 28))
+    assert summary.table() == str(summary).rsplit("\n", 2)[0]
+    flops = summary.table(["layer", "FLOPs", "other ops"]).splitlines()
+    assert flops[0].split() == ["layer", "FLOPs", "other", "ops"]
+    assert flops[2].split() == [summary[0].name, f"{2 * summary[0].macs:,}", "0"]
+    assert flops[-1].split() == ["total", f"{summary.total_flops:,}",
+                                 f"{summary.total_other_ops:,}"]
+    assert DEFAULT_COLUMNS[-1] == "activation bytes"
+    with pytest.raises(ValueError, match="columns must be names from"):
+        summary.table(["layer", "weights"])
+    with pytest.raises(TypeError, match="columns must be a non-empty sequence"):
+        summary.table("layer")
+    with pytest.raises(TypeError, match="columns must be a non-empty sequence"):
+        summary.table([])
+
+
+def test_printed_summaries_fit_the_page():
+    """The book's code column shows 88 characters: every printed line of the book's
+    summaries (VGG-16's is the widest) fits."""
+    with torch.device("meta"):
+        nets = {"vgg16": torchvision.models.vgg16(weights=None),
+                "vgg19_bn": torchvision.models.vgg19_bn(weights=None)}
+    for name, net in nets.items():
+        lines = str(layer_summary(net, (1, 3, 224, 224))).splitlines()
+        assert max(map(len, lines)) <= 88, name
+        assert "act. bytes" in lines[0]
 
 
 @pytest.mark.parametrize(("args", "kwargs", "exc", "words"), [

@@ -80,6 +80,17 @@ def test_loglog_slope_x_min_and_too_few_points():
         performance.loglog_slope(times, x_min=64)
 
 
+def test_group_by_value_keeps_the_order_of_first_appearance():
+    backends = {3: "oneDNN", 5: "oneDNN", 7: "ATen", 9: "oneDNN", 11: "ATen"}
+    groups = performance.group_by_value(backends)
+    assert groups == {"oneDNN": [3, 5, 9], "ATen": [7, 11]}
+    assert list(groups) == ["oneDNN", "ATen"]
+    assert {k: v for v, ks in groups.items() for k in ks} == backends  # nothing lost
+    assert performance.group_by_value({}) == {}
+    with pytest.raises(TypeError, match="mapping must be a mapping"):
+        performance.group_by_value([("a", 1)])
+
+
 def test_format_table_aligns_text_left_and_numbers_right():
     text = performance.format_table([{"m": "loop", "t": 12.5}, {"m": "im2col", "t": 0.25},
                             {"m": "fft", "t": None}],
