@@ -13,7 +13,8 @@ Run after the HTML is written (``build-finished``):
   table of contents lists pages with math, such as the landing page: not here).
 - The theme's ``fontawesome.js`` (1.5 MB that redraws every icon as SVG) is dropped: the
   theme's CSS already draws the same icons with Font Awesome's web fonts.
-- Source maps (``*.map``, read only by browser developer tools) are not published.
+- Source maps (``*.map``, read only by browser developer tools) are not published, nor the
+  TrueType copies of the icon fonts: every browser in use reads the WOFF2 ones listed first.
 - The "download source" links download the file instead of opening it in a new tab.
 """
 
@@ -42,6 +43,7 @@ _DATA_URI = re.compile(r"data:image/(png|jpeg|gif|webp|svg\+xml);base64,([A-Za-z
 _EXTENSIONS = {"png": "png", "jpeg": "jpg", "gif": "gif", "webp": "webp", "svg+xml": "svg"}
 _FONTAWESOME_JS = re.compile(r'[ \t]*<script[^>]*src="[^"]*_static/scripts/fontawesome\.js[^"]*"'
                              r'[^>]*></script>\n?')
+_TTF_FALLBACK = re.compile(r',url\([^)]*\.ttf\) format\("truetype"\)')
 _SOURCE_LINK = re.compile(r'(<a href="[^"]*_sources/[^"]*")\s+target="_blank"')
 
 
@@ -94,8 +96,14 @@ def lighten_pages(outdir: Path) -> None:
         new = _SOURCE_LINK.sub(r"\1 download", new)
         if new != html:
             page.write_text(new, encoding="utf-8")
-    for unused in {*outdir.rglob("*.map"), *outdir.glob("_static/scripts/fontawesome.js*")}:
-        unused.unlink(missing_ok=True)
+    for css in outdir.glob("_static/styles/*.css"):
+        text = css.read_text(encoding="utf-8")
+        if _TTF_FALLBACK.search(text):
+            css.write_text(_TTF_FALLBACK.sub("", text), encoding="utf-8")
+    unused = {*outdir.rglob("*.map"), *outdir.glob("_static/scripts/fontawesome.js*"),
+              *outdir.glob("_static/vendor/fontawesome/webfonts/*.ttf")}
+    for path in unused:
+        path.unlink(missing_ok=True)
 
 
 def _mathjax_only_where_math(app, pagename, templatename, context, doctree):

@@ -76,8 +76,20 @@ def test_theme_script_maps_and_new_tabs_go(tmp_path):
         '<script src="_static/scripts/theme.js"></script></head>\n'
         '<a href="_sources/p.ipynb" target="_blank"\n   class="btn-download-source-button">'
         '<a href="https://example.org" target="_blank">')
+    fonts = tmp_path / "_static" / "vendor" / "fontawesome" / "webfonts"
+    fonts.mkdir(parents=True)
+    for name in ("fa-solid-900.woff2", "fa-solid-900.ttf"):
+        (fonts / name).write_text("x")
+    (tmp_path / "_static" / "styles").mkdir()
+    css = tmp_path / "_static" / "styles" / "theme.css"
+    css.write_text('@font-face{src:url(../vendor/fontawesome/webfonts/fa-solid-900.woff2) '
+                   'format("woff2"),url(../vendor/fontawesome/webfonts/fa-solid-900.ttf) '
+                   'format("truetype")}')
     site_weight.lighten_pages(tmp_path)
     assert sorted(p.name for p in scripts.iterdir()) == ["theme.js"]
+    assert [p.name for p in fonts.iterdir()] == ["fa-solid-900.woff2"]
+    assert css.read_text() == ('@font-face{src:url(../vendor/fontawesome/webfonts/'
+                               'fa-solid-900.woff2) format("woff2")}')
     assert (tmp_path / "p.html").read_text() == (
         '<head>\n<script src="_static/scripts/theme.js"></script></head>\n'
         '<a href="_sources/p.ipynb" download\n   class="btn-download-source-button">'

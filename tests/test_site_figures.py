@@ -121,6 +121,7 @@ def test_figures_sit_on_a_white_card_in_dark_mode(browser, server):
         assert styles
         for background, radius, padding in styles:
             assert background == "rgb(255, 255, 255)" and radius > 0 and padding > 0
+        v.page.locator("main .cell_output img").nth(2).scroll_into_view_if_needed()
         v.screenshot("dark-chapter.png")
     finally:
         v.close()

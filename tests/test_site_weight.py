@@ -1,4 +1,5 @@
-"""What a reader downloads: every page under 3 MB transferred, the whole site under 25 MB.
+"""What a reader downloads: every page under 3 MB transferred, the website under 25 MB, and
+the book's PDF (one download, linked from the landing page) under 12 MB.
 
 Pages are served gzip-compressed as GitHub Pages serves them (tests/site_browser.py); a
 page's weight is every byte its first load transfers — HTML, styles, scripts, fonts, MathJax
@@ -12,6 +13,7 @@ pytestmark = pytest.mark.site
 
 PAGE_BUDGET = 3_000_000
 SITE_BUDGET = 25_000_000
+PDF_BUDGET = 12_000_000
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +44,19 @@ def test_pages_without_math_do_not_load_mathjax(visits):
 
 
 def test_site_size():
-    sizes = {p: p.stat().st_size for p in SITE.rglob("*") if p.is_file()}
+    """Every file GitHub Pages serves for the web pages: HTML, sources, styles, scripts,
+    fonts, MathJax, images, search index (the PDF is counted on its own below)."""
+    pdf = SITE / "book.pdf"
+    sizes = {p: p.stat().st_size for p in SITE.rglob("*") if p.is_file() and p != pdf}
     total = sum(sizes.values())
     biggest = sorted(sizes.items(), key=lambda kv: -kv[1])[:5]
     assert total <= SITE_BUDGET, \
         f"the site is {total / 1e6:.1f} MB; largest files: " + \
         ", ".join(f"{p.relative_to(SITE)} {s / 1e6:.1f} MB" for p, s in biggest)
+
+
+def test_pdf_size():
+    pdf = SITE / "book.pdf"
+    if not pdf.exists():
+        pytest.fail("no PDF in the site: run `make pdf` (make test does, before this test)")
+    assert pdf.stat().st_size <= PDF_BUDGET, f"book.pdf is {pdf.stat().st_size / 1e6:.1f} MB"
