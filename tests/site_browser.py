@@ -8,6 +8,7 @@ offline. Screenshots go to ``test-artifacts/``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gzip
 import http.server
@@ -29,6 +30,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
                  "--disable-sync"]
 
 DESKTOP = {"width": 1400, "height": 900}
+LAPTOP = {"width": 1280, "height": 800}
 TABLET = {"width": 1000, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
@@ -148,3 +150,15 @@ class Visit:
 
 def visit_all(browser, base: str, paths: list[str], **options) -> dict[str, Visit]:
     return {path: Visit(browser, base, path, **options) for path in paths}
+
+
+@contextlib.contextmanager
+def visiting(browser, base: str, paths: list[str], **options):
+    """Every page of ``paths`` loaded (``Visit`` options apply to all), closed at the end:
+    what a module-scoped fixture yields."""
+    done = visit_all(browser, base, paths, **options)
+    try:
+        yield done
+    finally:
+        for v in done.values():
+            v.close()

@@ -11,17 +11,15 @@ from urllib.parse import urljoin, urlparse
 from urllib.request import urlopen
 
 import pytest
-from site_browser import CHAPTERS, DESKTOP, PAGES, PHONE, TABLET, Visit, visit_all
+from site_browser import CHAPTERS, DESKTOP, LAPTOP, PAGES, PHONE, TABLET, Visit, visiting
 
 pytestmark = pytest.mark.site
 
 
 @pytest.fixture(scope="module")
 def visits(browser, server):
-    done = visit_all(browser, server, [*PAGES, "search.html?q=Toeplitz"])
-    yield done
-    for v in done.values():
-        v.close()
+    with visiting(browser, server, [*PAGES, "search.html?q=Toeplitz"]) as done:
+        yield done
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -178,7 +176,7 @@ def test_chapter_menu_opens_and_its_links_work(browser, server, viewport):
         v.close()
 
 
-@pytest.mark.parametrize("viewport", [PHONE, TABLET], ids=["phone", "tablet"])
+@pytest.mark.parametrize("viewport", [PHONE, TABLET, LAPTOP], ids=["phone", "tablet", "laptop"])
 def test_contents_menu_opens_and_jumps_to_a_section(browser, server, viewport):
     v = Visit(browser, server, _MENU_PAGE, viewport=viewport)
     try:

@@ -6,7 +6,7 @@ more. Each failure names the rule, the elements and axe's own explanation.
 """
 
 import pytest
-from site_browser import PAGES, ROOT, visit_all
+from site_browser import PAGES, ROOT, visiting
 
 pytestmark = pytest.mark.site
 
@@ -18,10 +18,8 @@ SERIOUS = ("serious", "critical")
 def visits(request, browser, server):
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run `python scripts/fetch_axe.py` (make test does)")
-    done = visit_all(browser, server, PAGES, color_scheme=request.param)
-    yield request.param, done
-    for v in done.values():
-        v.close()
+    with visiting(browser, server, PAGES, color_scheme=request.param) as done:
+        yield request.param, done
 
 
 def axe_violations(page) -> list[dict]:

@@ -12,7 +12,7 @@ import zlib
 from urllib.request import urlopen
 
 import pytest
-from site_browser import CHAPTERS, PAGES, Visit, visit_all
+from site_browser import CHAPTERS, PAGES, Visit, visiting
 
 pytestmark = pytest.mark.site
 
@@ -24,10 +24,8 @@ _GENERIC_ALT = re.compile(r"^\s*(|image|figure|plot|png|svg|explorer preview|[0-
 
 @pytest.fixture(scope="module")
 def desktop(browser, server):
-    done = visit_all(browser, server, PAGES)
-    yield done
-    for v in done.values():
-        v.close()
+    with visiting(browser, server, PAGES) as done:
+        yield done
 
 
 def image_description(data: bytes) -> str | None:

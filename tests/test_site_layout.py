@@ -1,30 +1,31 @@
-"""The website's layout at a desktop width (1400 px) and on a phone (390 px).
+"""The website's layout on a desktop (1400 px), a laptop (1280 px), a small window (1024 px)
+and a phone (390 px).
 
-At 1400 px nothing in the article scrolls sideways: every code cell, printed output, table
-and display formula fits the column. On a phone the page itself never scrolls sideways
-(a long code line may scroll inside its own box there).
+At 1024 px and wider nothing in the article scrolls sideways: every code cell, printed
+output, table and display formula fits the column (between 1200 and 1400 px the in-page
+contents move behind their button to leave the column its width; narrower, code shrinks to
+no less than 12 px). On a phone the page itself never scrolls sideways (a long code line
+may scroll inside its own box there).
 """
 
 import pytest
-from site_browser import PAGES, PHONE, visit_all
+from site_browser import DESKTOP, LAPTOP, PAGES, PHONE, visiting
 
 pytestmark = pytest.mark.site
 
 
-@pytest.fixture(scope="module")
-def desktop(browser, server):
-    done = visit_all(browser, server, PAGES)
-    yield done
-    for v in done.values():
-        v.close()
+@pytest.fixture(scope="module", params=[DESKTOP, LAPTOP, {"width": 1024, "height": 768}],
+                ids=lambda v: f"{v['width']}px")
+def wide(request, browser, server):
+    with visiting(browser, server, PAGES, viewport=request.param) as done:
+        yield request.param["width"], done
 
 
 @pytest.fixture(scope="module")
 def phone(browser, server):
-    done = visit_all(browser, server, PAGES, viewport=PHONE, is_mobile=True, has_touch=True)
-    yield done
-    for v in done.values():
-        v.close()
+    with visiting(browser, server, PAGES, viewport=PHONE, is_mobile=True,
+                  has_touch=True) as done:
+        yield done
 
 
 _OVERFLOWING = """() => [...document.querySelectorAll(
@@ -35,9 +36,19 @@ _OVERFLOWING = """() => [...document.querySelectorAll(
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_nothing_scrolls_sideways_at_1400px(desktop, path):
-    overflowing = desktop[path].page.evaluate(_OVERFLOWING)
-    assert not overflowing, f"{path} at 1400 px:\n" + "\n".join(overflowing)
+def test_nothing_scrolls_sideways_from_1024px(wide, path):
+    width, pages = wide
+    overflowing = pages[path].page.evaluate(_OVERFLOWING)
+    assert not overflowing, f"{path} at {width} px:\n" + "\n".join(overflowing)
+
+
+def test_code_stays_legible(wide):
+    width, pages = wide
+    sizes = pages["chapters/08_vgg.html"].page.eval_on_selector_all(
+        "main .cell pre", "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))")
+    assert sizes and min(sizes) >= 12, f"code at {min(sizes)} px at {width} px"
+    if width >= 1200:
+        assert min(sizes) == 14, f"code shrunk to {min(sizes)} px at {width} px"
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -7,7 +7,7 @@ and all its images.
 """
 
 import pytest
-from site_browser import PAGES, SITE, visit_all
+from site_browser import PAGES, SITE, visiting
 
 pytestmark = pytest.mark.site
 
@@ -18,13 +18,11 @@ PDF_BUDGET = 12_000_000
 
 @pytest.fixture(scope="module")
 def visits(browser, server):
-    done = visit_all(browser, server, PAGES)
-    for v in done.values():  # lazy images too: scroll to the end and let everything load
-        v.page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
-        v.page.wait_for_load_state("networkidle")
-    yield done
-    for v in done.values():
-        v.close()
+    with visiting(browser, server, PAGES) as done:
+        for v in done.values():  # lazy images too: scroll to the end and let everything load
+            v.page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+            v.page.wait_for_load_state("networkidle")
+        yield done
 
 
 @pytest.mark.parametrize("path", PAGES)
