@@ -208,7 +208,8 @@ def test_desktop_sidebar_button_hides_and_shows_the_chapter_list(browser, server
         v.close()
 
 
-@pytest.mark.parametrize("viewport", [PHONE, TABLET, DESKTOP], ids=["phone", "tablet", "desktop"])
+@pytest.mark.parametrize("viewport", [PHONE, TABLET, LAPTOP, DESKTOP],
+                         ids=["phone", "tablet", "laptop", "desktop"])
 def test_one_search_control_per_width(browser, server, viewport):
     v = Visit(browser, server, _MENU_PAGE, viewport=viewport)
     try:
