@@ -10,6 +10,8 @@ Instructor side (a shell)::
 
     cnnlib-grade grade 02_conv1d submissions/ --out grades/     # grades.csv, reports, results.json
     cnnlib-grade student --check                                # student notebooks == sources?
+    cnnlib-grade similarity 02_conv1d submissions/              # the most similar answers
+    cnnlib-grade release 02_conv1d --out assignment/            # notebook, README, autograder
 
 Authoring an exercise: one source notebook ``exercises/sources/NN_slug.ipynb`` (solutions
 between ``### BEGIN SOLUTION`` and ``### END SOLUTION``) and one module of questions
@@ -20,7 +22,9 @@ Modules: ``question`` (Question, Exercise), ``compare``, ``codec`` (JSON values)
 taken out of its notebook, and the policy its code keeps), ``checker`` (student side),
 ``notebook`` and ``authoring`` (reading submissions, making student notebooks), ``sandbox``,
 ``_zygote``, ``_child`` and ``_strict`` (the isolated processes and an answer's locks),
-``grader`` (verdicts, batches), ``report`` (CSV, JSON, Gradescope), ``cli``.
+``grader`` (verdicts, batches), ``report`` (CSV, JSON, Gradescope, what reproduces a run),
+``similarity`` and ``similarity_report`` (answers compared as syntax; CSV and HTML),
+``release`` (an assignment folder and its Gradescope autograder zip), ``cli``.
 """
 
 from .checker import Checker, CheckResult

@@ -349,6 +349,22 @@ def serve_notebook(setup: dict, control: Control, channel: Channel, uid) -> None
             _evaluate_cases(request, namespace, channel)
 
 
+def _seed_generators() -> None:
+    """Every sandbox starts its random generators from the same state (Python's ``random``,
+    NumPy's and PyTorch's global ones): an answer that draws numbers without seeding them is
+    graded alike at every regrade. The state is a constant, not the hidden checks' seed, so it
+    tells the submission nothing about its hidden inputs."""
+    import random
+
+    random.seed(0)
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed(0)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(0)
+
+
 def main(control_fd: int, result_fd: int, uid: int | None = None) -> None:
     """Serve one sandbox run, then leave without running the submission's ``atexit`` hooks.
 
@@ -374,6 +390,7 @@ def main(control_fd: int, result_fd: int, uid: int | None = None) -> None:
                 channel.send({"event": "violation", "nonce": setup.get("nonce"),
                               "question": setup.get("question"), **record})
 
+        _seed_generators()
         if setup.get("mode") == "answer":
             serve_answer(setup, control, channel, report, uid)
         else:

@@ -7,6 +7,8 @@
     cnnlib-grade 02_conv1d submissions/ --out grades/          (the same; "grade" is implied)
     cnnlib-grade student [--check] [--exercises exercises]
     cnnlib-grade gradescope 02_conv1d [--root /autograder]
+    cnnlib-grade similarity 02_conv1d submissions/ [--out DIR] [--top 10] [--exercises DIR]
+    cnnlib-grade release 02_conv1d --out DIR [--install wheel|git] [--url URL]
     cnnlib-grade list
 
 ``grade`` exits with 0 when the batch completed, however the students did; 2 on a usage
@@ -14,20 +16,28 @@ error (unknown exercise, missing folder); 1 when the sandbox itself cannot start
 output file could not be written (every other file still is, and the failure is printed). It
 prints how the sandboxes were isolated and which protections were missing on this machine.
 The hidden checks' seed is drawn afresh for every run unless ``--seed`` (or
-``CNNLIB_GRADE_SEED``) fixes it, e.g. to re-grade identically.
+``CNNLIB_GRADE_SEED``) fixes it; either way every report states it, with the cnnlib version
+and the command that grades the folder again identically (:mod:`cnnlib.grading.report`).
+
+``similarity`` (:mod:`cnnlib.grading.similarity_report`) and ``release``
+(:mod:`cnnlib.grading.release`) exit with 0 when they wrote their files, 2 on a usage error
+(unknown exercise, missing folder or notebook) and 1 when a file could not be written;
+``similarity`` names on stderr each file it could not compare (not a notebook) and goes on.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
+import shlex
 import sys
 import time
 from pathlib import Path
 
-__all__ = ["grade_folder", "main"]
+__all__ = ["grade_folder", "main", "reproduce_command"]
 
-_COMMANDS = ("grade", "student", "gradescope", "list")
+_COMMANDS = ("grade", "student", "gradescope", "similarity", "release", "list")
 
 
 def _limits(args):
@@ -44,6 +54,22 @@ def _seed(value: int | None) -> int | None:
     return int(env) if env else None
 
 
+def reproduce_command(command: str, exercise: str, paths: list[str], seed: int, limits,
+                      isolation: str) -> str:
+    """The ``cnnlib-grade`` command line that grades again with the same hidden checks:
+    ``paths`` as given, the seed and every limit written out."""
+    from .sandbox import Limits
+
+    limits = limits or Limits()
+    parts = ["cnnlib-grade", command, exercise, *paths, "--seed", str(seed),
+             "--timeout", f"{limits.timeout:g}", "--memory-mb", str(limits.memory_mb)]
+    if limits.submission_timeout is not None:
+        parts += ["--submission-timeout", f"{limits.submission_timeout:g}"]
+    if isolation != "auto":
+        parts += ["--isolation", isolation]
+    return shlex.join(parts)
+
+
 def grade_folder(exercise: str, submissions_dir, out_dir, *, jobs: int = 2, limits=None,
                  seed: int | None = None, progress: bool = True, isolation: str = "auto",
                  run: dict | None = None):
@@ -52,12 +78,14 @@ def grade_folder(exercise: str, submissions_dir, out_dir, *, jobs: int = 2, limi
     Every file is read into memory before the first submission runs. Returns the list of
     :class:`~cnnlib.grading.grader.SubmissionResult`. ``run``, when given, receives
     ``sandbox`` (how the sandboxes were isolated, what protection was missing) and
-    ``write_failures`` (the output files that could not be written: the others were).
+    ``write_failures`` (the output files that could not be written: the others were). The
+    seed, drawn here when ``seed`` is None, is written into every report with the command
+    that reproduces the run (:func:`reproduce_command`).
     """
     from .grader import find_submissions, grade_files
     from .notebook import MAX_BYTES
     from .question import load_exercise
-    from .report import write_reports
+    from .report import cnnlib_version, write_reports
 
     ex = load_exercise(exercise)
     files = []
@@ -70,13 +98,16 @@ def grade_folder(exercise: str, submissions_dir, out_dir, *, jobs: int = 2, limi
         files.append((student, str(path.relative_to(submissions_dir)), data))
     start = time.monotonic()
     info: dict = {}
+    fixed, seed = seed is not None, secrets.randbits(63) if seed is None else seed
     results = grade_files(ex, files, jobs=jobs, limits=limits, seed=seed, progress=progress,
                           isolation=isolation, info=info,
                           hide=(str(submissions_dir), str(out_dir)))
     failures: list = []
+    command = reproduce_command("grade", ex.name, [str(submissions_dir), "--out", str(out_dir)],
+                                seed, limits, isolation)
     write_reports(ex, results, out_dir, time.monotonic() - start,
-                  {"jobs": jobs, "seed_fixed": seed is not None, "sandbox": info},
-                  failures=failures)
+                  {"jobs": jobs, "seed_fixed": fixed, "sandbox": info}, failures=failures,
+                  reproduce={"seed": seed, "cnnlib": cnnlib_version(), "command": command})
     if run is not None:
         run.update(sandbox=info, write_failures=failures)
     return results
@@ -135,11 +166,16 @@ def _cmd_gradescope(args) -> int:
     with path.open("rb") as f:
         data = f.read(MAX_BYTES + 1)
     info: dict = {}
+    seed = _seed(args.seed)
+    seed = secrets.randbits(63) if seed is None else seed
     result, = grade_files(ex, [(student, path.name, data)], jobs=1,
-                          limits=_limits(args), seed=_seed(args.seed), progress=False,
+                          limits=_limits(args), seed=seed, progress=False,
                           isolation=args.isolation, info=info,
                           hide=(str(root / "submission"), str(root / "results")))
     _say_isolation(info)
+    # stdout is for the instructor (results.json hides it from students), the seed with it
+    print("reproduce with: " + reproduce_command("gradescope", ex.name, ["--root", str(root)],
+                                                 seed, _limits(args), args.isolation))
     doc = gradescope_results(ex, result)
     if len(found) > 1:
         doc["output"] += f"\n(Graded {path.name}; other notebooks were ignored.)"
@@ -149,6 +185,36 @@ def _cmd_gradescope(args) -> int:
         print(f"cnnlib-grade: could not write {out}: {err.strerror or err}", file=sys.stderr)
         return 1
     print(f"{ex.name}: {result.total:g} / {result.possible:g}")
+    return 0
+
+
+def _cmd_similarity(args) -> int:
+    from .similarity_report import similarity_report
+
+    failures: list = []
+    result = similarity_report(args.exercise, args.submissions, args.out,
+                               exercises_dir=args.exercises, top=args.top,
+                               with_solution=not args.no_solution, failures=failures)
+    for s in result.skipped:
+        print(f"cnnlib-grade: not compared: {s.file}: {s.reason}", file=sys.stderr)
+    flagged = sum(result.flagged.values())
+    print(f"compared {len(result.students)} notebooks; {flagged} pairs flagged; wrote "
+          f"{Path(args.out) / 'similarity.csv'} and {Path(args.out) / 'similarity.html'}")
+    for line in failures:
+        print(f"cnnlib-grade: {line}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _cmd_release(args) -> int:
+    from .release import release
+
+    try:
+        written = release(args.exercise, args.out, exercises_dir=args.exercises,
+                          install=args.install, url=args.url, config=args.config)
+    except (RuntimeError, OSError) as err:  # the wheel's build, a file that cannot be written
+        print(f"cnnlib-grade: {err}", file=sys.stderr)
+        return 1
+    print("\n".join(f"wrote {p}" for p in written))
     return 0
 
 
@@ -196,7 +262,8 @@ def _add_limits(p: argparse.ArgumentParser) -> None:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="cnnlib-grade", description="Grade a folder of exercise notebooks in sandboxes, "
-        "make the student notebooks from their sources, or run as a Gradescope autograder.")
+        "make the student notebooks from their sources, run as a Gradescope autograder, "
+        "compare answers for similarity, or release an assignment.")
     sub = top.add_subparsers(dest="command", required=True)
     g = sub.add_parser("grade", help="grade a folder of submitted notebooks")
     g.add_argument("exercise", help="exercise name, e.g. 02_conv1d")
@@ -216,6 +283,33 @@ def parser() -> argparse.ArgumentParser:
     gs.add_argument("--root", default="/autograder")
     _add_limits(gs)
     gs.set_defaults(run=_cmd_gradescope)
+    sim = sub.add_parser("similarity", help="the most similar answers per question, side by "
+                         "side (similarity.csv, similarity.html)")
+    sim.add_argument("exercise", help="exercise name, e.g. 02_conv1d")
+    sim.add_argument("submissions", help="folder of .ipynb files (any names, sub-folders ok)")
+    sim.add_argument("--out", default="similarity", help="output folder (default similarity)")
+    sim.add_argument("--top", type=int, default=10,
+                     help="pairs kept per question, most similar first (default 10)")
+    sim.add_argument("--exercises", default="exercises",
+                     help="folder holding the student notebook (the template taken out of "
+                          "every answer) and sources/ (default exercises)")
+    sim.add_argument("--no-solution", action="store_true",
+                     help="leave the exercise's solution notebook out of the comparison")
+    sim.set_defaults(run=_cmd_similarity)
+    rel = sub.add_parser("release", help="an assignment folder: the student notebook, a "
+                         "README and a Gradescope autograder zip")
+    rel.add_argument("exercise", help="exercise name or number, e.g. 02_conv1d or 02")
+    rel.add_argument("--out", required=True, help="folder to write the assignment into")
+    rel.add_argument("--exercises", default="exercises",
+                     help="folder holding sources/ (default exercises)")
+    rel.add_argument("--install", choices=("wheel", "git"), default="wheel",
+                     help="how the autograder installs cnnlib: 'wheel' bundles this cnnlib "
+                          "in the zip (default), 'git' installs it from the repository URL")
+    rel.add_argument("--url", default=None,
+                     help="the course repository (default: repository.url in _config.yml)")
+    rel.add_argument("--config", default="_config.yml",
+                     help="the book's _config.yml, where the URL is read (default _config.yml)")
+    rel.set_defaults(run=_cmd_release)
     ls = sub.add_parser("list", help="list the exercises and their questions")
     ls.set_defaults(run=_cmd_list)
     return top

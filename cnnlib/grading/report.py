@@ -8,7 +8,17 @@ Layout of ``--out DIR``::
                                         results (hidden checks without their values), notes on
                                         cells that failed, the captured output (capped)
     gradescope/<student>/results.json   the same verdicts in Gradescope's results.json format
-    summary.json                        the run: exercise, points, counts per status, time
+    summary.json                        the run: exercise, points, counts per status, and
+                                        the timings (the only file that has any)
+
+Regrading is reproducible: every report (``reports/<student>.json`` and ``summary.json``) has a
+``reproduce`` entry with the hidden checks' seed, the cnnlib version and the exact command
+that grades the folder again; run with that seed, the same version (on a machine whose
+sandboxes are isolated the same way) gives byte-identical ``grades.csv``,
+``reports/<student>.json`` and ``results.json`` files. Timings are kept out of all of them
+and written to ``summary.json`` alone (``seconds``, ``seconds_per_submission``). The seed is
+not written into ``results.json``, the file students see on Gradescope: with it and their id,
+a student could compute the hidden inputs of a regrade.
 
 Every file is written to a temporary name and renamed, after all grading is done, so nothing a
 submission writes while it runs can stand in for them. A file that cannot be written (the
@@ -32,7 +42,7 @@ from pathlib import Path
 from .grader import STATUSES, SubmissionResult
 from .question import Exercise
 
-__all__ = ["POINTS_ROW", "gradescope_results", "write_reports"]
+__all__ = ["POINTS_ROW", "cnnlib_version", "gradescope_results", "write_reports"]
 
 POINTS_ROW = "POINTS POSSIBLE"
 
@@ -65,6 +75,13 @@ def _write(path: Path, text: str, failures: list, fallback: bool = False) -> Non
             failures.append(f"wrote {other} instead of {path}")
         except OSError as err:
             failures.append(f"could not write {other} either: {err.strerror or err}")
+
+
+def cnnlib_version() -> str:
+    """The version of the cnnlib that grades (``cnnlib.__version__``)."""
+    from cnnlib import __version__
+
+    return __version__
 
 
 def _num(x: float) -> str:
@@ -110,18 +127,21 @@ def gradescope_results(exercise: Exercise, result: SubmissionResult) -> dict:
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"statuses": {k: v.status for k, v in result.questions.items()}},
+        "extra_data": {"statuses": {k: v.status for k, v in result.questions.items()},
+                       "cnnlib": cnnlib_version()},
     }
 
 
 def write_reports(exercise: Exercise, results: list[SubmissionResult], out_dir,
                   seconds: float = 0.0, extra: dict | None = None,
-                  failures: list | None = None) -> Path:
+                  failures: list | None = None, reproduce: dict | None = None) -> Path:
     """Write every output file into ``out_dir`` (created if needed); return its path.
 
     A file that cannot be written is skipped and described in ``failures`` (a list, when
     given) and in ``summary.json``; the others are still written. Each report also says how
-    the sandboxes were isolated (``extra["sandbox"]``, when given).
+    the sandboxes were isolated (``extra["sandbox"]``, when given) and, when given,
+    ``reproduce`` (``seed``, ``cnnlib``, ``command``: see the module docstring). Timings go to
+    ``summary.json`` only.
     """
     failures = [] if failures is None else failures
     out = Path(out_dir)
@@ -133,6 +153,9 @@ def write_reports(exercise: Exercise, results: list[SubmissionResult], out_dir,
     sandbox = (extra or {}).get("sandbox")
     for r in results:
         doc = r.as_dict()
+        doc.pop("seconds", None)  # timings: summary.json only
+        if reproduce is not None:
+            doc["reproduce"] = reproduce
         if isinstance(sandbox, dict) and "sandbox" not in doc:
             doc["sandbox"] = {"mechanism": sandbox.get("mechanism"),
                               "missing": sandbox.get("missing", [])}
@@ -148,8 +171,13 @@ def write_reports(exercise: Exercise, results: list[SubmissionResult], out_dir,
         "questions": {q.name: q.points for q in exercise.questions},
         "statuses": {s: counts.get(s, 0) for s in STATUSES},
         "mean_score": round(sum(r.total for r in results) / len(results), 4) if results else 0,
-        "seconds": round(seconds, 1), **(extra or {}),
+        "seconds": round(seconds, 1),
+        "seconds_per_submission": {r.student: round(r.seconds, 2)
+                                   for r in sorted(results, key=lambda r: r.student)},
+        **(extra or {}),
     }
+    if reproduce is not None:
+        summary["reproduce"] = reproduce
     summary["write_failures"] = list(failures)
     _write(out / "summary.json", json.dumps(summary, indent=1, ensure_ascii=False) + "\n",
            failures, fallback=True)
