@@ -198,6 +198,15 @@ def test_fit_lines_wraps_long_lines_under_what_they_continue():
     assert fit_lines("x" * 30, width=20) == "x" * 20 + "\n  " + "x" * 10  # a word too long
 
 
+@pytest.mark.parametrize("shift", range(12))
+def test_fit_lines_keeps_a_short_bracket_on_one_line(shift):
+    text = "    hint:     " + "w " * shift + "read y[i] = Σ_j h[j]·x[i + j] and f(a, b) as written"
+    lines = fit_lines(text, width=40).split("\n")
+    assert len(lines) > 1 and all(len(line) <= 40 for line in lines)
+    assert any("x[i + j]" in line for line in lines) and any("f(a, b)" in line for line in lines)
+    assert flat("\n".join(lines)) == flat(text)
+
+
 @pytest.mark.parametrize("width", [0, 19, 88.0, True, "88"])
 def test_fit_lines_refuses_a_width_it_cannot_keep(width):
     with pytest.raises(ValueError, match="width must be an int of at least 20"):

@@ -22,7 +22,8 @@ Modules: ``question`` (Question, Exercise), ``compare``, ``codec`` (JSON values)
 taken out of its notebook, and the policy its code keeps), ``checker`` (student side),
 ``notebook`` and ``authoring`` (reading submissions, making student notebooks), ``sandbox``,
 ``_zygote``, ``_child`` and ``_strict`` (the isolated processes and an answer's locks),
-``grader`` (verdicts, batches), ``report`` (CSV, JSON, Gradescope, what reproduces a run),
+``mistakes`` (known slips, each named in the feedback), ``grader`` (verdicts, batches),
+``report`` (CSV, JSON, Gradescope, what reproduces a run),
 ``similarity`` and ``similarity_report`` (answers compared as syntax; CSV and HTML),
 ``release`` (an assignment folder and its Gradescope autograder zip), ``cli``.
 """

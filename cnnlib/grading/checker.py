@@ -13,7 +13,8 @@ of:
 
 - ``✓ conv1d_valid: all 8 public checks passed. 20 hidden checks will run at grading.``
 - ``✗ conv1d_valid: …`` with the first failing case: its input, the expected and the received
-  value, what differs, and a hint;
+  value, what differs, the known mistake the answer reproduces on the public checks when there
+  is one (:mod:`cnnlib.grading.mistakes`: "looks like kernel flipped: …"), and a hint;
 - ``… conv1d_valid is not written yet …`` while the stub still raises ``NotImplementedError``;
 - ``✗ conv1d_valid uses torch.nn.functional.conv1d …`` for a forbidden API in a from-scratch
   question.
@@ -39,6 +40,7 @@ from .compare import compare, describe_type, format_value
 from .extract import extract_answer
 from .forbidden import runtime_rules, static_rules
 from .guard import ForbiddenAPIError, Guard, warm_up
+from .mistakes import matching_mistakes, mistake_text
 from .question import Exercise, Question, _clone, load_exercise
 from .scan import Code, NotebookModel, code_of_function, forbidden_objects, scan
 
@@ -76,12 +78,17 @@ class CheckResult:
         """The message was printed already; show nothing more when it ends a cell."""
 
 
+_SHORT_BRACKET = re.compile(r"\[[^\[\]\n]{1,16}\]|\([^()\n]{1,16}\)")
+_GLUE = "\x00"  # a space that textwrap does not break at
+
+
 def fit_lines(text: str, width: int = WIDTH) -> str:
     """``text`` with every line longer than ``width`` characters wrapped at spaces.
 
     A continuation line hangs under the text it continues: under the value of a labelled line
     (``"    hint:     "``), else two places in from the line's own indent, past the mark
     (``"✗ "``, ``"… "``) that starts a message. Lines that fit are left exactly as they are.
+    A short bracket, such as the index in ``x[i + j]``, is never split across lines.
     """
     if not isinstance(width, int) or isinstance(width, bool) or width < 20:
         raise ValueError(f"width must be an int of at least 20, got {width!r}")
@@ -92,8 +99,10 @@ def fit_lines(text: str, width: int = WIDTH) -> str:
             continue
         label = _LABEL.match(line)
         hang = len(label.group(0)) if label else len(line) - len(line.lstrip(" ")) + 2
-        out.extend(textwrap.wrap(line, width, subsequent_indent=" " * min(hang, width // 2),
-                                 break_on_hyphens=False))
+        kept = _SHORT_BRACKET.sub(lambda m: m.group(0).replace(" ", _GLUE), line)
+        out.extend(w.replace(_GLUE, " ") for w in textwrap.wrap(
+            kept, width, subsequent_indent=" " * min(hang, width // 2),
+            break_on_hyphens=False))
     return "\n".join(out)
 
 
@@ -291,8 +300,12 @@ class Checker:
         if first is None:
             return CheckResult(**base, status="ok", n_passed=passed,
                                message=f"✓ {q.name}: all {n} public checks passed.{hidden}")
+        outputs = {case.index: got for case, got, _, _ in outcomes
+                   if not isinstance(got, _Raised)}
+        raised = {case.index for case, got, _, _ in outcomes if isinstance(got, _Raised)}
+        found = matching_mistakes(q.mistakes, cases, outputs, q.tolerance, raised)
         return CheckResult(**base, status="fail", n_passed=passed,
-                           message=_failure_message(q, passed, n, *first))
+                           message=_failure_message(q, passed, n, *first, mistakes=found))
 
 
 def _run_cases(q: Question, fn, cases, guard, rules, violations) -> list[tuple]:
@@ -322,7 +335,7 @@ def _run_cases(q: Question, fn, cases, guard, rules, violations) -> list[tuple]:
     return out
 
 
-def _failure_message(q: Question, passed: int, n: int, case, got, why) -> str:
+def _failure_message(q: Question, passed: int, n: int, case, got, why, mistakes=()) -> str:
     label = case.label + (f" — {case.note}" if case.note else "")
     got_text = got.describe() if isinstance(got, _Raised) else format_value(got)
     lines = [f"✗ {q.name}: {passed} of {n} public checks passed. First failure, {label}:",
@@ -333,6 +346,7 @@ def _failure_message(q: Question, passed: int, n: int, case, got, why) -> str:
         lines.append(f"    problem:  {why}")
     elif got.kind == "NameError" and q.from_scratch is not None:
         lines.append(f"    note:     {_ON_ITS_OWN}")
+    lines.extend(f"    mistake:  {mistake_text(m)}" for m in mistakes)
     if q.hint:
         lines.append(f"    hint:     {q.hint}")
     return "\n".join(lines)

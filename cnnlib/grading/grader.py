@@ -46,6 +46,7 @@ from . import codec
 from .compare import compare, format_value
 from .extract import Extraction, extract_answer
 from .forbidden import TAMPERING, runtime_rules, static_rules
+from .mistakes import matching_mistakes, mistake_text
 from .notebook import mentioned_outside_code, read_notebook, runnable_cells
 from .question import CheckCase, Exercise, Question
 from .sandbox import Limits, SandboxError, Session, Zygote
@@ -613,9 +614,9 @@ class _SubmissionGrader:
                       f"All {len(checks)} checks passed ({public} public, "
                       f"{len(checks) - public} hidden).", score)
         else:
-            self._set(q, "fail", self._fail_text(q, cases, checks, outputs), score)
+            self._set(q, "fail", self._fail_text(q, cases, checks, outputs, set(errors)), score)
 
-    def _fail_text(self, q: Question, cases, checks, outputs) -> str:
+    def _fail_text(self, q: Question, cases, checks, outputs, raised=()) -> str:
         public = [c for c in checks if c.public]
         hidden = [c for c in checks if not c.public]
         lines = [f"{sum(c.passed for c in checks)} of {len(checks)} checks passed "
@@ -638,6 +639,10 @@ class _SubmissionGrader:
             bad = next(c for c in hidden if not c.passed)
             lines.append(f"Every public check passes, but hidden checks fail, e.g. {bad.label}: "
                          f"{bad.message}. Test more cases (lengths, strides, padding).")
+        # Matching on hidden checks too says only that the answer behaves like the slip: the
+        # text is the mistake's fixed sentence, never a value.
+        for m in matching_mistakes(q.mistakes, cases, outputs, q.tolerance, raised):
+            lines.append(f"This {mistake_text(m)}.")
         if q.hint:
             lines.append(f"Hint: {q.hint}")
         return " ".join(lines)

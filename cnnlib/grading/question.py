@@ -9,7 +9,9 @@ name. It carries, declared once:
 - ``random_case(rng) -> args`` drawing random inputs: ``n_public`` of them with a fixed seed
   (the student's ``check()`` runs them) and ``n_hidden`` with a seed drawn at grading time;
 - ``from_scratch``: the APIs the answer may not call (a :class:`FromScratch`);
-- a ``hint`` shown when a check fails.
+- a ``hint`` shown when a check fails;
+- ``mistakes``: the known slips (:class:`~cnnlib.grading.mistakes.Mistake`), each with a hint
+  that names it, shown instead of a bare failure when the answer reproduces that slip.
 
 An :class:`Exercise` is the list of questions of one notebook; ``load_exercise("02_conv1d")``
 imports ``cnnlib.grading.exercises.ex02_conv1d`` and returns its ``EXERCISE``.
@@ -30,6 +32,7 @@ import numpy as np
 import torch
 
 from .compare import Tolerance
+from .mistakes import Mistake
 
 __all__ = [
     "Case",
@@ -154,6 +157,7 @@ class Question:
     from_scratch: FromScratch | None = None
     hint: str = ""
     tolerance: Tolerance = field(default_factory=Tolerance)
+    mistakes: tuple[Mistake, ...] = ()
 
     def __post_init__(self):
         if not _NAME.fullmatch(self.name):
@@ -167,15 +171,22 @@ class Question:
         if (self.n_public or self.n_hidden) and self.random_case is None:
             raise ValueError(f"question {self.name!r} asks for random cases but has no "
                              "random_case")
+        if not all(isinstance(m, Mistake) for m in self.mistakes):
+            raise TypeError(f"mistakes of question {self.name!r} must be Mistake objects")
+        labels = [m.label for m in self.mistakes]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"mistake labels repeat in question {self.name!r}: {labels}")
 
     @classmethod
     def function(cls, name: str, *, points: float, reference: Callable, args: Sequence[str],
                  fixed: Sequence[Case] = (), random_case=None, n_public: int = 0,
                  n_hidden: int = 0, from_scratch: FromScratch | None = None, hint: str = "",
-                 tolerance: Tolerance | None = None) -> Question:
+                 tolerance: Tolerance | None = None,
+                 mistakes: Sequence[Mistake] = ()) -> Question:
         """A function ``name(*args)`` checked case by case against ``reference``."""
         return cls(name, "function", points, reference, tuple(args), tuple(fixed), random_case,
-                   n_public, n_hidden, from_scratch, hint, tolerance or Tolerance())
+                   n_public, n_hidden, from_scratch, hint, tolerance or Tolerance(),
+                   tuple(mistakes))
 
     @classmethod
     def value(cls, name: str, *, points: float, reference: Callable[[], Any],

@@ -19,6 +19,7 @@ from cnnlib.matrices import circulant_matrix
 
 from ..cases import m, rounded_normal, t
 from ..forbidden import DENSE_COUNTING, EQUIVARIANCE, TRANSLATION
+from ..mistakes import Mistake, SlipRaises
 from ..question import Case, Exercise, Question
 
 __all__ = ["EXERCISE"]
@@ -60,6 +61,105 @@ def ref_equivariance_error(a: torch.Tensor, x: torch.Tensor, k: int) -> float:
 
     gap = equivariance_gap(f, x, lambda v: translate(v, k))
     return float(gap.norm() / f(x).norm())
+
+
+# --- known mistakes: what an answer with each slip returns -------------------------------------
+
+def _sliced(x: torch.Tensor, k: int) -> torch.Tensor:
+    """The slices of a circular shift, with k not reduced modulo n."""
+    n = len(x)
+    out = torch.cat([x[n - k:], x[:n - k]])
+    if out.shape != x.shape:
+        raise ValueError("not a shift")
+    return out
+
+
+def _zeros_shift(x: torch.Tensor, k: int) -> torch.Tensor:
+    return translate(x[None], (0, k), mode="zeros")[0]
+
+
+def _unguarded_image(img, dy, dx):
+    """The slices of an image shift, without handling shifts as large as the image."""
+    h, w = img.shape
+    out = torch.zeros_like(img)
+    try:
+        out[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+            img[max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
+    except RuntimeError as err:  # the two rectangles differ in size
+        raise SlipRaises from err
+    return out
+
+
+def _gap_ratio(a, x, k, back=1, order=2, power=1, scale=None):
+    gap = a @ translate(x, k) - translate(a @ x, back * k)
+    below = (a @ x) if scale is None else scale(x)
+    return float((gap.norm(p=order) / below.norm(p=order)) ** power)
+
+
+TRANSLATE_MISTAKES = (
+    Mistake("shifted the wrong way", lambda x, k: ref_translate(x, -k),
+            "a positive k moves the content right, toward larger indices: "
+            "(T_k x)[i] = x[(i − k) mod n]"),
+    Mistake("k not reduced modulo n", _sliced,
+            "a shift by k and by k mod n are the same: reduce k with % n first (negative or "
+            "larger than n)"),
+    Mistake("zeros come in instead of wrapping", _zeros_shift,
+            "the translation is circular: what falls off one end comes back at the other"),
+    Mistake("sign of k lost", lambda x, k: ref_translate(x, abs(k)),
+            "a negative k moves left: keep its sign, k % n does the rest"),
+)
+
+IMAGE_MISTAKES = (
+    Mistake("rows and columns swapped", lambda img, dy, dx: ref_translate_image(img, dx, dy),
+            "dy moves the rows (down), dx the columns (right)"),
+    Mistake("wraps around instead of zeros",
+            lambda img, dy, dx: torch.roll(img, (dy, dx), dims=(0, 1)),
+            "what leaves the image is lost and zeros come in: no wrap-around here"),
+    Mistake("shifted the wrong way", lambda img, dy, dx: ref_translate_image(img, -dy, -dx),
+            "a positive dy moves the content down, a positive dx to the right: "
+            "out[a, b] = img[a − dy, b − dx]"),
+    Mistake("large shifts not handled", _unguarded_image,
+            "a shift as large as the image or larger leaves only zeros: handle it before "
+            "slicing"),
+    Mistake("dx ignored", lambda img, dy, dx: ref_translate_image(img, dy, 0),
+            "move the columns by dx too"),
+)
+
+DENSE_MISTAKES = (
+    Mistake("bias forgotten", lambda c, h, w, units: c * h * w * units,
+            "every unit has one bias besides its weights"),
+    Mistake("one bias per input", lambda c, h, w, units: c * h * w * units + c * h * w,
+            "biases belong to the units: one per unit, not one per input"),
+    Mistake("channels forgotten", lambda c, h, w, units: h * w * units + units,
+            "the flattened image has c·h·w inputs: every channel of every pixel"),
+    Mistake("one weight per input only", lambda c, h, w, units: c * h * w + units,
+            "every unit has its own weight for each input: c·h·w weights per unit"),
+)
+
+SCRAMBLE_MISTAKES = (
+    Mistake("inverse permutation", lambda weight, perm: weight[:, torch.argsort(perm)],
+            "x'[j] = x[perm[j]]: column j of the new weights is column perm[j] of the old, "
+            "new[:, j] = weight[:, perm[j]]"),
+    Mistake("rows permuted instead of columns", lambda weight, perm: weight[perm],
+            "the permutation acts on the inputs, which index the columns: permute columns"),
+    Mistake("weights not moved", lambda weight, perm: weight.clone(),
+            "after scrambling the pixels, each weight must move with its pixel"),
+)
+
+ERROR_MISTAKES = (
+    Mistake("not normalised",
+            lambda a, x, k: float((a @ translate(x, k) - translate(a @ x, k)).norm()),
+            "divide the gap by ‖A x‖, the size of the output, to make it relative"),
+    Mistake("normalised by the input", lambda a, x, k: _gap_ratio(a, x, k, scale=lambda v: v),
+            "divide by ‖f(x)‖ = ‖A x‖, the output's norm, not the input's"),
+    Mistake("shifted back the wrong way", lambda a, x, k: _gap_ratio(a, x, k, back=-1),
+            "shift by the same k on both sides: f(T_k x) − T_k f(x)"),
+    Mistake("squared norms", lambda a, x, k: _gap_ratio(a, x, k, power=2),
+            "take the norms themselves, ‖·‖, not their squares"),
+    Mistake("sum of absolute values instead of the norm",
+            lambda a, x, k: _gap_ratio(a, x, k, order=1),
+            "use the Euclidean norm, the square root of the sum of squares (.norm())"),
+)
 
 
 # --- random cases -----------------------------------------------------------------------------
@@ -124,6 +224,7 @@ EXERCISE = Exercise(
                 Case((t(7.5), 3), t(7.5), "a signal of length 1"),
             ),
             random_case=rand_translate, n_public=6, n_hidden=24, from_scratch=TRANSLATION,
+            mistakes=TRANSLATE_MISTAKES,
             hint="(T_k x)[i] = x[(i − k) mod n]; Python's % is always ≥ 0 for a positive n, "
                  "and torch.cat of two slices does the rest",
         ),
@@ -139,6 +240,7 @@ EXERCISE = Exercise(
                      "shifted further than the image is tall: all zeros"),
             ),
             random_case=rand_translate_image, n_public=6, n_hidden=24, from_scratch=TRANSLATION,
+            mistakes=IMAGE_MISTAKES,
             hint="out[a, b] = img[a − dy, b − dx] where that index is inside the image, else 0; "
                  "start from torch.zeros_like(img) and copy one rectangle (mind dy or dx = 0 "
                  "and shifts larger than the image)",
@@ -153,6 +255,7 @@ EXERCISE = Exercise(
                 Case((1, 1, 1, 1), 2, "one input, one unit: a weight and a bias"),
             ),
             random_case=rand_dense_params, n_public=6, n_hidden=20, from_scratch=DENSE_COUNTING,
+            mistakes=DENSE_MISTAKES,
             hint="the image is flattened into c·h·w inputs; every unit has one weight per input "
                  "and one bias",
         ),
@@ -176,6 +279,7 @@ EXERCISE = Exercise(
                      "the identity permutation changes nothing"),
             ),
             random_case=rand_scramble, n_public=6, n_hidden=20, from_scratch=EQUIVARIANCE,
+            mistakes=SCRAMBLE_MISTAKES,
             hint="x'[j] = x[perm[j]], so the weight that multiplied x[perm[j]] must now sit in "
                  "column j: new[:, j] = weight[:, perm[j]]",
         ),
@@ -189,8 +293,11 @@ EXERCISE = Exercise(
                      "a position-dependent gain is not equivariant"),
                 Case((torch.diag(t(3, 1)), t(0, 1), 1), 2.0,
                      "‖A T x − T A x‖ = ‖(2, 0)‖ = 2, ‖A x‖ = 1"),
+                Case((torch.diag(t(0, 1, 2)), t(3, 0, 2), 1), 1.25,
+                     "‖A T x − T A x‖ = ‖(−4, 3, 0)‖ = 5, ‖A x‖ = ‖(0, 0, 4)‖ = 4"),
             ),
             random_case=rand_equivariance, n_public=6, n_hidden=20, from_scratch=EQUIVARIANCE,
+            mistakes=ERROR_MISTAKES,
             hint="f(v) = A @ v and g = your translate(·, k): return "
                  "float(‖f(g(x)) − g(f(x))‖ / ‖f(x)‖), with torch.linalg.norm or .norm()",
         ),

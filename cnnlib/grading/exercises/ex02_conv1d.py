@@ -14,6 +14,7 @@ from cnnlib.arithmetic import conv_output_size
 
 from ..cases import rounded_normal, t
 from ..forbidden import CONVOLUTION, OUTPUT_SIZE
+from ..mistakes import Mistake
 from ..question import Case, Exercise, Question
 
 __all__ = ["EXERCISE"]
@@ -44,6 +45,93 @@ def ref_moving_average(x: torch.Tensor, m: int) -> torch.Tensor:
 def ref_conv1d_params() -> int:
     layer = torch.nn.Conv1d(in_channels=3, out_channels=8, kernel_size=5)
     return sum(p.numel() for p in layer.parameters())
+
+
+# --- known mistakes: what an answer with each slip returns -------------------------------------
+
+def _zeros(p: int, like: torch.Tensor) -> torch.Tensor:
+    return torch.zeros(p, dtype=like.dtype)
+
+
+def _general(x, h, stride, padding):
+    return ref_conv1d_general(x, h, stride, padding)
+
+
+def _unpadded_count(x, h, stride, padding):
+    """Windows on the padded signal, but as many as the unpadded signal has."""
+    count = (len(x) - len(h)) // stride + 1
+    if count <= 0:
+        raise ValueError("no output")
+    return ref_conv1d_general(x, h, stride, padding)[:count]
+
+
+VALID_MISTAKES = (
+    Mistake("kernel flipped", lambda x, h: ref_conv1d_valid(x, h.flip(0)),
+            "that is a true convolution, not the cross-correlation asked for: read h in its "
+            "own order, y[i] = Σ_j h[j]·x[i + j], without reversing it"),
+    Mistake("last window missing", lambda x, h: ref_conv1d_valid(x, h)[:-1],
+            "the loop stops one window early: there are n − m + 1 windows, so the loop runs "
+            "over range(n − m + 1)"),
+    Mistake("last tap dropped", lambda x, h: ref_conv1d_valid(x[:-1], h[:-1]),
+            "each window has m samples, one per tap of h: a slice's end is excluded, so the "
+            "window is x[i : i + m]"),
+    Mistake("padded to the full length",
+            lambda x, h: _general(x, h, 1, len(h) - 1),
+            "valid means no padding: only the windows that lie entirely inside x"),
+    Mistake("mean instead of sum", lambda x, h: ref_conv1d_valid(x, h) / len(h),
+            "each output is the sum of the products h[j]·x[i + j], not their mean"),
+)
+
+LENGTH_MISTAKES = (
+    Mistake("padding counted once", lambda n, m, p, s: (n + p - m) // s + 1,
+            "p zeros are added on each side, so the padded length is n + 2p"),
+    Mistake("true division instead of floor division",
+            lambda n, m, p, s: (n + 2 * p - m) / s + 1,
+            "/ gives a float; the number of whole windows is an int: use // (floor division)"),
+    Mistake("integer division misplaced", lambda n, m, p, s: n + 2 * p - m // s + 1,
+            "// binds tighter than + and −: divide the whole n + 2p − m by s, in parentheses"),
+    Mistake("+1 forgotten", lambda n, m, p, s: (n + 2 * p - m) // s,
+            "the first window is there before any step: count it, ⌊(n + 2p − m)/s⌋ + 1"),
+    Mistake("padding added after dividing by the stride",
+            lambda n, m, p, s: (n - m) // s + 2 * p + 1,
+            "the stride steps over the padded signal: add 2p before dividing by s"),
+)
+
+GENERAL_MISTAKES = (
+    Mistake("kernel flipped", lambda x, h, s, p: _general(x, h.flip(0), s, p),
+            "that is a true convolution, not the cross-correlation asked for: read h in its "
+            "own order, without reversing it"),
+    Mistake("padding on one side only",
+            lambda x, h, s, p: _general(torch.cat([_zeros(p, x), x]), h, s, 0),
+            "pad p zeros on each side of x, at the start and at the end"),
+    Mistake("stride applied to the unpadded size", _unpadded_count,
+            "the number of outputs comes from the padded length: ⌊(n + 2p − m)/s⌋ + 1"),
+    Mistake("stride ignored", lambda x, h, s, p: _general(x, h, 1, p),
+            "keep every s-th window only: window i starts at i·s in the padded signal"),
+    Mistake("padding ignored", lambda x, h, s, p: _general(x, h, s, 0),
+            "pad x with p zeros on each side before sliding the kernel"),
+)
+
+
+def _full_corr(x, h, padding):
+    return ref_conv1d_general(x, h, 1, padding)
+
+
+TRUE_MISTAKES = (
+    Mistake("kernel not flipped", lambda x, h: _full_corr(x, h, len(h) - 1),
+            "that is a full cross-correlation: a true convolution flips h first, "
+            "(x ∗ h)[k] = Σ_j x[j]·h[k − j]"),
+    Mistake("no padding", lambda x, h: ref_conv1d_valid(x, h.flip(0)),
+            "the full convolution has n + m − 1 outputs: pad x with m − 1 zeros on each side "
+            "first"),
+    Mistake("one zero too many on each side", lambda x, h: _full_corr(x, h.flip(0), len(h)),
+            "pad m − 1 zeros on each side, not m: the first output is x[0]·h[0]"),
+    Mistake("one zero too few on each side",
+            lambda x, h: _full_corr(x, h.flip(0), len(h) - 2),
+            "pad m − 1 zeros on each side: the full convolution has n + m − 1 outputs"),
+    Mistake("x flipped instead of h", lambda x, h: _full_corr(x.flip(0), h, len(h) - 1),
+            "it is the kernel h that is flipped before sliding it along x, not the signal"),
+)
 
 
 # --- random cases -----------------------------------------------------------------------------
@@ -96,6 +184,7 @@ EXERCISE = Exercise(
                 Case((t(1, -2, 3), t(2)), t(2, -4, 6), "a kernel of length 1"),
             ),
             random_case=rand_valid, n_public=4, n_hidden=20, from_scratch=CONVOLUTION,
+            mistakes=VALID_MISTAKES,
             hint="the output has n − m + 1 entries and y[i] = Σ_j h[j]·x[i + j]; "
                  "shift h along x without flipping it",
         ),
@@ -110,6 +199,7 @@ EXERCISE = Exercise(
                 Case((4, 5, 1, 1), 2, "kernel longer than the signal, padding makes it fit"),
             ),
             random_case=rand_output_length, n_public=10, n_hidden=30, from_scratch=OUTPUT_SIZE,
+            mistakes=LENGTH_MISTAKES,
             hint="⌊(n + 2p − m)/s⌋ + 1 with p counted per side; // is integer division",
         ),
         Question.function(
@@ -123,6 +213,7 @@ EXERCISE = Exercise(
                      "stride 1 and no padding is conv1d_valid"),
             ),
             random_case=rand_general, n_public=6, n_hidden=24, from_scratch=CONVOLUTION,
+            mistakes=GENERAL_MISTAKES,
             hint="pad p zeros on each side first, then keep every s-th window: "
                  "y[i] = Σ_j h[j]·x_padded[i·s + j]",
         ),
@@ -135,6 +226,7 @@ EXERCISE = Exercise(
                 Case((t(1, 1), t(1, 1)), t(1, 2, 1), "a box with itself"),
             ),
             random_case=rand_true, n_public=4, n_hidden=16, from_scratch=CONVOLUTION,
+            mistakes=TRUE_MISTAKES,
             hint="flip h, pad x with m − 1 zeros on each side, then cross-correlate; "
                  "(x ∗ h)[k] = Σ_j x[j]·h[k − j]",
         ),

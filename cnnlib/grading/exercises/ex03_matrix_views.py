@@ -16,6 +16,7 @@ from cnnlib.toeplitz import toeplitz_matrix
 
 from ..cases import m, rounded_normal, t
 from ..forbidden import MATRICES
+from ..mistakes import Mistake
 from ..question import Case, Exercise, Question
 
 __all__ = ["EXERCISE"]
@@ -43,6 +44,100 @@ def ref_is_shift_equivariant(a: torch.Tensor) -> bool:
 
 def ref_kernel_from_response(r: torch.Tensor) -> torch.Tensor:
     return circular_flip(r)
+
+
+# --- known mistakes: what an answer with each slip returns -------------------------------------
+
+def _toeplitz_loop(h, n, stride, padding, sign=-1):
+    """T[i, i·s + j + sign·p] = h[j] wherever that column exists."""
+    m = len(h)
+    rows = (n + 2 * padding - m) // stride + 1
+    out = torch.zeros(rows, n, dtype=h.dtype)
+    for i in range(rows):
+        for j in range(m):
+            col = i * stride + j + sign * padding
+            if 0 <= col < n:
+                out[i, col] = h[j]
+    return out
+
+
+def _toeplitz_unpadded_count(h, n, stride, padding):
+    rows = (n - len(h)) // stride + 1
+    if rows <= 0:
+        raise ValueError("no rows")
+    return toeplitz_matrix(h, n, stride=stride, padding=padding)[:rows]
+
+
+def _circulant(h, n, column):
+    out = torch.zeros(n, n, dtype=h.dtype)
+    for i in range(n):
+        for j in range(len(h)):
+            c = column(i, j)
+            if 0 <= c < n:
+                out[i, c] = h[j]
+    return out
+
+
+TOEPLITZ_MISTAKES = (
+    Mistake("padding ignored", lambda h, n, s, p: toeplitz_matrix(h, n, stride=s),
+            "with padding p there are ⌊(n + 2p − m)/s⌋ + 1 rows, and the taps that meet the "
+            "padding are dropped"),
+    Mistake("stride ignored", lambda h, n, s, p: toeplitz_matrix(h, n, padding=p),
+            "keep every s-th row only: row i starts at column i·s − p"),
+    Mistake("kernel flipped", lambda h, n, s, p: toeplitz_matrix(h.flip(0), n, stride=s,
+                                                                 padding=p),
+            "each row holds h in its own order, T[i, i·s + j − p] = h[j], not reversed"),
+    Mistake("stride applied to the unpadded size", _toeplitz_unpadded_count,
+            "the number of rows comes from the padded length: ⌊(n + 2p − m)/s⌋ + 1"),
+    Mistake("matrix built for the padded signal",
+            lambda h, n, s, p: toeplitz_matrix(h, n + 2 * p, stride=s),
+            "T multiplies x itself: n columns, one per sample, and the taps that meet the "
+            "padding are dropped"),
+    Mistake("padding offset with the wrong sign",
+            lambda h, n, s, p: _toeplitz_loop(h, n, s, p, sign=1),
+            "the padding moves the window left: tap j of row i meets column i·s + j − p"),
+)
+
+CIRCULANT_MISTAKES = (
+    Mistake("kernel flipped", lambda h, n: _circulant(h, n, lambda i, j: (i - j) % n),
+            "row i holds h in its own order from column i on: C[i, (i + j) mod n] = h[j]"),
+    Mistake("no wrap-around", lambda h, n: _circulant(h, n, lambda i, j: i + j),
+            "a circulant wraps around: the taps that pass the last column come back at the "
+            "start, (i + j) mod n"),
+    Mistake("transposed", lambda h, n: ref_circulant(h, n).T.contiguous(),
+            "h runs along the rows, not down the columns: C[i, (i + j) mod n] = h[j]"),
+    Mistake("rows shifted the wrong way", lambda h, n: _circulant(h, n, lambda i, j: (j - i) % n),
+            "each row is the row above moved one place right: column (i + j) mod n"),
+    Mistake("size taken from h instead of n", lambda h, n: ref_circulant(h, len(h)),
+            "C is n × n: pad h with zeros up to the signal's length n"),
+)
+
+NONZEROS_MISTAKES = (
+    Mistake("padding losses ignored", lambda n, m, p: (n + 2 * p - m + 1) * m,
+            "the first and the last p rows lose taps to the padding: p(p + 1) in all"),
+    Mistake("losses counted at one end only",
+            lambda n, m, p: (n + 2 * p - m + 1) * m - p * (p + 1) // 2,
+            "taps meet the padding at both ends: p(p + 1)/2 lost at each"),
+    Mistake("padding ignored", lambda n, m, p: (n - m + 1) * m,
+            "padding adds rows: there are n + 2p − m + 1 of them, and the first and last p "
+            "lose some taps"),
+    Mistake("p² instead of p(p + 1)", lambda n, m, p: (n + 2 * p - m + 1) * m - p * p,
+            "at each end the rows lose p, p − 1, …, 1 taps: p(p + 1)/2 per end"),
+    Mistake("+1 forgotten in the rows", lambda n, m, p: (n + 2 * p - m) * m - p * (p + 1),
+            "there are n + 2p − m + 1 rows, not n + 2p − m"),
+)
+
+RESPONSE_MISTAKES = (
+    Mistake("whole response reversed", lambda r: r.flip(0),
+            "index 0 stays where it is: h[j] = r[(−j) mod n], only the rest is reversed"),
+    Mistake("response returned as it is", lambda r: r.clone(),
+            "r is a column of A, the kernel is its row 0: h[j] = A[0, j] = r[(−j) mod n]"),
+    Mistake("index off by one", lambda r: torch.stack([r[(1 - j) % len(r)]
+                                                        for j in range(len(r))]),
+            "h[0] = r[0]: the kernel is h[j] = r[(−j) mod n]"),
+    Mistake("index 0 moved to the end", lambda r: torch.cat([r[1:].flip(0), r[:1]]),
+            "r[0] stays at index 0; the rest is reversed after it"),
+)
 
 
 # --- random cases -----------------------------------------------------------------------------
@@ -107,6 +202,7 @@ EXERCISE = Exercise(
                      "full padding (p = m − 1): more rows than columns"),
             ),
             random_case=rand_toeplitz, n_public=6, n_hidden=24, from_scratch=MATRICES,
+            mistakes=TOEPLITZ_MISTAKES,
             hint="o = ⌊(n + 2p − m)/s⌋ + 1 rows and n columns; T[i, i·s + j − p] = h[j] for every "
                  "tap j whose column i·s + j − p lies in 0 … n − 1 (the others meet the padding)",
         ),
@@ -122,6 +218,7 @@ EXERCISE = Exercise(
                 Case((t(4), 2), m([4, 0], [0, 4]), "a kernel of length 1"),
             ),
             random_case=rand_circulant, n_public=6, n_hidden=20, from_scratch=MATRICES,
+            mistakes=CIRCULANT_MISTAKES,
             hint="C[i, (i + j) % n] = h[j]: row i holds h starting at column i, wrapping around",
         ),
         Question.function(
@@ -134,6 +231,7 @@ EXERCISE = Exercise(
                 Case((1024, 5, 0), 5100, "the chapter's longest signal"),
             ),
             random_case=rand_nonzeros, n_public=8, n_hidden=24, from_scratch=MATRICES,
+            mistakes=NONZEROS_MISTAKES,
             hint="there are o = n + 2p − m + 1 rows of m taps; the first p rows lose p, p − 1, "
                  "…, 1 taps to the padding, and so do the last p rows",
         ),
@@ -163,6 +261,7 @@ EXERCISE = Exercise(
                 Case((t(5),), t(5), "n = 1"),
             ),
             random_case=rand_impulse, n_public=6, n_hidden=20, from_scratch=MATRICES,
+            mistakes=RESPONSE_MISTAKES,
             hint="column k of A is r shifted down by k, so A[i, k] = r[(i − k) % n]; row 0 holds "
                  "the kernel: h[j] = A[0, j] = r[(−j) % n]",
         ),

@@ -16,6 +16,7 @@ from cnnlib.equivariance import translate
 
 from ..cases import m, rounded_normal, t
 from ..forbidden import CONV2D, OUTPUT_SIZE
+from ..mistakes import Mistake
 from ..question import Case, Exercise, Question
 
 __all__ = ["EXAMPLE_IMAGE", "EXAMPLE_KERNEL", "EXERCISE"]
@@ -62,6 +63,121 @@ def ref_shift_right_kernel() -> torch.Tensor:
     impulse[2, 2] = 1.0
     response = translate(impulse, (0, 1), mode="zeros")
     return response[1:4, 1:4].flip(0, 1).contiguous()
+
+
+# --- known mistakes: what an answer with each slip returns -------------------------------------
+
+def _layer(x, weight, bias, stride, padding):
+    return ref_conv2d_layer(x, weight, bias, stride, padding)
+
+
+def _layer_unpadded_count(x, weight, bias, stride, padding):
+    """Windows on the padded image, but as many as the unpadded image has."""
+    rows = (x.shape[1] - weight.shape[2]) // stride + 1
+    cols = (x.shape[2] - weight.shape[3]) // stride + 1
+    if rows <= 0 or cols <= 0:
+        raise ValueError("no output")
+    return _layer(x, weight, bias, stride, padding)[:, :rows, :cols]
+
+
+def _shape(h, w, span, stride, padding):
+    return (h + 2 * padding - span) // stride + 1, (w + 2 * padding - span) // stride + 1
+
+
+def _combine_assigned(g, h):
+    """The blocks written with = instead of +=: each overwrites the ones before."""
+    out = torch.zeros(g.shape[0] + h.shape[0] - 1, g.shape[1] + h.shape[1] - 1, dtype=g.dtype)
+    for i in range(g.shape[0]):
+        for j in range(g.shape[1]):
+            out[i:i + h.shape[0], j:j + h.shape[1]] = g[i, j] * h
+    return out
+
+
+def _combine_swapped(g, h):
+    """The block of g[i, j] put at (j, i)."""
+    out = torch.zeros(g.shape[0] + h.shape[0] - 1, g.shape[1] + h.shape[1] - 1, dtype=g.dtype)
+    for i in range(g.shape[0]):
+        for j in range(g.shape[1]):
+            out[j:j + h.shape[0], i:i + h.shape[1]] += g[i, j] * h
+    return out
+
+
+SINGLE_MISTAKES = (
+    Mistake("kernel flipped", lambda x, w: ref_conv2d_single(x, w.flip(0, 1)),
+            "that is a true convolution, not the cross-correlation asked for: multiply the "
+            "window by w as it is, without rotating it"),
+    Mistake("kernel flipped along one axis", lambda x, w: ref_conv2d_single(x, w.flip(1)),
+            "w is used as it is: neither its rows nor its columns are reversed"),
+    Mistake("kernel transposed", lambda x, w: ref_conv2d_single(x, w.T),
+            "rows and columns are swapped: w[i, j] multiplies x[a + i, b + j], i down and j "
+            "across, and the window is kh rows by kw columns"),
+    Mistake("last row and column of windows missing",
+            lambda x, w: ref_conv2d_single(x, w)[:-1, :-1],
+            "the loops stop one window early: there are H − kh + 1 window rows and W − kw + 1 "
+            "window columns"),
+    Mistake("mean instead of sum", lambda x, w: ref_conv2d_single(x, w) / w.numel(),
+            "each output is the sum of the products of w with its window, not their mean"),
+)
+
+LAYER_MISTAKES = (
+    Mistake("bias forgotten", lambda x, weight, bias, s, p: _layer(x, weight, None, s, p),
+            "every output channel o adds its bias[o] to each of its values"),
+    Mistake("bias added once per input channel",
+            lambda x, weight, bias, s, p: _layer(x, weight, bias * x.shape[0], s, p),
+            "the bias is added once per output value, after summing over the input channels, "
+            "not inside the loop over them"),
+    Mistake("kernel flipped",
+            lambda x, weight, bias, s, p: _layer(x, weight.flip(2, 3), bias, s, p),
+            "that is a true convolution, not the cross-correlation asked for: use each filter "
+            "as it is, without rotating it"),
+    Mistake("stride ignored", lambda x, weight, bias, s, p: _layer(x, weight, bias, 1, p),
+            "keep every s-th window in each direction: window (a, b) starts at (a·s, b·s)"),
+    Mistake("padding ignored", lambda x, weight, bias, s, p: _layer(x, weight, bias, s, 0),
+            "pad each channel with p zeros on every side before sliding the filters"),
+    Mistake("stride applied to the unpadded size", _layer_unpadded_count,
+            "the number of outputs comes from the padded size: ⌊(H + 2p − kh)/s⌋ + 1 rows "
+            "(likewise columns)"),
+)
+
+SHAPE_MISTAKES = (
+    Mistake("dilation counted from 0",
+            lambda h, w, k, s, p, d: _shape(h, w, (d + 1) * (k - 1) + 1, s, p),
+            "dilation 1 is the plain kernel: d − 1 holes between taps, a span of d(k − 1) + 1"),
+    Mistake("dilation times the kernel size",
+            lambda h, w, k, s, p, d: _shape(h, w, d * k, s, p),
+            "a dilated kernel spans d(k − 1) + 1 pixels: the holes sit between the k taps, "
+            "there are k − 1 gaps"),
+    Mistake("dilation ignored", lambda h, w, k, s, p, d: _shape(h, w, k, s, p),
+            "a dilated kernel spans d(k − 1) + 1 pixels, not k"),
+    Mistake("padding counted once",
+            lambda h, w, k, s, p, d: _shape(h - p, w - p, d * (k - 1) + 1, s, p),
+            "p zeros are added on each side: the padded size is n + 2p"),
+    Mistake("true division instead of floor division",
+            lambda h, w, k, s, p, d: ((h + 2 * p - d * (k - 1) - 1) / s + 1,
+                                      (w + 2 * p - d * (k - 1) - 1) / s + 1),
+            "/ gives floats; the number of whole windows is an int: use // (floor division)"),
+    Mistake("height and width swapped",
+            lambda h, w, k, s, p, d: _shape(w, h, d * (k - 1) + 1, s, p),
+            "return (rows, columns): the height's output first, then the width's"),
+)
+
+COMBINE_MISTAKES = (
+    Mistake("h flipped", lambda g, h: convolve2d(g, h.flip(0, 1), mode="full"),
+            "each g[i, j] adds g[i, j]·h as it is, not rotated: composing two "
+            "cross-correlations adds shifted copies of h"),
+    Mistake("result rotated by 180°",
+            lambda g, h: convolve2d(g, h, mode="full").flip(0, 1),
+            "the block of g[i, j] has its top-left corner at (i, j), counted from the top-left "
+            "of the output, not from its bottom-right"),
+    Mistake("one row and column too many",
+            lambda g, h: F.pad(convolve2d(g, h, mode="full"), (0, 1, 0, 1)),
+            "the output is (kh_g + kh_h − 1) × (kw_g + kw_h − 1): two kernels that overlap by "
+            "one pixel"),
+    Mistake("blocks overwritten instead of added", _combine_assigned,
+            "where blocks overlap their values add up: use += to accumulate g[i, j]·h"),
+    Mistake("row and column of g swapped", _combine_swapped,
+            "the block of g[i, j] goes to row i and column j: i indexes rows, j columns"),
+)
 
 
 # --- random cases -----------------------------------------------------------------------------
@@ -115,6 +231,7 @@ EXERCISE = Exercise(
                      "a 1 × 1 kernel scales the image"),
             ),
             random_case=rand_single, n_public=6, n_hidden=24, from_scratch=CONV2D,
+            mistakes=SINGLE_MISTAKES,
             hint="the output is (H − kh + 1) × (W − kw + 1) and y[a, b] = "
                  "Σ_i Σ_j w[i, j]·x[a + i, b + j]: the sum of w times the window "
                  "x[a:a + kh, b:b + kw]",
@@ -140,6 +257,7 @@ EXERCISE = Exercise(
                      m([1, 2], [2, 4])[None], "stride and padding together"),
             ),
             random_case=rand_layer, n_public=6, n_hidden=24, from_scratch=CONV2D,
+            mistakes=LAYER_MISTAKES,
             hint="pad each channel with p zeros on every side; then y[o, a, b] = bias[o] + "
                  "Σ_c Σ_i Σ_j weight[o, c, i, j]·x_padded[c, a·s + i, b·s + j] with "
                  "⌊(H + 2p − kh)/s⌋ + 1 rows (likewise columns)",
@@ -156,6 +274,7 @@ EXERCISE = Exercise(
                 Case((7, 8, 3, 3, 0, 1), (2, 2), "what does not fill a window is dropped"),
             ),
             random_case=rand_output_shape, n_public=10, n_hidden=30, from_scratch=OUTPUT_SIZE,
+            mistakes=SHAPE_MISTAKES,
             hint="⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1 along each dimension, p per side; return a "
                  "tuple of two ints",
         ),
@@ -178,6 +297,7 @@ EXERCISE = Exercise(
                 Case((m([2]), m([1, 2], [3, 4])), m([2, 4], [6, 8]), "a 1 × 1 kernel scales"),
             ),
             random_case=rand_combine, n_public=6, n_hidden=20, from_scratch=CONV2D,
+            mistakes=COMBINE_MISTAKES,
             hint="start from zeros of shape (kh_g + kh_h − 1, kw_g + kw_h − 1); each g[i, j] "
                  "adds g[i, j]·h into the block whose top-left corner is (i, j)",
         ),

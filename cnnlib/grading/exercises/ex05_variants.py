@@ -18,6 +18,7 @@ from cnnlib.separable import DepthwiseSeparableConv2d
 
 from ..cases import rounded_normal, t
 from ..forbidden import CONVOLUTION, LAYER_COUNTING, OUTPUT_SIZE, RECEPTIVE_FIELD
+from ..mistakes import Mistake
 from ..question import Case, Exercise, Question
 
 __all__ = ["EXERCISE"]
@@ -56,6 +57,117 @@ def ref_separable_params(c_in: int, c_out: int, k: int) -> int:
 
 def ref_dilated_receptive_field(k: int, dilations: tuple) -> int:
     return receptive_field([dict(kernel_size=k, dilation=d) for d in dilations]).final.size
+
+
+# --- known mistakes: what an answer with each slip returns -------------------------------------
+
+def _scatter(x, h, stride, assign=False):
+    """The uncropped transposed convolution, each copy added (or written, with ``assign``)."""
+    n, m = len(x), len(h)
+    full = torch.zeros((n - 1) * stride + m, dtype=x.dtype)
+    for i in range(n):
+        if assign:
+            full[i * stride:i * stride + m] = x[i] * h
+        else:
+            full[i * stride:i * stride + m] += x[i] * h
+    return full
+
+
+def _crop(full, padding):
+    if len(full) - 2 * padding < 1:
+        raise ValueError("cropped away")
+    return full[padding:len(full) - padding]
+
+
+def _receptive(k, dilations, step):
+    r, jump = 1, 1
+    for d in dilations:
+        r += (k - 1) * jump
+        jump *= step(d)
+    return r
+
+
+TRANSPOSED_MISTAKES = (
+    Mistake("kernel flipped",
+            lambda x, h, s, p: _crop(_scatter(x, h.flip(0), s), p),
+            "each x[i] writes x[i]·h as it is, without reversing h"),
+    Mistake("padding not cropped", lambda x, h, s, p: _scatter(x, h, s),
+            "a transposed convolution's padding removes values: drop `padding` values at each "
+            "end of the scattered output"),
+    Mistake("padding cropped at the start only", lambda x, h, s, p: _scatter(x, h, s)[p:],
+            "drop `padding` values at each end, the start and the end"),
+    Mistake("padding added instead of removed",
+            lambda x, h, s, p: F.pad(_scatter(x, h, s), (p, p)),
+            "in a transposed convolution padding crops: drop `padding` values at each end "
+            "instead of adding zeros"),
+    Mistake("overlaps overwritten instead of added",
+            lambda x, h, s, p: _crop(_scatter(x, h, s, assign=True), p),
+            "where copies of the kernel overlap their values add up: accumulate with +="),
+    Mistake("stride ignored", lambda x, h, s, p: _crop(_scatter(x, h, 1), p),
+            "copy i starts at i·stride: the stride spreads the copies apart"),
+)
+
+TRANSPOSED_LENGTH_MISTAKES = (
+    Mistake("the convolution's formula", lambda n, m, s, p, a: (n + 2 * p - m) // s + 1,
+            "that is the convolution's output size; the transposed convolution goes the other "
+            "way: (n − 1)·s + m − 2p + output_padding"),
+    Mistake("n steps instead of n − 1", lambda n, m, s, p, a: n * s + m - 2 * p + a,
+            "the first copy of the kernel starts at 0: n inputs make n − 1 steps of s"),
+    Mistake("padding counted once", lambda n, m, s, p, a: (n - 1) * s + m - p + a,
+            "padding crops p values at each end: subtract 2p"),
+    Mistake("output_padding forgotten", lambda n, m, s, p, a: (n - 1) * s + m - 2 * p,
+            "output_padding adds that many values at the end: add it"),
+    Mistake("padding added instead of subtracted",
+            lambda n, m, s, p, a: (n - 1) * s + m + 2 * p + a,
+            "in a transposed convolution padding crops the output: subtract 2p"),
+)
+
+OUTPUT_PADDING_MISTAKES = (
+    Mistake("padding counted once", lambda i, m, s, p: (i + p - m) % s,
+            "the convolution saw i + 2p values: p zeros on each side"),
+    Mistake("padding forgotten", lambda i, m, s, p: (i - m) % s,
+            "the convolution divided i + 2p − m by s: keep the padding in"),
+    Mistake("remainder of i alone", lambda i, m, s, p: i % s,
+            "the floor threw away the remainder of i + 2p − m, not of i"),
+    Mistake("quotient instead of remainder", lambda i, m, s, p: (i + 2 * p - m) // s,
+            "output_padding is what the floor threw away: the remainder, with %"),
+    Mistake("complement of the remainder", lambda i, m, s, p: (s - (i + 2 * p - m) % s) % s,
+            "output_padding puts back exactly the remainder (i + 2p − m) mod s, not what "
+            "would complete a stride"),
+)
+
+SEPARABLE_MISTAKES = (
+    Mistake("bias forgotten", lambda c_in, c_out, k: c_in * k * k + c_in * c_out,
+            "the pointwise convolution has one bias per output channel"),
+    Mistake("depthwise bias counted",
+            lambda c_in, c_out, k: c_in * k * k + c_in + c_in * c_out + c_out,
+            "the depthwise convolution has no bias here (bias=False): only the pointwise one "
+            "has biases"),
+    Mistake("depthwise counted as a full convolution",
+            lambda c_in, c_out, k: c_in * c_in * k * k + c_in * c_out + c_out,
+            "a depthwise filter reads one channel: c_in filters of k×k, not c_in·c_in"),
+    Mistake("kernel counted as k instead of k×k",
+            lambda c_in, c_out, k: c_in * k + c_in * c_out + c_out,
+            "a depthwise filter is k×k: k² weights per input channel"),
+    Mistake("one bias per input channel",
+            lambda c_in, c_out, k: c_in * k * k + c_in * c_out + c_in,
+            "the pointwise convolution's biases belong to its outputs: one per output channel"),
+)
+
+DILATED_MISTAKES = (
+    Mistake("dilation counted from 0",
+            lambda k, ds: 1 + sum((d + 1) * (k - 1) for d in ds),
+            "dilation 1 is the plain kernel: each layer adds d·(k − 1), not (d + 1)·(k − 1)"),
+    Mistake("started from 0", lambda k, ds: sum(d * (k - 1) for d in ds),
+            "before any layer the receptive field is one pixel: start from 1"),
+    Mistake("dilation treated as a stride", lambda k, ds: _receptive(k, ds, lambda d: d),
+            "dilation spreads one layer's taps, it does not space the next layers' pixels: "
+            "each layer adds d·(k − 1)"),
+    Mistake("layer spans added up", lambda k, ds: sum(d * (k - 1) + 1 for d in ds),
+            "consecutive layers overlap: each adds d·(k − 1) to the span, starting from 1"),
+    Mistake("dilation ignored", lambda k, ds: 1 + len(ds) * (k - 1),
+            "a dilated layer adds d·(k − 1) pixels, not k − 1"),
+)
 
 
 # --- random cases -----------------------------------------------------------------------------
@@ -114,6 +226,7 @@ EXERCISE = Exercise(
                 Case((t(2.5,), t(1, -2), 3, 0), t(2.5, -5), "a single input"),
             ),
             random_case=rand_transposed, n_public=6, n_hidden=24, from_scratch=CONVOLUTION,
+            mistakes=TRANSPOSED_MISTAKES,
             hint="each x[i] writes x[i]·h into the output starting at i·stride (add where copies "
                  "overlap); the uncropped length is (n − 1)·stride + m; then drop `padding` "
                  "values at each end",
@@ -130,6 +243,7 @@ EXERCISE = Exercise(
             ),
             random_case=rand_transposed_length, n_public=10, n_hidden=30,
             from_scratch=OUTPUT_SIZE,
+            mistakes=TRANSPOSED_LENGTH_MISTAKES,
             hint="(n − 1)·s + m − 2p + output_padding: the first copy of the kernel takes m "
                  "places, each further input moves it s places on",
         ),
@@ -145,6 +259,7 @@ EXERCISE = Exercise(
             ),
             random_case=rand_output_padding, n_public=10, n_hidden=30,
             from_scratch=OUTPUT_SIZE,
+            mistakes=OUTPUT_PADDING_MISTAKES,
             hint="the convolution computes ⌊(i + 2p − m)/s⌋: output_padding is the remainder "
                  "that the floor threw away, (i + 2p − m) mod s",
         ),
@@ -159,6 +274,7 @@ EXERCISE = Exercise(
             ),
             random_case=rand_separable, n_public=6, n_hidden=20,
             from_scratch=LAYER_COUNTING.union(CONVOLUTION),
+            mistakes=SEPARABLE_MISTAKES,
             hint="depthwise: one k×k filter per input channel, no bias; pointwise: a 1×1 "
                  "convolution from c_in to c_out channels, with one bias per output channel",
         ),
@@ -174,6 +290,7 @@ EXERCISE = Exercise(
             ),
             random_case=rand_dilations, n_public=6, n_hidden=20,
             from_scratch=RECEPTIVE_FIELD,
+            mistakes=DILATED_MISTAKES,
             hint="each stride-1 layer adds d·(k − 1) pixels to the receptive field, "
                  "starting from 1",
         ),

@@ -17,6 +17,7 @@ from cnnlib.receptive_field import Layer, receptive_field
 
 from ..cases import m, rounded_normal, t
 from ..forbidden import OUTPUT_SIZE, POOLING, RECEPTIVE_FIELD
+from ..mistakes import Mistake
 from ..question import Case, Exercise, Question
 
 __all__ = ["EXERCISE"]
@@ -40,6 +41,124 @@ def ref_receptive_field_size(layers) -> int:
 
 def ref_lp_pool(x: torch.Tensor, p: float, k: int) -> torch.Tensor:
     return F.lp_pool1d(x[None, None], p, k)[0, 0]
+
+
+# --- known mistakes: what an answer with each slip returns -------------------------------------
+
+def _padded(x: torch.Tensor, padding: int, value: float) -> torch.Tensor:
+    return F.pad(x, (padding,) * 4, value=value)
+
+
+def _pool_unpadded_count(x, k, stride, padding):
+    """Windows on the padded map, but as many as the unpadded map has."""
+    rows, cols = ((n - k) // stride + 1 for n in x.shape)
+    if rows <= 0 or cols <= 0:
+        raise ValueError("no output")
+    return ref_max_pool(x, k, stride, padding)[:rows, :cols]
+
+
+def _shape_floor(h, w, k, stride, padding, rounding):
+    stride = k if stride is None else stride
+    return tuple(rounding(n + 2 * padding - k, stride) + 1 for n in (h, w))
+
+
+def _receptive(layers, grow, step):
+    r, jump = 1, 1
+    for k, s in layers:
+        r, jump = grow(r, k, jump, s), step(jump, k, s)
+    return r
+
+
+def _lp(windows: torch.Tensor, p: float, *, root: bool = True, mean: bool = False):
+    if p == math.inf:
+        return windows.max(dim=1).values
+    total = (windows ** p).mean(dim=1) if mean else (windows ** p).sum(dim=1)
+    return total ** (1 / p) if root else total
+
+
+def _lp_windows(x: torch.Tensor, k: int) -> torch.Tensor:
+    n_out = len(x) // k
+    return x[:n_out * k].reshape(n_out, k)
+
+
+def _lp_partial(x, p, k):
+    """The last, shorter window kept."""
+    return torch.cat([_lp(x[i:i + k][None], p) for i in range(0, len(x), k)])
+
+
+MAX_POOL_MISTAKES = (
+    Mistake("padding with zeros",
+            lambda x, k, s, p: ref_max_pool(_padded(x, p, 0.0), k, s, 0),
+            "a zero of the padding wins over negative values: pad with −∞ (float('-inf'))"),
+    Mistake("stride ignored", lambda x, k, s, p: ref_max_pool(x, k, 1, p),
+            "keep every s-th window in each direction: window (i, j) starts at (i·s, j·s)"),
+    Mistake("padding ignored", lambda x, k, s, p: ref_max_pool(x, k, s, 0),
+            "pad with p rows and columns of −∞ on every side before taking the windows"),
+    Mistake("stride applied to the unpadded size", _pool_unpadded_count,
+            "the number of outputs comes from the padded size: ⌊(n + 2p − k)/s⌋ + 1"),
+    Mistake("last row and column of windows missing",
+            lambda x, k, s, p: ref_max_pool(x, k, s, p)[:-1, :-1],
+            "the loops stop one window early: there are ⌊(n + 2p − k)/s⌋ + 1 windows each way"),
+    Mistake("mean instead of max",
+            lambda x, k, s, p: F.avg_pool2d(_padded(x, p, -math.inf)[None, None], k, s)[0, 0],
+            "max pooling keeps each window's largest value, not its mean"),
+)
+
+POOL_SHAPE_MISTAKES = (
+    Mistake("stride None taken as 1",
+            lambda h, w, k, s, p: _shape_floor(h, w, k, 1 if s is None else s, p,
+                                               lambda a, b: a // b),
+            "stride None means the windows do not overlap: the stride is k"),
+    Mistake("padding counted once",
+            lambda h, w, k, s, p: _shape_floor(h - p, w - p, k, s, p, lambda a, b: a // b),
+            "p rows or columns are added on each side: the padded size is n + 2p"),
+    Mistake("rounded up", lambda h, w, k, s, p: _shape_floor(h, w, k, s, p,
+                                                             lambda a, b: -(-a // b)),
+            "a window that does not fit is dropped: round down, with //"),
+    Mistake("+1 forgotten",
+            lambda h, w, k, s, p: tuple(v - 1 for v in ref_pool_output_shape(h, w, k, s, p)),
+            "the first window is there before any step: ⌊(n + 2p − k)/s⌋ + 1"),
+    Mistake("height and width swapped",
+            lambda h, w, k, s, p: ref_pool_output_shape(w, h, k, s, p),
+            "return (rows, columns): the height's output first, then the width's"),
+)
+
+RECEPTIVE_MISTAKES = (
+    Mistake("jump updated too early",
+            lambda layers: _receptive(layers, lambda r, k, j, s: r + (k - 1) * j * s,
+                                      lambda j, k, s: j * s),
+            "a layer's own stride spaces the next layers' windows, not its own: grow r with "
+            "the jump so far, then multiply the jump by s"),
+    Mistake("strides ignored", lambda layers: 1 + sum(k - 1 for k, _ in layers),
+            "after a stride-s layer, a step of the next layer is s input pixels: keep a jump "
+            "and grow r by (k − 1)·jump"),
+    Mistake("started from 0", lambda layers: ref_receptive_field_size(layers) - 1,
+            "before any layer the receptive field is one pixel: start from r = 1"),
+    Mistake("jump multiplied by the kernel size",
+            lambda layers: _receptive(layers, lambda r, k, j, s: r + (k - 1) * j,
+                                      lambda j, k, s: j * k),
+            "the jump grows with the stride: jump *= s, whatever the kernel size"),
+    Mistake("k instead of k − 1",
+            lambda layers: _receptive(layers, lambda r, k, j, s: r + k * j,
+                                      lambda j, k, s: j * s),
+            "a window of k pixels adds k − 1 new ones to the one it is centred on"),
+)
+
+LP_MISTAKES = (
+    Mistake("root forgotten", lambda x, p, k: _lp(_lp_windows(x, k), p, root=False),
+            "L_p pooling takes the p-th root of the sum: (Σ xᵖ)^(1/p)"),
+    Mistake("overlapping windows",
+            lambda x, p, k: _lp(x.unfold(0, k, 1), p),
+            "the windows do not overlap: the stride is k, window i is x[i·k : i·k + k]"),
+    Mistake("mean instead of sum", lambda x, p, k: _lp(_lp_windows(x, k), p, mean=True),
+            "sum the p-th powers over the window, do not average them"),
+    Mistake("p = ∞ not handled",
+            lambda x, p, k: (_lp_windows(x, k) ** p).sum(dim=1) ** (1 / p),
+            "x ** inf and 1/inf = 0 give no maximum: handle p == math.inf apart, with the "
+            "window's max"),
+    Mistake("last partial window kept", _lp_partial,
+            "the last samples that do not fill a window are dropped"),
+)
 
 
 # --- random cases -----------------------------------------------------------------------------
@@ -98,6 +217,7 @@ EXERCISE = Exercise(
                      "the last column does not fill a window and is dropped"),
             ),
             random_case=rand_max_pool, n_public=6, n_hidden=24, from_scratch=POOLING,
+            mistakes=MAX_POOL_MISTAKES,
             hint="pad with −∞ (float('-inf')) p rows/columns on every side, then output (i, j) is "
                  "the max of padded[i·s : i·s + k, j·s : j·s + k]; the output has "
                  "⌊(n + 2p − k)/s⌋ + 1 rows (likewise columns)",
@@ -114,6 +234,7 @@ EXERCISE = Exercise(
             ),
             random_case=rand_pool_output_shape, n_public=10, n_hidden=30,
             from_scratch=POOLING.union(OUTPUT_SIZE),
+            mistakes=POOL_SHAPE_MISTAKES,
             hint="stride None means stride = k; each side is ⌊(n + 2p − k)/s⌋ + 1; "
                  "return a tuple of two ints",
         ),
@@ -130,6 +251,7 @@ EXERCISE = Exercise(
             ),
             random_case=rand_receptive_field, n_public=6, n_hidden=24,
             from_scratch=RECEPTIVE_FIELD,
+            mistakes=RECEPTIVE_MISTAKES,
             hint="start from r = 1 and jump j = 1; for each layer (k, s): r += (k − 1)·j, "
                  "then j *= s",
         ),
@@ -142,6 +264,7 @@ EXERCISE = Exercise(
                 Case((t(1, 2, 3, 4, 5), 1.0, 2), t(3, 7), "the last sample fills no window"),
             ),
             random_case=rand_lp_pool, n_public=6, n_hidden=24, from_scratch=POOLING,
+            mistakes=LP_MISTAKES,
             hint="windows x[i·k : i·k + k] for i = 0 … n // k − 1; (Σ xᵖ)^(1/p) on each, "
                  "and the maximum when p is math.inf",
         ),
