@@ -73,7 +73,23 @@ def test_live_explorer_has_the_five_controls():
     assert isinstance(box, ipywidgets.VBox)
     controls = box.children[0].children
     assert [c.description for c in controls] == ["signal", "kernel", "padding", "stride", "step"]
-    assert controls[4].options[-1] == len(ex.signal("ramp [1 … 8]")) + 5 - 1 - 1
+    live = box.explorer
+    assert live.offered("step") == [0, 1, 2, 3]  # ramp [1 … 5] ⋆ [2 1], valid: 4 outputs
+    live.controls["padding"].value = "full"
+    assert live.offered("step") == list(range(ex.n_outputs("ramp [1 … 5]", "[2 1]", "full")))
+    assert live.offered("step")[-1] == 5
+    live.controls["step"].value = 5
+    live.controls["padding"].value = "valid"  # step 5 no longer exists: the last one is shown
+    assert live.params["step"] == live.controls["step"].value == 3
+    live.controls["padding"].value = "same"
+    live.controls["stride"].value = 2  # PyTorch refuses: signal, kernel and step wait
+    assert live.enabled() == ["padding", "stride"]
+    assert live.note.value.startswith("padding 'same' needs stride 1")
+    live.controls["padding"].value = "valid"
+    live.controls["kernel"].value = "Gaussian 5, σ = 1"  # one output at any stride
+    assert not ({"stride", "step"} & set(live.enabled()))
+    assert ex.n_outputs("ramp [1 … 5]", "Gaussian 5, σ = 1") == 1
+    assert ex.n_outputs("ramp [1 … 5]", "[2 1]", "same", 2) == 0
 
 
 def test_static_grid_shows_one_panel_per_padding():

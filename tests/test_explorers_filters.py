@@ -92,13 +92,16 @@ def test_live_explorer_has_a_kernel_menu_a_factor_and_nine_weights():
     import ipywidgets
 
     box = fx.filter_explorer(image=torch.rand(16, 16), force_static=False, kernel="sobel_y")
-    controls = {c.description: c for c in box.children[0].children}
-    assert list(controls) == ["kernel", "A", "w00", "w01", "w02", "w10", "w11", "w12", "w20",
-                              "w21", "w22"]
+    controls = box.explorer.controls
+    assert list(controls) == ["kernel", "A", *fx.WEIGHT_NAMES]
     assert isinstance(controls["kernel"], ipywidgets.Dropdown)
     values = [value for _, value in controls["kernel"].options]
     assert controls["kernel"].value == "sobel_y" and values == [*fx.NAMES, fx.CUSTOM]
-    assert controls["w11"].value == 1.0 and controls["w00"].value == 0.0  # custom = identity
+    shown = [controls[n].value for n in fx.WEIGHT_NAMES]  # the grid shows sobel_y
+    assert shown == [-1.0, -2.0, -1.0, 0.0, 0.0, 0.0, 1.0, 2.0, 1.0]
+    ninth = fx.grid_weights("box_3")["w00"]  # box_3's float32 weight, in the fewest digits
+    assert torch.tensor(ninth) == FILTERS["box_3"][0, 0] and repr(ninth) == "0.11111112"
+    assert fx.grid_weights("box_5") is None and fx.grid_weights(fx.CUSTOM) is None
 
 
 def test_errors_speak_to_the_student():

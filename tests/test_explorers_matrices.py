@@ -157,6 +157,16 @@ def test_live_explorer_has_the_four_controls_at_their_defaults():
     assert [c.value for c in controls] == ["ramp", 3, 8, "same"]
 
 
+def test_live_size_offers_only_kernels_no_longer_than_the_signal():
+    live = ex.matrix_explorer(force_static=False).explorer
+    assert live.offered("size") == [1, 2, 3, 4, 5, 7]
+    live.controls["size"].value = 7
+    live.controls["n"].value = 5  # m = 7 > n: the size moves to the largest left, 5
+    assert live.offered("size") == [1, 2, 3, 4, 5] and live.params["size"] == 5
+    live.controls["n"].value = 16
+    assert live.offered("size") == list(ex.SIZES) and live.params["size"] == 5
+
+
 def test_explorer_rejects_an_unknown_sweep():
     with pytest.raises(ValueError, match="sweep must be one of"):
         ex.matrix_explorer(sweep="stride", force_static=True)

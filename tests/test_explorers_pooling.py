@@ -59,7 +59,7 @@ def test_render_titles_and_colour_maps():
     render_pooling(a, "avg", 2, 2, feature_map=x)
     render_pooling(b, "max", 3, 1, relu=True, feature_map=x)
     assert a.get_title().startswith("avg, 2×2, stride 2\n→ 6×5")
-    assert b.get_title().startswith("max, 3×3, stride 1\n→ 11×9")
+    assert b.get_title().startswith("max of ReLU, 3×3, stride 1\n→ 11×9")  # says the ReLU
     assert a.images[0].get_cmap().name == "RdBu_r"   # signed map
     assert b.images[0].get_cmap().name == "gray"     # after the ReLU: non-negative
     shown = b.images[0].get_array()

@@ -183,7 +183,25 @@ def test_live_explorer_has_every_control():
     controls = {c.description: c for c in box.children[0].children}
     assert list(controls) == [*ex.CONTROLS, "step"]
     assert controls["transposed"].value is True and controls["stride"].value == 2
-    assert controls["step"].options[-1] == ex._max_steps() - 1
+    live = box.explorer
+    # transposed, input 5, kernel 3, stride 2: a 11 × 11 output, so 121 steps
+    assert live.offered("step") == list(range(11 * 11))
+    assert live.offered("output_padding") == [0, 1]  # below the stride
+    live.controls["step"].value = 120
+    live.controls["output_padding"].value = 1  # 12 × 12: the same last step, now 143
+    assert live.offered("step")[-1] == 143 and live.params["step"] == 120
+    live.controls["input_size"].value = 7  # 16 × 16: counts no longer fit
+    assert controls["counts"].disabled and "counts: written up to 12" in live.note.value
+    live.controls["transposed"].value = False
+    assert live.params["output_padding"] == 0 and controls["output_padding"].disabled
+    assert live.note.value.startswith("output_padding: only for a transposed convolution")
+    assert live.offered("step")[-1] == 3 * 3 - 1 and live.params["step"] == 8
+    live.controls["kernel_size"].value = 4
+    live.controls["dilation"].value = 3  # a dilated kernel of 10 on an input of 7
+    assert live.enabled() == ["input_size", "kernel_size", "stride", "padding", "dilation",
+                              "transposed"]
+    assert "nothing to draw for an impossible combination" in live.note.value
+    assert ex._max_steps() == 900  # what the step control can hold, at most
 
 
 def test_static_animation_steps_through_the_presets():

@@ -6,6 +6,7 @@ import re
 
 import matplotlib
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -14,6 +15,7 @@ import cnnlib
 from cnnlib import env
 from cnnlib.viz import images as viz_images
 from cnnlib.viz import widgets
+from cnnlib.viz.live import NumberBox
 
 matplotlib.use("Agg")
 
@@ -240,3 +242,153 @@ def test_player_html_errors():
         player.player_html(["data:image/png;base64,AA=="], ["a"], "")
     with pytest.raises(ValueError, match="interval_ms"):
         player.player_html(["data:image/png;base64,AA=="], ["a"], "x", interval_ms=0)
+
+
+# ------------------------------------------------------- dependent controls of a live explorer
+
+
+def _live(**options):
+    calls = []
+
+    def render(ax, mode="line", k=1, shift=0.0):
+        calls.append((mode, k, shift))
+        ax.plot(range(k + 1), [shift] * (k + 1) if mode == "line" else range(k + 1))
+
+    box = widgets.explorer(render, {"mode": ["line", "ramp"], "k": [1, 2, 3, 4],
+                                    "shift": NumberBox(0.5, -2.0, 2.0, step=0.25)},
+                           force_static=False, **options)
+    return box, box.explorer, calls
+
+
+def test_number_box_controls():
+    import ipywidgets
+
+    _, live, _ = _live()
+    shift = live.controls["shift"]
+    assert isinstance(shift, ipywidgets.BoundedFloatText)
+    assert (shift.min, shift.max, shift.step, shift.value) == (-2.0, 2.0, 0.25, 0.5)
+    shift.value = 7.0  # typed beyond the bound: clamped
+    assert live.params["shift"] == 2.0
+    assert live.offered("shift") is None and live.offered("k") == [1, 2, 3, 4]
+    free = widgets.explorer(_render, {"k": [1], "shift": NumberBox()},
+                            force_static=False).explorer.controls["shift"]
+    assert type(free) is ipywidgets.FloatText and free.value == 0.0
+    assert free.step is None  # the browser takes any value (step="any")
+    with pytest.raises(ValueError, match="low and high must be given together"):
+        NumberBox(0.0, low=-1.0)
+    with pytest.raises(ValueError, match=r"value must lie in \[low, high\]"):
+        NumberBox(3.0, -1.0, 1.0)
+    with pytest.raises(ValueError, match="step must be positive"):
+        NumberBox(step=0)
+    with pytest.raises(TypeError, match="NumberBox value must be a number"):
+        NumberBox("1")
+    with pytest.raises(ValueError, match="sweep_values must be given to sweep the number box"):
+        widgets.explorer(_render, {"shift": NumberBox()}, force_static=True)
+    preview = widgets.explorer(lambda ax, shift: _render(ax, 2, shift),
+                               {"shift": NumberBox()}, sweep_values=[0.0, 1.0],
+                               force_static=True)
+    assert preview.values == [0.0, 1.0]
+
+
+def test_active_disables_a_control_and_the_note_says_why():
+    _, live, _ = _live(active={"shift": lambda p: p["mode"] == "line"},
+                       note=lambda p: "" if p["mode"] == "line" else "shift: a ramp has none")
+    assert live.enabled() == ["mode", "k", "shift"] and live.note.layout.display == "none"
+    live.controls["mode"].value = "ramp"
+    assert live.enabled() == ["mode", "k"] and live.controls["shift"].disabled
+    assert live.note.value == "shift: a ramp has none" and live.note.layout.display is None
+
+
+def test_choices_restrict_a_slider_and_move_its_value_to_the_nearest_one():
+    _, live, calls = _live(choices={"k": lambda p: [1, 2] if p["mode"] == "line" else
+                                    [1, 2, 3, 4]}, defaults={"k": 4, "mode": "ramp"})
+    assert live.offered("k") == [1, 2, 3, 4] and live.params["k"] == 4
+    live.controls["mode"].value = "line"
+    assert live.offered("k") == [1, 2] and live.params["k"] == live.controls["k"].value == 2
+    assert list(live.controls["k"].options) == [1, 2] and calls[-1] == ("line", 2, 0.5)
+    live.controls["mode"].value = "ramp"  # offered again, not moved back
+    assert live.offered("k") == [1, 2, 3, 4] and live.params["k"] == 2
+    single = _live(choices={"k": lambda p: [3]})[1]
+    assert single.params["k"] == 3 and single.controls["k"].disabled  # nothing to choose
+
+
+def test_link_sets_other_controls_in_one_redraw():
+    def link(changed, params):
+        if changed == "shift":
+            return {"mode": "line"}  # a shift only shows on a line
+        if changed in (None, "k"):
+            return {"shift": params["k"] / 2}
+        return None
+
+    _, live, calls = _live(link=link)
+    assert live.params["shift"] == 0.5 and live.redraws == 1 and len(calls) == 1
+    live.controls["k"].value = 3
+    assert live.params["shift"] == live.controls["shift"].value == 1.5
+    assert live.redraws == 2 and calls[-1] == ("line", 3, 1.5)  # one picture, final state
+    live.controls["mode"].value = "ramp"
+    live.controls["shift"].value = -1.0
+    assert live.params["mode"] == live.controls["mode"].value == "line"
+    assert live.redraws == 4 and len(calls) == 4
+    live.set(k=4, mode="ramp")  # as if started there: link(None, …) sets the shift
+    assert live.params == {"mode": "ramp", "k": 4, "shift": 2.0} and live.redraws == 5
+    with pytest.raises(ValueError, match="set names 'q', which is not a control"):
+        live.set(q=1)
+
+
+def test_rows_lay_the_controls_out():
+    import ipywidgets
+
+    box, live, _ = _live(rows=[["k", "shift"]])
+    first, row = box.children[0].children
+    assert [c.description for c in first.children] == ["mode"]
+    assert isinstance(row, ipywidgets.HBox) and list(row.children) == [
+        live.controls["k"], live.controls["shift"]]
+    assert list(box.children[1:]) == [live.note, live.output]
+
+
+def test_the_live_picture_is_rendered_to_pixels():
+    _, live, _ = _live()
+    before = live.picture()
+    assert before.shape == (200, 250, 4) and before.dtype == np.uint8  # 5 × 4 in at 50 dpi
+    assert np.array_equal(live.picture(dict(live.params)), before)
+    assert not np.array_equal(live.picture({**live.params, "k": 3}), before)
+
+
+def test_the_static_rendering_ignores_the_live_options():
+    def plain():
+        return widgets.explorer(_render, {"k": [1, 2]}, force_static=True)._repr_html_()
+
+    options = dict(active={"k": lambda p: False}, choices={"k": lambda p: [1]},
+                   link=lambda changed, p: {"k": 2}, note=lambda p: "never", rows=[["k"]])
+    assert widgets.explorer(_render, {"k": [1, 2]}, force_static=True,
+                            **options)._repr_html_() == plain()
+
+
+@pytest.mark.parametrize("options, error, match", [
+    (dict(active={"q": lambda p: True}), ValueError, "active names 'q', which is not a control"),
+    (dict(active={"k": True}), TypeError, r"active\['k'\] must be a function of params"),
+    (dict(active=[("k", bool)]), TypeError, "active must be a dict"),
+    (dict(choices={"flag": lambda p: [True]}), ValueError,
+     "choices can only restrict a slider or a drop-down; 'flag' is a checkbox"),
+    (dict(choices={"shift": lambda p: [1.0]}), ValueError, "'shift' is a number box"),
+    (dict(link="k"), TypeError, "link must be a function or None"),
+    (dict(note="why"), TypeError, "note must be a function or None"),
+    (dict(rows=["k"]), TypeError, "rows must be a list of lists of control names"),
+    (dict(rows=[["k"], ["k"]]), ValueError, "rows must name each control at most once"),
+    (dict(rows=[["q"]]), ValueError, "rows names 'q', which is not a control"),
+])
+def test_dependent_control_errors(options, error, match):
+    controls = {"k": [1, 2], "flag": [False, True], "shift": NumberBox()}
+    with pytest.raises(error, match=match):
+        widgets.explorer(lambda ax, **p: None, controls, force_static=False, **options)
+
+
+@pytest.mark.parametrize("options, error, match", [
+    (dict(link=lambda changed, p: ["k"]), TypeError, "link must return a dict"),
+    (dict(link=lambda changed, p: {"q": 1}), ValueError, "link set 'q', which is not a control"),
+    (dict(choices={"k": lambda p: []}), ValueError,
+     r"choices\['k'\] must offer at least one value"),
+])
+def test_dependent_control_errors_when_applied(options, error, match):
+    with pytest.raises(error, match=match):
+        widgets.explorer(lambda ax, **p: None, {"k": [1, 2]}, force_static=False, **options)

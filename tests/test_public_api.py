@@ -18,3 +18,12 @@ def test_contract_names_are_exported():
 def test_all_lists_only_real_names():
     assert sorted(cnnlib.__all__) == sorted(set(cnnlib.__all__))
     assert all(hasattr(cnnlib, name) for name in cnnlib.__all__)
+
+
+def test_viz_exports_the_explorer_api():
+    from cnnlib import viz
+
+    assert sorted(viz.__all__) == sorted(set(viz.__all__))
+    assert all(hasattr(viz, name) for name in viz.__all__)
+    assert viz.explorer is viz.widgets.explorer and viz.StaticExplorer is viz.widgets.StaticExplorer
+    assert viz.NumberBox is viz.live.NumberBox  # the live controls live in cnnlib.viz.live

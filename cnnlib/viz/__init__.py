@@ -14,8 +14,10 @@ Modules, named by what their figures show (each draws what the module of the sam
 - ``figure_output``: how a figure becomes an image for a page (SVG or 2× PNG, with the size
   of its smallest text in its metadata); :func:`figure_output.install` is called on import
   inside IPython, so every figure a notebook shows goes through it
-- ``widgets``: ``explorer`` — live sliders in Jupyter, small multiples or an animation on
-  the static website
+- ``widgets``: ``explorer``, every explorer's entry point — small multiples or an animation
+  on the static website (``StaticExplorer``)
+- ``live``: the live controls ``explorer`` shows in Jupyter — ``NumberBox``, controls that
+  depend on each other, one redraw per change (``LiveExplorer``)
 - ``player``: the animation player of the static explorers (one image, drawn buttons)
 - ``sliding``: the shift–multiply–sum steps of a 1D convolution; signals against time
 - ``arithmetic``: convolution arithmetic drawn as grids (Dumoulin & Visin's figures)
@@ -40,6 +42,7 @@ from . import (
     explorers,
     figure_output,
     images,
+    live,
     matrices,
     networks,
     performance,
@@ -72,6 +75,7 @@ from .explorers import (
 )
 from .figure_output import figure_image
 from .images import show_images, show_matrix, signed_norm, to_numpy_image
+from .live import NumberBox
 from .matrices import plot_density, show_matrices, show_product
 from .networks import draw_layer_costs, plot_layer_costs
 from .performance import plot_memory, plot_rates, plot_times
@@ -82,6 +86,7 @@ from .training import montage, plot_bars, plot_curves, plot_history, show_featur
 from .widgets import StaticExplorer, explorer
 
 __all__ = [
+    "NumberBox",
     "StaticExplorer",
     "arithmetic",
     "conv1d_explorer",
@@ -99,6 +104,7 @@ __all__ = [
     "figure_output",
     "filter_explorer",
     "images",
+    "live",
     "matrices",
     "matrix_explorer",
     "montage",

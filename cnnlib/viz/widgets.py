@@ -5,13 +5,19 @@ Every chapter's explorer is one call::
     cnnlib.viz.explorer(render, controls, sweep="stride")
 
 ``render(ax, **params)`` draws one state into a matplotlib ``Axes``. In a live Jupyter kernel
-the call shows ipywidgets controls that redraw on every change. When the book is built
-(``CNNLIB_STATIC=1``, set by ``make book``) it shows instead what a page without a kernel
-can show — small multiples of ``render`` along the ``sweep`` control, or an animation
-(``static="animation"``, :func:`cnnlib.viz.player.player_html`: one image, drawn buttons,
-no CDN) — and no dead sliders. Every picture goes through
+the call shows ipywidgets controls that redraw on every change: they live in
+:mod:`cnnlib.viz.live` (number boxes, controls that depend on each other through ``active``,
+``choices``, ``link``, ``note`` and ``rows``, one redraw per change, the ``box.explorer``
+handle for tests). This module holds the entry point, :func:`explorer`, and what it shows
+without a kernel.
+
+When the book is built (``CNNLIB_STATIC=1``, set by ``make book``) the call shows what a page
+without a kernel can show — small multiples of ``render`` along the ``sweep`` control, or an
+animation (``static="animation"``, :func:`cnnlib.viz.player.player_html`: one image, drawn
+buttons, no CDN) — and no dead sliders. Every picture goes through
 :func:`cnnlib.viz.figure_output.figure_image` (SVG or 2× PNG) and carries ``describe``, a
-sentence saying what the sweep changes, as its alt text and in its caption.
+sentence saying what the sweep changes, as its alt text and in its caption
+(:class:`StaticExplorer`; :func:`default_description` when the explorer gives none).
 """
 
 from __future__ import annotations
@@ -24,30 +30,21 @@ from matplotlib.transforms import Bbox
 
 from ..env import is_static
 from .figure_output import SVG_DPI, data_uri, figure_image, img_html, legible_fontsize
+from .live import ControlRules, LiveExplorer, NumberBox
 from .player import player_html
 
 __all__ = ["StaticExplorer", "default_description", "explorer"]
 
 
-def _options(name: str, spec) -> list:
+def _options(name: str, spec) -> list | NumberBox:
+    if isinstance(spec, NumberBox):
+        return spec
     if isinstance(spec, range):
         return list(spec)
     if isinstance(spec, Sequence) and not isinstance(spec, str) and len(spec) > 0:
         return list(spec)
-    raise ValueError(f"control {name!r} must be a non-empty list or range of values, got {spec!r}")
-
-
-def _widget(name: str, values: list, value):
-    import ipywidgets as w
-
-    style = {"description_width": "initial"}
-    if all(isinstance(v, bool) for v in values):
-        return w.Checkbox(value=bool(value), description=name, style=style)
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        return w.SelectionSlider(options=values, value=value, description=name,
-                                 continuous_update=False, style=style)
-    labels = [(str(v), v) for v in values]
-    return w.Dropdown(options=labels, value=value, description=name, style=style)
+    raise ValueError(f"control {name!r} must be a non-empty list or range of values or a "
+                     f"NumberBox, got {spec!r}")
 
 
 def _static_values(values: list, n: int) -> list:
@@ -60,22 +57,37 @@ def _static_values(values: list, n: int) -> list:
 def explorer(render: Callable, controls: dict, *, defaults: dict | None = None,
              sweep: str | None = None, sweep_values: Sequence | None = None,
              static: str = "grid", ncols: int = 4, panel_size: tuple[float, float] = (3.2, 3.0),
-             force_static: bool | None = None, describe: str | None = None):
+             force_static: bool | None = None, describe: str | None = None,
+             active: dict | None = None, choices: dict | None = None,
+             link: Callable | None = None, note: Callable | None = None,
+             rows: Sequence[Sequence[str]] | None = None):
     """Show an explorer of ``render(ax, **params)`` over the ``controls``.
 
-    controls: ``{name: list or range of values}``; numbers give a slider, booleans a
-      checkbox, anything else a drop-down. ``defaults`` picks the start values (else the
-      first value of each control).
+    controls: ``{name: list or range of values, or a NumberBox}``; numbers give a slider,
+      booleans a checkbox, anything else a drop-down, a :class:`cnnlib.viz.live.NumberBox` a
+      number box.
+      ``defaults`` picks the start values (else the first value of each control, or the
+      number box's ``value``).
     sweep: the control the static rendering varies (default: the first control), over
-      ``sweep_values`` (default: up to ``ncols`` values spread over its range) with the other
-      controls at their defaults.
+      ``sweep_values`` (default: up to ``ncols`` values spread over its range; required for a
+      number box) with the other controls at their defaults.
     static: ``"grid"`` (small multiples, ``ncols`` per row, each ``panel_size`` inches) or
       ``"animation"`` (one frame per sweep value, in a small offline player).
     describe: one or two sentences saying in words what the sweep changes and what the
       panels show; the static preview's alt text and caption. Default: a sentence naming the
       sweep, its values and the other controls' values.
+    active, choices, link, note, rows: how the live controls depend on each other (see
+      :mod:`cnnlib.viz.live`); ``params`` is always a fresh dict of every control's current
+      value. After each change: ``params`` takes the new value; ``link(changed, params)``
+      sets the controls it returns; each ``choices`` list is applied (a value no longer
+      offered moves to the nearest number offered, or to the first option); ``active`` and
+      ``note`` are evaluated; the picture is drawn once. The same steps run once at the start
+      with ``changed=None``, so the start values are consistent too. ``rows``: lists of
+      control names, one row of controls each, under a first row holding the controls not
+      named.
 
-    Returns what the notebook shows as the cell's value: the ipywidgets box when live, else a
+    Returns what the notebook shows as the cell's value: the ipywidgets box when live (its
+    attribute ``explorer`` is the :class:`cnnlib.viz.live.LiveExplorer`), else a
     :class:`StaticExplorer` (HTML: the small multiples as an image, or the animation).
     """
     if not callable(render):
@@ -83,7 +95,8 @@ def explorer(render: Callable, controls: dict, *, defaults: dict | None = None,
     if not isinstance(controls, dict) or not controls:
         raise ValueError("controls must be a non-empty dict {name: list of values}")
     options = {name: _options(name, spec) for name, spec in controls.items()}
-    start = {name: vals[0] for name, vals in options.items()}
+    start = {name: vals.value if isinstance(vals, NumberBox) else vals[0]
+             for name, vals in options.items()}
     for name, value in (defaults or {}).items():
         if name not in options:
             raise ValueError(f"defaults names {name!r}, which is not a control: {list(options)}")
@@ -95,15 +108,18 @@ def explorer(render: Callable, controls: dict, *, defaults: dict | None = None,
         raise ValueError(f"static must be 'grid' or 'animation', got {static!r}")
     if describe is not None and (not isinstance(describe, str) or not describe.strip()):
         raise ValueError(f"describe must be a non-empty string, got {describe!r}")
+    rules = ControlRules.checked(options, active, choices, link, note, rows)
     use_static = is_static() if force_static is None else force_static
     if use_static:
+        if sweep_values is None and isinstance(options[sweep], NumberBox):
+            raise ValueError(f"sweep_values must be given to sweep the number box {sweep!r}")
         values = list(sweep_values) if sweep_values is not None else _static_values(
             options[sweep], ncols)
         text = describe or default_description(sweep, values, start, static)
         if static == "grid":
             return _grid(render, start, sweep, values, ncols, panel_size, text)
         return _animation(render, start, sweep, values, panel_size, text)
-    return _live(render, options, start)
+    return LiveExplorer(render, options, start, rules).box
 
 
 def _shown_values(values: Sequence) -> str:
@@ -198,21 +214,3 @@ class StaticExplorer:
 
     def __repr__(self) -> str:
         return f"<static explorer preview: {self.sweep} = {self.values}>"
-
-
-def _live(render, options, start):
-    import ipywidgets as w
-
-    out = w.Output()
-    ws = {name: _widget(name, vals, start[name]) for name, vals in options.items()}
-
-    def redraw(**params):
-        with out:
-            out.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(5, 4))
-            render(ax, **params)
-            plt.show()
-            plt.close(fig)  # inline backends close on show; others would keep every redraw
-
-    w.interactive_output(redraw, ws)
-    return w.VBox([w.HBox(list(ws.values()), layout=w.Layout(flex_flow="row wrap")), out])

@@ -6,7 +6,10 @@ input with the window that feeds the selected output, the kernel under it, the p
 the outputs computed so far.
 
 - :func:`conv1d_explorer`: every control live; on the static site, small multiples along one
-  control (``sweep``), the others at their defaults.
+  control (``sweep``), the others at their defaults. Live, ``step`` offers only the outputs
+  that exist (:func:`n_outputs`), ``stride`` is disabled when there is one output whatever
+  the stride, and a combination PyTorch refuses disables the signal, kernel and step until
+  stride or padding make it possible again.
 - :func:`slide_animation`: one signal and kernel, a slider over the steps; on the static site
   an offline HTML animation of all steps.
 """
@@ -25,7 +28,7 @@ from ..sliding import draw_step
 from ..widgets import explorer
 
 __all__ = ["KERNELS", "SIGNALS", "STRIDES", "conv1d_explorer", "describe_sweep", "kernel",
-           "render", "signal", "slide_animation"]
+           "n_outputs", "render", "signal", "slide_animation"]
 
 STRIDES = (1, 2, 3)
 
@@ -111,6 +114,39 @@ def render(ax, signal: str = "ramp [1 … 5]", kernel: str = "[2 1]",
                 transform=ax.transAxes, gid="message")
 
 
+def n_outputs(signal: str, kernel: str, padding: str = "valid", stride: int = 1) -> int:
+    """How many outputs ``kernel`` ⋆ ``signal`` has; 0 for a combination PyTorch refuses
+    (``"same"`` with stride > 1)."""
+    try:
+        return len(conv1d_steps(_signal(signal), _kernel(kernel), stride=stride,
+                                padding=padding))
+    except ValueError:
+        return 0
+
+
+def _state(params: dict) -> tuple[str, str, str, int]:
+    return params["signal"], params["kernel"], params["padding"], params["stride"]
+
+
+def _possible(params: dict) -> bool:
+    return n_outputs(*_state(params)) > 0
+
+
+def _stride_matters(params: dict) -> bool:
+    """False when the kernel covers the whole padded signal: one output at any stride."""
+    signal, kernel, padding, _ = _state(params)
+    return padding == "same" or n_outputs(signal, kernel, padding, 1) > 1
+
+
+def _note(params: dict) -> str:
+    if not _possible(params):
+        return ("padding 'same' needs stride 1: signal, kernel and step wait for stride 1 or "
+                "another padding")
+    if not _stride_matters(params):
+        return "stride: the kernel covers the whole padded signal, so there is one output"
+    return ""
+
+
 def conv1d_explorer(*, sweep: str = "padding", sweep_values=None, static: str = "grid",
                     ncols: int = 1, force_static: bool | None = None, **defaults):
     """The chapter's explorer: signal, kernel, padding, stride and step, all live.
@@ -118,7 +154,9 @@ def conv1d_explorer(*, sweep: str = "padding", sweep_values=None, static: str = 
     ``defaults`` set the start values (e.g. ``kernel="average [1 1 1]/3"``); on the static
     site the ``sweep`` control varies across small multiples (``static="grid"``, ``ncols``
     panels per row) or the frames of an animation (``static="animation"``), over
-    ``sweep_values`` (default: every value of the control, at most 12 of them).
+    ``sweep_values`` (default: every value of the control, at most 12 of them). Live, the
+    ``step`` slider offers the outputs of the current choice only, and a combination that
+    PyTorch refuses (drawn as a message) disables signal, kernel and step.
     """
     controls = {
         "signal": list(SIGNALS),
@@ -135,7 +173,10 @@ def conv1d_explorer(*, sweep: str = "padding", sweep_values=None, static: str = 
         describe = describe_sweep(sweep, list(sweep_values), start, static)
     return explorer(render, controls, defaults=defaults, sweep=sweep, sweep_values=sweep_values,
                     static=static, ncols=ncols, panel_size=(7.0, 2.6), force_static=force_static,
-                    describe=describe)
+                    describe=describe,
+                    choices={"step": lambda p: list(range(max(1, n_outputs(*_state(p)))))},
+                    active={"signal": _possible, "kernel": _possible,
+                            "stride": _stride_matters}, note=_note)
 
 
 _WHAT = ("the padded input x (padding zeros grey, the window under the kernel orange), the "

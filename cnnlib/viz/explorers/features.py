@@ -11,7 +11,9 @@ pooled maps. Controls:
   layer, of the convolution before it — as a grid: one column per output channel (filter),
   one row per input channel, red positive, blue negative, one colour scale for the layer).
 
-The input digit is drawn small beside every panel.
+The input digit is drawn small beside the feature maps. The filters do not depend on the
+input: in the ``"filters"`` view no digit is drawn and the live ``digit`` control is disabled;
+a pooling layer's title says whose filters it shows.
 """
 
 from __future__ import annotations
@@ -79,8 +81,9 @@ def _filter_grid(weight: torch.Tensor) -> torch.Tensor:
 def render_features(ax, maps: dict[str, torch.Tensor], filters: dict[str, torch.Tensor],
                     images: torch.Tensor, layer: str, digit: int, view: str) -> None:
     """Draw one state of the explorer into ``ax`` from precomputed ``maps``
-    (``{label: (N, C, h, w)}``) and ``filters`` (``{label: conv weight}``): the input digit
-    small on the left, the montage on the right."""
+    (``{label: (N, C, h, w)}``) and ``filters`` (``{label: conv weight}``): the montage on the
+    right and, for the feature maps, the input digit small on the left (``digit`` is
+    ignored in the ``"filters"`` view: the weights do not depend on the input)."""
     if view not in VIEWS:
         raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
     if layer not in maps:
@@ -96,9 +99,13 @@ def render_features(ax, maps: dict[str, torch.Tensor], filters: dict[str, torch.
         w = filters[layer]
         vmax = float(w.abs().max()) or 1.0
         picture.imshow(_filter_grid(w).numpy(), cmap=SIGNED_CMAP, vmin=-vmax, vmax=vmax)
-        title = f"{layer}:\nfilters {'×'.join(map(str, w.shape))}"
+        shape = "×".join(map(str, w.shape))
+        title = (f"{layer}:\nfilters {shape}" if layer.startswith("conv") else
+                 f"{layer} has no weights:\nfilters of the conv before, {shape}")
     ax.set_title(title, fontsize=legible_fontsize(fig, 10))
     picture.axis("off")
+    if view == "filters":
+        return
     digit_ax = ax.inset_axes([0.0, 0.6, 0.2, 0.26])
     digit_ax.imshow(to_numpy_image(images[digit]), cmap="gray")
     digit_ax.set_xticks([])
@@ -125,14 +132,16 @@ def _describe(sweep: str, values: list, start: dict, maps: dict) -> str:
 
 
 def feature_explorer(model: nn.Module, images: torch.Tensor, *, static: str = "grid",
-                     sweep: str = "digit", defaults: dict | None = None):
+                     sweep: str = "digit", defaults: dict | None = None,
+                     force_static: bool | None = None):
     """An explorer over ``layer`` × ``digit`` × ``view`` for a trained ``model``.
 
     ``images: (n, C, H, W)`` — a few inputs, already as the model takes them (standardised);
     they are shown as they are, in gray. Activations of every listed layer are computed
     once, in eval mode, on the model's device. On the static site: small multiples along
     ``sweep`` — by default the first four digits side by side at the last convolution's
-    feature maps (``sweep="layer"``: every layer for the first digit).
+    feature maps (``sweep="layer"``: every layer for the first digit). Live, ``digit`` is
+    disabled in the ``"filters"`` view (the weights do not depend on the input).
     """
     if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[0] == 0:
         raise ValueError("images must be a 4-D tensor (n, C, H, W) with n ≥ 1")
@@ -163,5 +172,8 @@ def feature_explorer(model: nn.Module, images: torch.Tensor, *, static: str = "g
     values = controls[sweep][:4]
     return widgets.explorer(render, controls, defaults=start, sweep=sweep,
                             sweep_values=values, static=static, ncols=2,
-                            panel_size=(3.9, 3.4),
-                            describe=_describe(sweep, values, start, maps))
+                            panel_size=(3.9, 3.4), force_static=force_static,
+                            describe=_describe(sweep, values, start, maps),
+                            active={"digit": lambda p: p["view"] == "feature maps"},
+                            note=lambda p: ("digit: the filters do not depend on the input"
+                                            if p["view"] == "filters" else ""))

@@ -1,6 +1,6 @@
 """Explorer of chapter 4: handcrafted filters on a real photo.
 
-Pick a named kernel from :mod:`cnnlib.filters` (or ``"custom 3×3"`` and set its nine weights)
+Pick a named kernel from :mod:`cnnlib.filters` (or ``"custom 3×3"`` and type its nine weights)
 and see the photo filtered by it: ``conv2d(photo, kernel, padding="same",
 padding_mode="replicate")`` with :func:`cnnlib.conv.conv2d` — replicate padding, so that the
 photo's border does not light up as a false edge. ``"sobel magnitude"`` is the one entry that is
@@ -17,7 +17,10 @@ brightness and are shown in grey on ``[0, 1]`` (the sharpened values outside are
 display only). The kernel's weights are drawn in the corner of each picture.
 
 - :func:`filter_explorer`: live controls; on the static site, small multiples over
-  :data:`STATIC_NAMES` (or any named kernels).
+  :data:`STATIC_NAMES` (or any named kernels). Live, the nine weights are number boxes in a
+  3×3 grid that shows the selected kernel's weights; editing one switches to ``"custom 3×3"``
+  starting from the kernel shown. A kernel that is not 3×3 disables the grid (and says why),
+  and ``A`` is enabled for ``"sharpen"`` only: no control silently does nothing.
 - :func:`kernel`, :func:`apply_filter`, :func:`render`: the pieces, usable on their own.
 - :func:`display_limit`, :func:`scale_signed`: the display scale of a signed response, for
   figures drawn with :func:`cnnlib.viz.show_images`.
@@ -27,18 +30,20 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
 import torch
 
 from ...conv import conv2d
 from ...filters import FILTERS, SOBEL_X, SOBEL_Y, sharpen
 from ..figure_output import legible_fontsize
 from ..images import SIGNED_CMAP, signed_norm
+from ..live import NumberBox
 from ..widgets import explorer
 
 __all__ = ["A_VALUES", "CUSTOM", "MAGNITUDE", "NAMES", "SIGNED_QUANTILE", "STATIC_NAMES",
-           "WEIGHT_VALUES",
-           "apply_filter", "display_limit", "filter_explorer", "kernel", "render",
-           "scale_signed", "small_photo"]
+           "WEIGHT_LIMIT", "WEIGHT_NAMES",
+           "apply_filter", "display_limit", "filter_explorer", "grid_weights", "kernel",
+           "render", "scale_signed", "small_photo"]
 
 #: The derived entry: the length of the Sobel gradient.
 MAGNITUDE = "sobel magnitude"
@@ -56,9 +61,11 @@ STATIC_NAMES: tuple[str, ...] = ("box_5", "gaussian_3", "roberts_y", "sobel_d1",
                                  "laplacian_8")
 #: The sharpening factor ``A`` the control offers (``sharpen(A) = (A − 1)·identity + Laplacian``).
 A_VALUES = (1.0, 1.5, 2.0, 3.0, 5.0)
-#: The values each custom weight can take.
-WEIGHT_VALUES = (-4.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 4.0)
-_WEIGHT_NAMES = tuple(f"w{i}{j}" for i in range(3) for j in range(3))
+#: The controls of the nine weights, row by row: ``w{row}{column}``.
+WEIGHT_NAMES: tuple[str, ...] = tuple(f"w{i}{j}" for i in range(3) for j in range(3))
+#: Each weight box takes values in ``[−WEIGHT_LIMIT, WEIGHT_LIMIT]``; every 3×3 kernel offered
+#: lies inside (the largest: ``sharpen(5)``'s centre 8, ``laplacian_8``'s −8).
+WEIGHT_LIMIT = 10.0
 #: Quantile of ``|response|`` used as the display limit of filter responses.
 SIGNED_QUANTILE = 0.95
 
@@ -160,12 +167,12 @@ def render(ax, kernel: str = "identity", A: float = 2.0, image: torch.Tensor | N
     """
     from ..images import show_matrix
 
-    unknown = set(weights) - set(_WEIGHT_NAMES)
+    unknown = set(weights) - set(WEIGHT_NAMES)
     if unknown:
         raise ValueError(f"unknown controls {sorted(unknown)}; the weights are "
-                         f"{list(_WEIGHT_NAMES)}")
+                         f"{list(WEIGHT_NAMES)}")
     image = small_photo() if image is None else image
-    w = [float(weights.get(n, 0.0)) for n in _WEIGHT_NAMES]
+    w = [float(weights.get(n, 0.0)) for n in WEIGHT_NAMES]
     k = None if kernel == MAGNITUDE else _kernel(kernel, A, w)
     y = apply_filter(image, kernel, A, w).detach().to("cpu", torch.float32)
     if _is_zero_sum(kernel, k):
@@ -191,19 +198,67 @@ def render(ax, kernel: str = "identity", A: float = 2.0, image: torch.Tensor | N
 _kernel = kernel  # render's argument ``kernel`` shadows the function's name
 
 
+def grid_weights(name: str, a: float = 2.0) -> dict[str, float] | None:
+    """The weights the explorer's 3×3 grid shows for kernel ``name``: ``{"w00": …, …}``.
+
+    Each float32 weight is written with the fewest digits that give it back (1/9 →
+    0.11111111), so a custom kernel typed from the grid equals the named one. ``None`` for
+    a kernel the grid cannot show (not 3×3, or ``"sobel magnitude"``) and for
+    ``"custom 3×3"`` (whose weights are the grid's own).
+    """
+    if name in (CUSTOM, MAGNITUDE):
+        return None
+    k = kernel(name, a)
+    if tuple(k.shape) != (3, 3):
+        return None
+    return {n: float(np.format_float_positional(np.float32(v), unique=True, trim="-"))
+            for n, v in zip(WEIGHT_NAMES, k.flatten().tolist(), strict=True)}
+
+
+def _link(changed: str | None, params: dict) -> dict | None:
+    """Editing a weight selects the custom kernel (starting from the weights shown); choosing
+    a 3×3 kernel (or ``A`` of sharpen) shows its weights in the grid."""
+    if changed in WEIGHT_NAMES:
+        return {"kernel": CUSTOM} if params["kernel"] != CUSTOM else None
+    return grid_weights(params["kernel"], params["A"])
+
+
+def _grid_active(params: dict) -> bool:
+    return params["kernel"] == CUSTOM or grid_weights(params["kernel"], params["A"]) is not None
+
+
+def _note(params: dict) -> str:
+    name = params["kernel"]
+    if name == CUSTOM:
+        return "custom 3×3: type a weight, then press Enter"
+    if name == MAGNITUDE:
+        return (f"{MAGNITUDE} combines two kernels (sobel_x, sobel_y): pick {CUSTOM} to edit "
+                "weights")
+    kh, kw = kernel(name, params["A"]).shape
+    if (kh, kw) != (3, 3):
+        return f"{kh}×{kw} kernel: pick {CUSTOM} to edit weights"
+    return f"the weights of {name}: editing one starts a {CUSTOM} kernel from them"
+
+
 def filter_explorer(image: torch.Tensor | None = None, *, names=None, ncols: int = 3,
                     force_static: bool | None = None, **defaults):
-    """The chapter's explorer: a kernel drop-down, the factor ``A`` and nine custom weights.
+    """The chapter's explorer: a kernel drop-down, the factor ``A`` and nine weights.
 
-    ``image``: ``(H, W)``, default :func:`small_photo`. On the static site (or with
-    ``force_static=True``): small multiples over ``names`` (default :data:`STATIC_NAMES`, six
-    kernels the chapter's gallery does not show; ``names=NAMES`` for all of them), ``ncols``
-    per row. ``defaults`` set start values, e.g. ``kernel="sobel_x"``, ``A=3.0``.
+    ``image``: ``(H, W)``, default :func:`small_photo`. Live: the weights are number boxes
+    in a 3×3 grid showing the selected kernel (:func:`grid_weights`); editing one selects
+    ``"custom 3×3"``, starting from the weights shown; the grid is disabled for a kernel
+    that is not 3×3, with a note saying why, and ``A`` for every kernel but ``"sharpen"``.
+    On the static site (or with ``force_static=True``): small multiples over ``names``
+    (default :data:`STATIC_NAMES`, six kernels the chapter's gallery does not show;
+    ``names=NAMES`` for all of them), ``ncols`` per row. ``defaults`` set start values, e.g.
+    ``kernel="sobel_x"``, ``A=3.0``, or ``kernel="custom 3×3", w01=1.0`` (weights not given
+    are those of the identity).
     """
     names = list(names) if names is not None else list(STATIC_NAMES)
+    box = NumberBox(0.0, -WEIGHT_LIMIT, WEIGHT_LIMIT)  # any value, such as 1/9; arrows ±1
     controls = {"kernel": [*NAMES, CUSTOM], "A": list(A_VALUES),
-                **{n: list(WEIGHT_VALUES) for n in _WEIGHT_NAMES}}
-    start = {"A": 2.0, **{n: 0.0 for n in _WEIGHT_NAMES}, "w11": 1.0, **defaults}
+                **{n: box for n in WEIGHT_NAMES}}
+    start = {"A": 2.0, **{n: 0.0 for n in WEIGHT_NAMES}, "w11": 1.0, **defaults}
     draw = render if image is None else functools.partial(render, image=image)
     describe = (f"The {'photo' if image is None else 'image'} filtered by each of "
                 f"{len(names)} kernels ({', '.join(names)}), one panel each with the "
@@ -211,6 +266,10 @@ def filter_explorer(image: torch.Tensor | None = None, *, names=None, ncols: int
                 "both signs, red positive and blue negative, the colours saturating at the "
                 f"{round(100 * SIGNED_QUANTILE)}th percentile of |response|; the others "
                 "are drawn in grey.")
+    grid = [list(WEIGHT_NAMES[i:i + 3]) for i in range(0, 9, 3)]
     return explorer(draw, controls, defaults=start, sweep="kernel", sweep_values=names,
                     static="grid", ncols=ncols, panel_size=(7.8 / ncols, 7.8 / ncols + 0.35),
-                    force_static=force_static, describe=describe)
+                    force_static=force_static, describe=describe,
+                    active={"A": lambda p: p["kernel"] == "sharpen",
+                            **{n: _grid_active for n in WEIGHT_NAMES}},
+                    link=_link, note=_note, rows=[["kernel", "A"], *grid])

@@ -14,8 +14,9 @@ draws, with one matrix entry the same size in both panels:
 Each matrix's title gives its shape and its share of zero entries (:func:`zero_share`),
 which grows with ``n``: a row holds at most ``m`` non-zero entries out of ``n``.
 
-Live in Jupyter the four choices are controls; on the static site the explorer shows small
-multiples along one of them (``n`` by default).
+Live in Jupyter the four choices are controls (the size slider offers only kernels no longer
+than the signal); on the static site the explorer shows small multiples along one of them
+(``n`` by default).
 """
 
 from __future__ import annotations
@@ -165,7 +166,8 @@ def matrix_explorer(*, sweep: str = "n", force_static: bool | None = None):
     On the static site (or with ``force_static=True``) it shows small multiples along
     ``sweep`` (one of ``"n"``, ``"size"``, ``"kernel"``, ``"padding"``) with the other
     choices at their defaults (ramp kernel, m = 3, n = 8, same padding); each matrix's title
-    gives its share of zeros.
+    gives its share of zeros. Live, ``size`` offers only the sizes ``m ≤ n`` (a longer kernel
+    has no matrix to draw): lowering ``n`` below ``m`` lowers ``m`` with it.
     """
     if sweep not in STATIC_SWEEPS:
         raise ValueError(f"sweep must be one of {', '.join(map(repr, STATIC_SWEEPS))}, "
@@ -175,4 +177,5 @@ def matrix_explorer(*, sweep: str = "n", force_static: bool | None = None):
     return explorer(render_matrices, controls, defaults=DEFAULTS, sweep=sweep,
                     sweep_values=STATIC_SWEEPS[sweep], static="grid", ncols=2,
                     panel_size=(3.9, 2.8), force_static=force_static,
-                    describe=describe_matrices(sweep, STATIC_SWEEPS[sweep], DEFAULTS))
+                    describe=describe_matrices(sweep, STATIC_SWEEPS[sweep], DEFAULTS),
+                    choices={"size": lambda p: [m for m in SIZES if m <= p["n"]]})

@@ -67,7 +67,9 @@ def render_pooling(ax, pooling: str = "max", window: int = 4, stride: int = 4,
                    relu: bool = False, *, feature_map: torch.Tensor | None = None) -> None:
     """Draw ``pool_map(feature_map, pooling, window, stride)`` into ``ax``.
 
-    ``relu=True`` pools ``max(feature_map, 0)`` instead. Maps with negative values are drawn
+    ``relu=True`` pools ``max(feature_map, 0)`` instead (and the title says so: max pooling
+    of the ReLU equals the ReLU of max pooling, so the picture alone may not change). Maps
+    with negative values are drawn
     as signed maps (:func:`cnnlib.viz.images.signed_norm`: red positive, blue negative),
     others in gray; each panel has its own scale, saturating at the 99th percentile of
     ``|y|`` (the title gives the largest ``|y|``).
@@ -83,7 +85,8 @@ def render_pooling(ax, pooling: str = "max", window: int = 4, stride: int = 4,
     else:
         ax.imshow(arr, cmap="gray", vmin=0.0, vmax=signed_limit(arr))
     h, w = arr.shape
-    ax.set_title(f"{pooling}, {window}×{window}, stride {stride}\n→ {h}×{w}, "
+    what = f"{pooling} of ReLU" if relu else pooling  # max commutes with ReLU: say which
+    ax.set_title(f"{what}, {window}×{window}, stride {stride}\n→ {h}×{w}, "
                  f"max |y| = {vmax:.2f}", fontsize=legible_fontsize(ax.figure, 9))
     ax.set_xticks([])
     ax.set_yticks([])

@@ -11,7 +11,10 @@ transposed one whose kernel size is not a multiple of its stride — the checker
 - :func:`render`: one picture, every argument a control of the explorer;
 - :func:`feeding_counts`: the numbers written into the output cells;
 - :func:`variants_explorer`: all controls live; on the static site an offline HTML animation
-  that steps through a few outputs of each of the :data:`PRESETS` in turn.
+  that steps through a few outputs of each of the :data:`PRESETS` in turn. Live, no control
+  silently does nothing: ``step`` offers only the outputs that exist, ``output_padding`` only
+  the values PyTorch accepts (none but 0 unless transposed), ``counts`` is disabled when the
+  output is too large to write them, and an impossible combination disables both.
 """
 
 from __future__ import annotations
@@ -95,7 +98,8 @@ def render(ax, input_size: int = 5, kernel_size: int = 3, stride: int = 1, paddi
     A ``step`` past the last output shows the last one; ``output_padding`` is ignored (and
     said so) unless ``transposed``; a combination PyTorch refuses (a kernel larger than the
     padded input, ``output_padding`` not below the stride or the dilation, a transposed output
-    cropped away by the padding) is explained in the panel instead of drawn. With ``counts``,
+    cropped away by the padding) is explained in the panel, titled with the arguments,
+    instead of drawn. With ``counts``,
     each output cell shows :func:`feeding_counts` (when the output has at most
     :data:`MAX_COUNTS_SIDE` cells per side). Under the drawing: how many input pixels the
     selected output reads.
@@ -107,6 +111,11 @@ def render(ax, input_size: int = 5, kernel_size: int = 3, stride: int = 1, paddi
         ax.text(0.5, 0.5, "Not possible:\n" + textwrap.fill(str(err), 50), ha="center",
                 va="center", fontsize=legible_fontsize(ax.figure, 9), transform=ax.transAxes,
                 gid="message")
+        summary = (f"input {input_size}, kernel {kernel_size}, stride {stride}, padding "
+                   f"{padding}, dilation {dilation}")
+        if transposed:
+            summary = f"transposed: {summary}, output_padding {output_padding}"
+        ax.set_title(title or summary, fontsize=legible_fontsize(ax.figure, 9))
         ax.axis("off")
         return
     oh, ow = geo.output_shape
@@ -177,12 +186,53 @@ def _max_steps() -> int:
     return side * side
 
 
+def _outputs(params: dict) -> tuple[int, int]:
+    """The output's ``(H_out, W_out)`` for the explorer's ``params``; ``(0, 0)`` when
+    the combination is impossible."""
+    names = ("input_size", "kernel_size", "stride", "padding", "dilation", "transposed",
+             "output_padding")
+    try:
+        return _geometry(*(params[n] for n in names)).output_shape
+    except ValueError:
+        return 0, 0
+
+
+def _output_paddings(params: dict) -> list[int]:
+    """``output_padding`` values PyTorch accepts: below the stride or the dilation, and only
+    for a transposed convolution."""
+    if not params["transposed"]:
+        return [0]
+    bound = max(params["stride"], params["dilation"])
+    return [v for v in CONTROLS["output_padding"] if v < bound]
+
+
+def _counts_shown(params: dict) -> bool:
+    return 0 < max(_outputs(params)) <= MAX_COUNTS_SIDE
+
+
+def _note(params: dict) -> str:
+    notes = []
+    if not params["transposed"]:
+        notes.append("output_padding: only for a transposed convolution")
+    elif len(_output_paddings(params)) == 1:
+        notes.append("output_padding: must be smaller than the stride or the dilation")
+    side = max(_outputs(params))
+    if side == 0:
+        notes.append("step and counts: nothing to draw for an impossible combination")
+    elif side > MAX_COUNTS_SIDE:
+        notes.append(f"counts: written up to {MAX_COUNTS_SIDE} output cells per side")
+    return "; ".join(notes)
+
+
 def variants_explorer(*, force_static: bool | None = None, **defaults):
     """The chapter's explorer: every convolution variant, stepping through its outputs.
 
-    Live (Jupyter): the :data:`CONTROLS` and a ``step`` slider (``defaults`` set the start
-    values, e.g. ``transposed=True, stride=2``). Static website (``CNNLIB_STATIC=1``) or
-    ``force_static=True``: an offline HTML animation through :func:`preset_frames`.
+    Live (Jupyter): the :data:`CONTROLS` and a ``step`` slider, starting from a 5×5 input
+    and a 3×3 kernel (``defaults`` set other start values, e.g. ``transposed=True,
+    stride=2``); ``step`` offers the current outputs,
+    ``output_padding`` the values PyTorch accepts, ``counts`` is disabled where they are not
+    written, and a note under the controls says why. Static website (``CNNLIB_STATIC=1``)
+    or ``force_static=True``: an offline HTML animation through :func:`preset_frames`.
     """
     if is_static() if force_static is None else force_static:
         frames = list(range(len(preset_frames())))
@@ -190,5 +240,12 @@ def variants_explorer(*, force_static: bool | None = None, **defaults):
                         sweep_values=frames, panel_size=(6.2, 4.2), force_static=True,
                         describe=describe_presets())
     controls = {**CONTROLS, "step": list(range(_max_steps()))}
-    return explorer(render, controls, defaults=defaults, force_static=False)
 
+    def steps(params: dict) -> list[int]:
+        oh, ow = _outputs(params)
+        return list(range(max(1, oh * ow)))
+
+    start = {"input_size": 5, "kernel_size": 3, **defaults}  # render's defaults
+    return explorer(render, controls, defaults=start, force_static=False,
+                    choices={"output_padding": _output_paddings, "step": steps},
+                    active={"counts": _counts_shown}, note=_note)

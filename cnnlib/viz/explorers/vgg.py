@@ -79,7 +79,7 @@ def describe_vgg(sweep: str, values, defaults: dict) -> str:
 
 
 def vgg_explorer(*, static: str = "grid", sweep: str = "network",
-                 defaults: dict | None = None):
+                 defaults: dict | None = None, force_static: bool | None = None):
     """The explorer; on the static site small multiples of every value of ``sweep``
     (default: the four networks side by side for MACs, in a 2 × 2 grid on one scale;
     ``sweep="quantity"``: the four quantities of one network)."""
@@ -89,5 +89,5 @@ def vgg_explorer(*, static: str = "grid", sweep: str = "network",
         raise ValueError(f"sweep must be one of {list(controls)}, got {sweep!r}")
     return widgets.explorer(render_vgg_costs, controls, defaults=defaults, sweep=sweep,
                             sweep_values=controls[sweep], static=static, ncols=2,
-                            panel_size=(3.9, 3.1),
+                            panel_size=(3.9, 3.1), force_static=force_static,
                             describe=describe_vgg(sweep, controls[sweep], defaults))
