@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from cnnlib.counting import count_parameters, layer_summary
@@ -28,6 +29,7 @@ from cnnlib.models import LeNet5
 
 from ..cases import random_parameters
 from ..forbidden import MODELS, SHAPES
+from ..mistakes import Mistake
 from ..question import Case, Exercise, Question
 
 __all__ = ["EXERCISE", "LENET", "LENET5", "MLP", "build", "constant_params",
@@ -114,6 +116,153 @@ def ref_lenet5_logits(x: torch.Tensor, params: list[torch.Tensor]) -> torch.Tens
         return model(x)
 
 
+# --- known mistakes: what an answer with each slip returns -------------------------------------
+# The shape and cost slips follow the layer formulas by hand, as a student's answer does (a
+# slip can give sizes no real layer would: the formulas carry on regardless).
+
+def _conv_side(n, k, s, p):
+    return (n + 2 * p - k) // s + 1
+
+
+def _shapes(input_shape, layers, *, conv=_conv_side, pool=lambda n, k: n // k,
+            activations=True, flatten=lambda shape: (shape[0], math.prod(shape[1:]))):
+    shape, shapes = tuple(input_shape), []
+    for layer in layers:
+        kind = layer[0]
+        if kind == "conv":
+            _, c_out, k, s, p = layer
+            shape = (shape[0], c_out, conv(shape[2], k, s, p), conv(shape[3], k, s, p))
+        elif kind in ("maxpool", "avgpool"):
+            shape = (*shape[:2], pool(shape[2], layer[1]), pool(shape[3], layer[1]))
+        elif kind == "flatten":
+            shape = flatten(shape)
+        elif kind == "linear":
+            shape = (shape[0], layer[1])
+        elif not activations:
+            continue
+        shapes.append(shape)
+    return shapes
+
+
+def _cost(input_shape, layers, *, conv_params, conv_macs, linear_params=None, batch=True):
+    """(parameters, MACs) from the layer-by-layer shapes, each conv counted by ``conv_params(
+    c_in, c_out, k)`` and ``conv_macs(before, after, k)``."""
+    shapes = [tuple(input_shape), *_shapes(input_shape, layers)]
+    linear_params = linear_params or (lambda f_in, f_out: f_in * f_out + f_out)
+    params = macs = 0
+    for i, layer in enumerate(layers):
+        before, after = shapes[i], shapes[i + 1]
+        if layer[0] == "conv":
+            params += conv_params(before[1], layer[1], layer[2])
+            macs += conv_macs(before, after, layer[2])
+        elif layer[0] == "linear":
+            params += linear_params(before[1], layer[1])
+            macs += (before[0] if batch else 1) * before[1] * layer[1]
+    return params, macs
+
+
+def _conv_params(c_in, c_out, k):
+    return c_out * c_in * k * k + c_out
+
+
+def _conv_macs(before, after, k):
+    return math.prod(after) * before[1] * k * k
+
+
+def _lenet5(x, params, *, act=torch.tanh, pool=F.avg_pool2d, dense_act=torch.tanh,
+            pool_first=False, last=lambda y: y):
+    """LeNet-5's forward pass written out, with the choices a slip changes."""
+    w1, b1, w2, b2, w3, b3, w4, b4, w5, b5 = params
+    with torch.no_grad():
+        y = x
+        for w, b, padding in ((w1, b1, 2), (w2, b2, 0)):
+            y = F.conv2d(y, w, b, padding=padding)
+            y = act(pool(y, 2)) if pool_first else pool(act(y), 2)
+        y = y.flatten(1)
+        y = dense_act(F.linear(y, w3, b3))
+        y = dense_act(F.linear(y, w4, b4))
+        return last(F.linear(y, w5, b5))
+
+
+FEATURE_SHAPE_MISTAKES = (
+    Mistake("padding ignored", lambda shape, layers: _shapes(
+        shape, layers, conv=lambda n, k, s, p: (n - k) // s + 1),
+        "a conv layer's padding adds p rows and p columns on each side: ⌊(H + 2p − k)/s⌋ + 1"),
+    Mistake("padding counted once", lambda shape, layers: _shapes(
+        shape, layers, conv=lambda n, k, s, p: (n + p - k) // s + 1),
+        "padding p is added on both sides of the image: the padded size is H + 2p"),
+    Mistake("stride ignored", lambda shape, layers: _shapes(
+        shape, layers, conv=lambda n, k, s, p: n + 2 * p - k + 1),
+        "a stride-s conv keeps every s-th window: divide by s, ⌊(H + 2p − k)/s⌋ + 1"),
+    Mistake("+1 forgotten", lambda shape, layers: _shapes(
+        shape, layers, conv=lambda n, k, s, p: (n + 2 * p - k) // s),
+        "the first window is there before any step: ⌊(H + 2p − k)/s⌋ + 1"),
+    Mistake("pool rounded up", lambda shape, layers: _shapes(
+        shape, layers, pool=lambda n, k: -(-n // k)),
+        "a pool drops the rows and columns that do not fill a window: ⌊H/k⌋, with //"),
+    Mistake("activations left out", lambda shape, layers: _shapes(
+        shape, layers, activations=False),
+        "every layer has an output shape, activations too (the same as their input): one "
+        "tuple per layer of the list"),
+    Mistake("batch flattened too", lambda shape, layers: _shapes(
+        shape, layers, flatten=lambda shape: (math.prod(shape),)),
+        "flatten keeps the batch axis: (N, C·H·W), and a linear layer then gives "
+        "(N, out_features)"),
+)
+
+NETWORK_COST_MISTAKES = (
+    Mistake("biases forgotten", lambda shape, layers: _cost(
+        shape, layers, conv_params=lambda c_in, c_out, k: c_out * c_in * k * k,
+        conv_macs=_conv_macs, linear_params=lambda f_in, f_out: f_in * f_out),
+        "each conv and linear layer also has one bias per output channel or feature"),
+    Mistake("MACs of one image", lambda shape, layers: _cost(
+        shape, layers, conv_params=_conv_params,
+        conv_macs=lambda before, after, k: math.prod(after[1:]) * before[1] * k * k,
+        batch=False),
+        "the MACs are for the whole batch: multiply by N (the parameters are shared)"),
+    Mistake("MACs counted on the input size", lambda shape, layers: _cost(
+        shape, layers, conv_params=_conv_params,
+        conv_macs=lambda before, after, k: before[0] * after[1] * math.prod(before[1:]) * k * k),
+        "a conv layer computes one dot product per output value: use its output's "
+        "H_out × W_out, not the input's H × W"),
+    Mistake("k instead of k²", lambda shape, layers: _cost(
+        shape, layers, conv_params=lambda c_in, c_out, k: c_out * c_in * k + c_out,
+        conv_macs=lambda before, after, k: math.prod(after) * before[1] * k),
+        "a k × k kernel has k·k weights per input channel: count k², in the parameters and "
+        "in the MACs"),
+    Mistake("input channels left out", lambda shape, layers: _cost(
+        shape, layers, conv_params=lambda c_in, c_out, k: c_out * k * k + c_out,
+        conv_macs=lambda before, after, k: math.prod(after) * k * k),
+        "each output channel of a conv reads every input channel: out·in·k² weights and "
+        "in·k² MACs per output value"),
+    Mistake("conv weights used once per image", lambda shape, layers: _cost(
+        shape, layers, conv_params=_conv_params,
+        conv_macs=lambda before, after, k: before[0] * after[1] * before[1] * k * k),
+        "a conv's weights are used at every output position: its MACs are "
+        "N·out·H_out·W_out·in·k², not N times its weights"),
+)
+
+LENET5_MISTAKES = (
+    Mistake("max pooling instead of average",
+            lambda x, params: _lenet5(x, params, pool=F.max_pool2d),
+            "LeNet-5 subsamples with 2×2 average pooling: nn.AvgPool2d(2), not nn.MaxPool2d"),
+    Mistake("ReLU instead of tanh",
+            lambda x, params: _lenet5(x, params, act=torch.relu, dense_act=torch.relu),
+            "LeNet-5's activations are tanh (nn.Tanh()), after each convolution and each "
+            "hidden linear layer"),
+    Mistake("tanh after the last layer",
+            lambda x, params: _lenet5(x, params, last=torch.tanh),
+            "the last linear layer gives the logits: no activation after it"),
+    Mistake("classifier activations forgotten",
+            lambda x, params: _lenet5(x, params, dense_act=lambda y: y),
+            "put a tanh after each of the first two linear layers: without it the three "
+            "collapse into one linear map"),
+    Mistake("pooling before the activation",
+            lambda x, params: _lenet5(x, params, pool_first=True),
+            "each block is convolution, tanh, then average pooling, in that order"),
+)
+
+
 # --- random cases -----------------------------------------------------------------------------
 
 def rand_network(rng: np.random.Generator):
@@ -180,6 +329,7 @@ EXERCISE = Exercise(
                      [(4, 5, 5, 7), (4, 175), (4, 3)], "a rectangular input"),
             ),
             random_case=rand_network, n_public=6, n_hidden=24, from_scratch=SHAPES,
+            mistakes=FEATURE_SHAPE_MISTAKES,
             hint="a conv layer gives (N, out_channels, ⌊(H + 2p − k)/s⌋ + 1, …); a pool of "
                  "size k gives ⌊H/k⌋; activations keep the shape; flatten gives (N, C·H·W); "
                  "linear gives (N, out_features). Return a list of tuples of ints",
@@ -197,6 +347,7 @@ EXERCISE = Exercise(
                      "two images: twice the MACs, the same parameters"),
             ),
             random_case=rand_network, n_public=6, n_hidden=24, from_scratch=SHAPES,
+            mistakes=NETWORK_COST_MISTAKES,
             hint="conv: out·in·k² weights + out biases and N·out·H_out·W_out·in·k² MACs; "
                  "linear: in·out weights + out biases and N·in·out MACs; the other layers "
                  "have neither. Your feature_shapes gives every layer's input and output size",
@@ -213,6 +364,7 @@ EXERCISE = Exercise(
                      "two blank digits, weights −1/64, biases 1/4"),
             ),
             random_case=rand_lenet5, n_public=2, n_hidden=4, from_scratch=MODELS,
+            mistakes=LENET5_MISTAKES,
             hint="conv 1→6 (5×5, padding 2), tanh, 2×2 average pool, conv 6→16 (5×5), tanh, "
                  "2×2 average pool, flatten (400), linear 120, tanh, linear 84, tanh, "
                  "linear 10 — in that order, each layer with its bias",

@@ -11,10 +11,12 @@ answers are tested against those references in ``tests/test_grading_questions.py
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from cnnlib.counting import count_parameters, layer_summary
@@ -23,6 +25,7 @@ from cnnlib.receptive_field import Layer, receptive_field
 
 from ..cases import m, random_parameters, rounded_normal
 from ..forbidden import MODELS, SHAPES, STACK
+from ..mistakes import Mistake, SlipRaises
 from ..question import Case, Exercise, Question
 
 __all__ = ["EXERCISE"]
@@ -64,6 +67,139 @@ def ref_vgg_parameters(config, in_channels: int, num_classes: int) -> tuple[int,
 def ref_vgg_layer_costs(config, in_channels: int, size: int) -> list[tuple[int, int]]:
     summary = layer_summary(vgg_layers(config, in_channels), (1, in_channels, size, size))
     return [(row.macs, math.prod(row.output_shape)) for row in summary if row.type == "Conv2d"]
+
+
+# --- known mistakes: what an answer with each slip returns -------------------------------------
+
+def _features(x, config, params, *, relu=True, padding=1, pool=F.max_pool2d, relu_first=False,
+              fixed_channels=False):
+    """The VGG features written out, with the choices a slip changes. A slip that builds
+    layers whose sizes do not fit (a weight of another shape than the check's, an image too
+    small for a window) raises there, as the answer's model does."""
+    y, weights = x, iter(params)
+    with torch.no_grad():
+        for entry in config:
+            if entry == "M":
+                if min(y.shape[-2:]) < 2:
+                    raise SlipRaises
+                y = pool(y, 2, 2)
+                continue
+            w, b = next(weights), next(weights)
+            if fixed_channels and w.shape[1] != x.shape[1]:
+                raise SlipRaises  # the layer reads in_channels, the check's weight does not
+            if min(y.shape[-2:]) + 2 * padding < 3:
+                raise SlipRaises
+            if relu_first:
+                y = F.relu(y)
+            y = F.conv2d(y, w, b, padding=padding)
+            if relu and not relu_first:
+                y = F.relu(y)
+    return y
+
+
+def _vgg_counts(config, in_channels, num_classes, *, bias=True, taps=9, spatial=49,
+                update=True, hidden=2):
+    """(features, classifier) parameters counted by hand, with the choices a slip changes."""
+    features, channels = 0, in_channels
+    for entry in config:
+        if entry != "M":
+            features += channels * entry * taps + (entry if bias else 0)
+            channels = entry if update else channels
+    sizes = [channels * spatial] + [4096] * hidden + [num_classes]
+    classifier = sum(a * b + (b if bias else 0) for a, b in itertools.pairwise(sizes))
+    return features, classifier
+
+
+def _layer_costs(config, in_channels, size, *, halve=lambda n: n // 2, taps=9, update=True,
+                 reads_channels=True, channels_out=True):
+    costs, channels, side = [], in_channels, size
+    for entry in config:
+        if entry == "M":
+            side = halve(side)
+        else:
+            macs = side * side * entry * (channels if reads_channels else 1) * taps
+            costs.append((macs, (entry if channels_out else 1) * side * side))
+            channels = entry if update else channels
+    return costs
+
+
+STACK_MISTAKES = (
+    Mistake("receptive field n·k", lambda n, k, c: (n * k, n * c * c * k * k, c * c * (n * k) ** 2),
+            "stacked windows overlap: each layer adds k − 1 pixels, r = 1 + n·(k − 1)"),
+    Mistake("started from 0",
+            lambda n, k, c: (n * (k - 1), n * c * c * k * k, c * c * (n * (k - 1)) ** 2),
+            "before any layer a pixel sees itself: start from 1, r = 1 + n·(k − 1)"),
+    Mistake("receptive fields multiplied",
+            lambda n, k, c: (k ** n, n * c * c * k * k, c * c * k ** (2 * n)),
+            "with stride 1 the receptive fields add up, they do not multiply: each layer adds "
+            "k − 1 pixels"),
+    Mistake("channels counted once", lambda n, k, c: (
+        1 + n * (k - 1), n * c * k * k, c * (1 + n * (k - 1)) ** 2),
+        "each of the c output channels reads all c input channels: c·c·k·k weights a layer"),
+    Mistake("one layer of the stack counted", lambda n, k, c: (
+        1 + n * (k - 1), c * c * k * k, c * c * (1 + n * (k - 1)) ** 2),
+        "the stack has n layers of c·c·k·k weights each: multiply by n"),
+    Mistake("biases counted", lambda n, k, c: (
+        1 + n * (k - 1), n * (c * c * k * k + c), c * c * (1 + n * (k - 1)) ** 2 + c),
+        "the layers here have no bias: count only the weights, c·c·k·k a layer"),
+)
+
+VGG_FEATURES_MISTAKES = (
+    Mistake("ReLU forgotten", lambda x, config, params: _features(x, config, params,
+                                                                 relu=False),
+            "each convolution is followed by nn.ReLU()"),
+    Mistake("padding forgotten", lambda x, config, params: _features(x, config, params,
+                                                                    padding=0),
+            "VGG's 3×3 convolutions keep the size: nn.Conv2d(…, kernel_size=3, padding=1)"),
+    Mistake("average pooling instead of max",
+            lambda x, config, params: _features(x, config, params, pool=F.avg_pool2d),
+            "each 'M' is a 2×2 max pool of stride 2: nn.MaxPool2d(2, 2), not nn.AvgPool2d"),
+    Mistake("ReLU before the convolution",
+            lambda x, config, params: _features(x, config, params, relu_first=True),
+            "the ReLU comes after each convolution: nn.Conv2d(…), then nn.ReLU()"),
+    Mistake("channels not updated",
+            lambda x, config, params: _features(x, config, params, fixed_channels=True),
+            "after a convolution to c channels the next one reads c channels: set "
+            "channels = c in the loop"),
+)
+
+VGG_PARAMETER_MISTAKES = (
+    Mistake("biases forgotten", lambda config, c, n: _vgg_counts(config, c, n, bias=False),
+            "every convolution and every linear layer also has one bias per output"),
+    Mistake("7 × 7 forgotten", lambda config, c, n: _vgg_counts(config, c, n, spatial=1),
+            "the classifier reads the last feature map flattened: c_last·7·7 inputs"),
+    Mistake("channels not updated", lambda config, c, n: _vgg_counts(config, c, n,
+                                                                     update=False),
+            "after a convolution to c channels the next one reads c channels: update "
+            "channels in the loop"),
+    Mistake("3 instead of 3 × 3", lambda config, c, n: _vgg_counts(config, c, n, taps=3),
+            "a 3×3 kernel has nine weights per input channel: c_in·c_out·3·3"),
+    Mistake("a hidden dense layer forgotten",
+            lambda config, c, n: _vgg_counts(config, c, n, hidden=1),
+            "the classifier has three linear layers: c_last·7·7 to the hidden width, hidden "
+            "to hidden, hidden to num_classes"),
+)
+
+LAYER_COST_MISTAKES = (
+    Mistake("pooling ignored", lambda config, c, size: _layer_costs(
+        config, c, size, halve=lambda n: n),
+        "each 'M' halves the height and the width: side //= 2"),
+    Mistake("pool rounded up", lambda config, c, size: _layer_costs(
+        config, c, size, halve=lambda n: (n + 1) // 2),
+        "a 2×2 pool drops an odd last row and column: side // 2, rounded down"),
+    Mistake("channels not updated", lambda config, c, size: _layer_costs(
+        config, c, size, update=False),
+        "after a convolution to c channels the next one reads c channels: update "
+        "channels in the loop"),
+    Mistake("3 instead of 3 × 3", lambda config, c, size: _layer_costs(config, c, size, taps=3),
+            "a 3×3 kernel makes nine multiply-accumulates per input channel: ·9, not ·3"),
+    Mistake("input channels left out of the MACs", lambda config, c, size: _layer_costs(
+        config, c, size, reads_channels=False),
+        "each output value sums over all c_in input channels: H·W·c_out·c_in·9 MACs"),
+    Mistake("output channels left out of the values", lambda config, c, size: _layer_costs(
+        config, c, size, channels_out=False),
+        "a convolution outputs one H × W map per output channel: c_out·H·W values"),
+)
 
 
 # --- random cases -----------------------------------------------------------------------------
@@ -125,6 +261,7 @@ EXERCISE = Exercise(
                 Case((4, 1, 8), (1, 256, 64), "1×1 layers see one pixel"),
             ),
             random_case=rand_stack, n_public=6, n_hidden=24, from_scratch=STACK,
+            mistakes=STACK_MISTAKES,
             hint="each stride-1 k×k layer adds k − 1 pixels to the receptive field, starting "
                  "from 1; a k×k layer from c to c channels without bias has c·c·k·k weights",
         ),
@@ -149,6 +286,7 @@ EXERCISE = Exercise(
                      image(TENT), "two stacked 3×3 box filters spread one pixel over 5×5"),
             ),
             random_case=rand_vgg_features, n_public=3, n_hidden=12, from_scratch=MODELS,
+            mistakes=VGG_FEATURES_MISTAKES,
             hint="for each int c: nn.Conv2d(channels, c, kernel_size=3, padding=1) then "
                  "nn.ReLU(), and channels = c; for each 'M': nn.MaxPool2d(2, 2)",
         ),
@@ -166,6 +304,7 @@ EXERCISE = Exercise(
                      "gray images, ten classes"),
             ),
             random_case=rand_vgg_parameters, n_public=6, n_hidden=24, from_scratch=SHAPES,
+            mistakes=VGG_PARAMETER_MISTAKES,
             hint="each conv: c_in·c_out·9 weights + c_out biases; the classifier: "
                  "Linear(c_last·7·7, 4096), Linear(4096, 4096), Linear(4096, num_classes), "
                  "each with its biases",
@@ -184,6 +323,7 @@ EXERCISE = Exercise(
                      "two pools: 32 → 16 → 8"),
             ),
             random_case=rand_vgg_layer_costs, n_public=6, n_hidden=24, from_scratch=SHAPES,
+            mistakes=LAYER_COST_MISTAKES,
             hint="a 3×3 conv with padding 1 keeps H × W: H·W·c_out·c_in·9 MACs and "
                  "c_out·H·W output values; each 'M' halves H and W (rounding down)",
         ),
