@@ -23,17 +23,22 @@ NOTEBOOKS := chapters exercises reference
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
-.PHONY: help setup book pdf test test-fast lint serve bench student chromium axe grade-deps clean
+.PHONY: help setup book pdf test test-fast lint lab colab serve bench student release chromium axe \
+	grade-deps clean
 
 help:
 	@echo "make book       build the website into _build/html (executes every notebook)"
 	@echo "make pdf        the whole book as one PDF: _build/pdf/book.pdf, also in the site"
 	@echo "make test       every test: lint, unit, property, grading, notebooks (nbval)"
 	@echo "make test-fast  unit, property and grading tests only (no notebook execution)"
+	@echo "make colab      every notebook alone in a venv of Colab's versions (Python 3.13),"
+	@echo "                its setup cell installing a wheel of cnnlib and nothing else"
+	@echo "make lab        the notebooks in JupyterLab: live widgets, the venv's kernel"
 	@echo "make serve      serve _build/html on http://localhost:8000"
 	@echo "make bench      benchmarks: cnnlib's convolutions against PyTorch; fit against a plain"
 	@echo "                training loop; grading 100 notebooks"
 	@echo "make student    regenerate the student exercise notebooks from their sources"
+	@echo "make release EX=02   an assignment: student notebook, README, Gradescope zip"
 	@echo "make grade-deps install bubblewrap, which the grader's sandboxes use (apt-get)"
 	@echo "make set-url URL=https://github.com/<you>/<repo>   point the course at a fork"
 
@@ -93,14 +98,33 @@ grade-deps:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq bubblewrap util-linux >/dev/null; }
 
-# Everything: style, the site and its PDF built and checked, unit/property/grading tests,
-# and every notebook executed by nbval.
-test: setup lint book chromium axe grade-deps pdf
+# Everything: style, the site and its PDF built and checked, every notebook as a fresh Colab
+# runtime runs it (make colab), unit/property/grading/browser tests, and every notebook
+# executed by nbval.
+test: setup lint book chromium axe grade-deps pdf colab
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax \
 		tests $(NOTEBOOKS)
 
 test-fast: setup lint grade-deps
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not site" tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not site and not lab" tests
+
+# The course in JupyterLab, from the venv: its kernel (cnnlib installed, $$CNNLIB_DATA set as
+# above) and its widget manager (jupyterlab_widgets), so explorers are live; it opens chapter 0.
+# LAB_ARGS adds options, e.g. `make lab LAB_ARGS="--no-browser --port 8890"` on a remote
+# machine; LAB_DIR serves another folder (the browser test serves copies of notebooks).
+LAB_ARGS ?=
+LAB_DIR ?= $(CURDIR)
+lab: setup
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(LAB_DIR)" \
+		--LabApp.default_url=/lab/tree/chapters/00_getting_started.ipynb \
+		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+# Colab's runtime rebuilt here: a venv of colab/constraints.txt's versions (Python 3.13),
+# built once in _build/colab; every notebook copied alone into an empty folder and executed
+# there, its setup cell installing a wheel of the repository (and nothing else); then pytest
+# against that wheel. See scripts/colab_check.py.
+colab: setup
+	$(BIN)/python scripts/colab_check.py
 
 serve:
 	@test -f _build/html/index.html || { echo "No site yet: run 'make book' first."; exit 1; }
@@ -113,6 +137,12 @@ bench: setup grade-deps
 
 student: setup
 	$(BIN)/cnnlib-grade student
+
+# One exercise as an assignment folder (default _build/release/EX): the student notebook, a
+# README for students and a Gradescope autograder zip (see reference/instructors.md).
+release: setup
+	@test -n "$(EX)" || { echo "Usage: make release EX=02 (or EX=02_conv1d) [OUT=folder]"; exit 2; }
+	$(BIN)/cnnlib-grade release $(EX) --out $(or $(OUT),_build/release/$(EX))
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis bench-results

@@ -3,10 +3,10 @@
 The repository URL appears in three kinds of place, which must agree (tests/test_hygiene.py
 and tests/test_publishing.py check it):
 
-- ``_config.yml``'s ``repository.url``: the website's launch buttons (Colab, Binder) and its
+- ``_config.yml``'s ``repository.url``: the website's Colab launch button and its
   repository and issue buttons;
 - the setup cell of every notebook (chapters, exercises, exercises/sources, reference), which
-  installs cnnlib from ``git+<url>`` on Colab and Binder;
+  installs cnnlib from ``git+<url>`` on Colab;
 - README.md's Gradescope instructions, which install cnnlib the same way.
 
 This script rewrites all of them and nothing else; a notebook changes in its one
@@ -42,8 +42,8 @@ def normalise(url: str) -> str:
     url = url.removesuffix(".git")
     if not GITHUB.fullmatch(url):
         raise UrlError(f"not a GitHub repository URL: {url!r}. Give it as "
-                       "https://github.com/<owner>/<repository>: the launch buttons (Colab, "
-                       "Binder) and the Pages workflow need a repository on GitHub.")
+                       "https://github.com/<owner>/<repository>: the Colab launch button "
+                       "and the Pages workflow need a repository on GitHub.")
     return url
 
 

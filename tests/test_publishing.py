@@ -214,7 +214,9 @@ def test_the_book_workflow_tests_then_publishes_on_every_push_to_main():
     assert wf["on"]["push"]["branches"] == ["main"] and "workflow_dispatch" in wf["on"]
     assert wf["permissions"]["pages"] == "write" and wf["permissions"]["id-token"] == "write"
     assert wf["concurrency"]["group"]
-    assert step_using(wf, "build", "actions/setup-python")["with"]["python-version"] == "3.11"
+    # 3.11 last (the default python3), 3.13 for `make colab`
+    versions = step_using(wf, "build", "actions/setup-python")["with"]["python-version"].split()
+    assert versions == ["3.13", "3.11"], versions
     assert "CNNLIB_DATA" not in yaml.safe_dump(wf)  # MNIST downloads on GitHub's runners
     test = index_of_run(wf, "build", r"^make test\s*$")
     upload = steps(wf, "build").index(step_using(wf, "build", "actions/upload-pages-artifact"))
