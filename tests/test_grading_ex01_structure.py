@@ -18,7 +18,8 @@ from cnnlib.grading import load_exercise
 from cnnlib.matrices import circulant_matrix
 
 POINTS = {"translate": 2.0, "translate_image": 2.0, "dense_params": 1.0,
-          "dense_as_conv_params": 1.0, "scramble_weights": 1.0, "equivariance_error": 2.0}
+          "dense_as_conv_params": 1.0, "scramble_weights": 1.0, "equivariance_error": 2.0,
+          "q_invariant": 1.0, "q_equivariant_dof": 1.0}
 EX = load_exercise("01_structure")
 
 # Each replaces the body of one from-scratch solution with a call to what the question forbids.
@@ -47,7 +48,7 @@ SLIP = ("    k = k % n\n", "")
 # --- the declarations and the references ------------------------------------------------------
 
 def test_the_exercise_has_six_questions_worth_nine_points():
-    assert {q.name: q.points for q in EX.questions} == POINTS and EX.points == 9
+    assert {q.name: q.points for q in EX.questions} == POINTS and EX.points == 11
     assert all(q.from_scratch is not None for q in EX.questions if q.kind == "function")
     shifting = EX.question("translate").from_scratch
     for api in ("torch.roll", "torch.Tensor.roll", "numpy.roll", "cnnlib.equivariance.translate",

@@ -18,7 +18,8 @@ from exercise_grading import (
 from cnnlib.grading import load_exercise
 
 POINTS = {"toeplitz": 3.0, "circulant": 2.0, "toeplitz_nonzeros": 1.0,
-          "is_shift_equivariant": 2.0, "kernel_from_response": 1.0}
+          "is_shift_equivariant": 2.0, "kernel_from_response": 1.0,
+          "q_circulant_eigenvectors": 1.0, "q_difference_rank": 1.0}
 EX = load_exercise("03_matrix_views")
 
 # Each replaces the body of one from-scratch solution with a call to what the question forbids.
@@ -48,7 +49,7 @@ def _circulant_by_definition(h: torch.Tensor, n: int) -> torch.Tensor:
 # --- the declarations and the references ------------------------------------------------------
 
 def test_the_exercise_has_five_questions_worth_nine_points():
-    assert {q.name: q.points for q in EX.questions} == POINTS and EX.points == 9
+    assert {q.name: q.points for q in EX.questions} == POINTS and EX.points == 11
     assert EX.question("is_shift_equivariant").from_scratch is None
     banned = EX.question("toeplitz").from_scratch
     for api in ("cnnlib.toeplitz.toeplitz_matrix", "cnnlib.matrices.circulant_matrix",

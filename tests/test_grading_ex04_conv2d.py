@@ -23,7 +23,8 @@ from cnnlib.grading import load_exercise
 from cnnlib.grading.exercises.ex04_conv2d import EXAMPLE_IMAGE, EXAMPLE_KERNEL
 
 POINTS = {"conv2d_single": 3.0, "conv2d_layer": 3.0, "conv_output_shape": 1.0,
-          "example_same": 1.0, "combine_kernels": 2.0, "shift_right_kernel": 1.0}
+          "example_same": 1.0, "combine_kernels": 2.0, "shift_right_kernel": 1.0,
+          "q_params_growth": 1.0, "q_vertical_edge": 1.0}
 EX = load_exercise("04_conv2d")
 
 # Each replaces the body of one from-scratch solution with a call to what the question forbids.
@@ -57,7 +58,7 @@ def _correlate(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 # --- the declarations and the references ------------------------------------------------------
 
 def test_the_exercise_has_six_questions_worth_eleven_points():
-    assert {q.name: q.points for q in EX.questions} == POINTS and EX.points == 11
+    assert {q.name: q.points for q in EX.questions} == POINTS and EX.points == 13
     assert all(q.from_scratch is not None for q in EX.questions if q.kind == "function")
     banned = EX.question("combine_kernels").from_scratch
     for api in ("torch.nn.functional.conv2d", "torch.nn.Conv2d", "torch.Tensor.unfold",

@@ -21,14 +21,15 @@ from cnnlib.transposed import conv_transpose1d
 
 SOURCE, STUDENT = source_notebook("05_variants"), student_notebook("05_variants")
 POINTS = {"transposed_conv1d": 3, "transposed_output_length": 1, "output_padding_needed": 1,
-          "separable_params": 1, "dilated_receptive_field": 1}
+          "separable_params": 1, "dilated_receptive_field": 1,
+          "q_grouped_params": 1, "q_one_by_one": 1}
 EX = load_exercise("05_variants")
 
 
 def test_the_exercise_has_its_five_questions_all_from_scratch():
     assert [q.name for q in EX.questions] == list(POINTS)
-    assert {q.name: q.points for q in EX.questions} == POINTS and EX.points == 7
-    assert all(q.from_scratch is not None for q in EX.questions)
+    assert {q.name: q.points for q in EX.questions} == POINTS and EX.points == 9
+    assert all(q.from_scratch is not None for q in EX.questions if q.kind == "function")
     banned = EX.question("transposed_conv1d").from_scratch
     for api in ("torch.nn.functional.conv_transpose1d", "torch.nn.functional.fold",
                 "torch.nn.functional.unfold", "torch.nn.ConvTranspose1d", "cnnlib.transposed"):
@@ -92,7 +93,7 @@ def test_source_scores_full_marks_and_student_version_zero(tmp_path):
     assert verdicts_of(solution) == {q: ("ok", float(p)) for q, p in POINTS.items()}, \
         solution.notes
     assert verdicts_of(student) == {q: ("missing", 0.0) for q in POINTS}, student.notes
-    assert solution.total == solution.possible == 7 and student.total == 0
+    assert solution.total == solution.possible == 9 and student.total == 0
 
 
 @pytest.mark.slow
@@ -100,8 +101,8 @@ def test_the_notebooks_run_in_a_real_kernel(tmp_path):
     """The source notebook passes every public check in a Jupyter kernel; the student notebook
     runs top to bottom and reports each question as not written yet."""
     done, todo = printed_in_kernel(SOURCE, tmp_path), printed_in_kernel(STUDENT, tmp_path)
-    assert done.count("✓ ") == 5 + 5 and "✗" not in done  # five checks and the summary
-    assert "5 of 5 questions pass" in done
-    assert "0 of 5 questions pass" in todo
-    for name in POINTS:
+    assert done.count("✓ ") == 7 + 7 and "✗" not in done  # five checks and the summary
+    assert "7 of 7 questions pass" in done
+    assert "0 of 7 questions pass" in todo
+    for name in (n for n in POINTS if not n.startswith("q_")):
         assert f"… {name} is not written yet" in todo

@@ -7,17 +7,18 @@ import pytest
 import torch
 from exercise_grading import (
     assert_partial_credit_only_on,
-    assert_zero,
     checked_cases,
     grade_notebooks,
     replace_solutions,
     replace_text,
+    verdicts_of,
 )
 
 from cnnlib.grading import load_exercise
 
 POINTS = {"max_pool": 3.0, "pool_output_shape": 1.0, "receptive_field_size": 2.0,
-          "lp_pool": 2.0}
+          "lp_pool": 2.0,
+          "q_shift_equivariant": 1.0, "q_maxpool_gradients": 1.0}
 
 # Each replaces the body of one solution with a call to what the question forbids.
 CHEATS = {
@@ -47,12 +48,13 @@ def graded(tmp_path_factory):
 
 def test_the_exercise_has_four_questions_worth_eight_points():
     ex = load_exercise("06_pooling")
-    assert {q.name: q.points for q in ex.questions} == POINTS and ex.points == 8
-    assert all(q.from_scratch is not None for q in ex.questions)
+    assert {q.name: q.points for q in ex.questions} == POINTS and ex.points == 10
+    assert all(q.from_scratch is not None for q in ex.questions if q.kind == "function")
 
 
 def test_calling_what_a_question_forbids_scores_zero(graded):
-    assert_zero(graded["cheat"], POINTS, "forbidden")
+    assert verdicts_of(graded["cheat"]) == {q: ("ok", p) if q.startswith("q_") else
+                                            ("forbidden", 0.0) for q, p in POINTS.items()}
 
 
 def test_zero_padding_instead_of_minus_infinity_loses_points(graded):

@@ -23,7 +23,7 @@ def test_the_conv1d_exercise_is_shipped_with_at_least_four_questions():
     assert "02_conv1d" in EXERCISES
     ex = load_exercise("02_conv1d")
     assert len(ex.questions) >= 4
-    assert ex.points == sum(q.points for q in ex.questions) == 11
+    assert ex.points == sum(q.points for q in ex.questions) == 13
     assert any(q.from_scratch for q in ex.questions)
 
 

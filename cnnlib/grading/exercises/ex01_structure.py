@@ -203,6 +203,40 @@ def rand_equivariance(rng: np.random.Generator):
             return a, x, int(rng.integers(-n, n + 1))
 
 
+# --- conceptual questions: answers computed, not typed ------------------------------------------
+
+def _invariance_options(gen: torch.Generator) -> dict:
+    """The options of ``q_invariant``: functions of a (8, 8) image."""
+    w = torch.randn(1, 1, 3, 3, generator=gen, dtype=torch.float64)
+
+    def circular_conv(img):
+        padded = torch.nn.functional.pad(img.view(1, 1, 8, 8), (1, 1, 1, 1), mode="circular")
+        return torch.nn.functional.conv2d(padded, w)[0, 0]
+
+    return {"a": lambda img: img.sum(), "b": lambda img: img[0, 0],
+            "c": lambda img: img.max(), "d": circular_conv}
+
+
+def ref_q_invariant() -> str:
+    """The options (letters in alphabetical order) unchanged by a circular shift of a random
+    image by (1, 2)."""
+    gen = torch.Generator().manual_seed(1)
+    img = torch.randn(8, 8, generator=gen, dtype=torch.float64)
+    moved = torch.roll(img, (1, 2), dims=(0, 1))
+    return "".join(k for k, f in _invariance_options(gen).items()
+                   if torch.allclose(f(moved), f(img)))
+
+
+def ref_q_equivariant_dof() -> int:
+    """Dimension of {A ∈ R^{8×8} : A S = S A}, S the cyclic shift: the null space of the
+    linear map A ↦ A S − S A, written as a 64 × 64 matrix."""
+    n = 8
+    s = torch.roll(torch.eye(n, dtype=torch.float64), 1, dims=0)
+    eye = torch.eye(n, dtype=torch.float64)
+    commutator = torch.kron(s.T.contiguous(), eye) - torch.kron(eye, s)  # on A by columns
+    return n * n - int(torch.linalg.matrix_rank(commutator))
+
+
 # --- the questions ----------------------------------------------------------------------------
 
 IMG3 = m([1, 2, 3], [4, 5, 6], [7, 8, 9])
@@ -300,6 +334,16 @@ EXERCISE = Exercise(
             mistakes=ERROR_MISTAKES,
             hint="f(v) = A @ v and g = your translate(·, k): return "
                  "float(‖f(g(x)) − g(f(x))‖ / ‖f(x)‖), with torch.linalg.norm or .norm()",
+        ),
+        Question.value(
+            "q_invariant", points=1, reference=ref_q_invariant,
+            hint="invariant means the output does not change at all; a convolution's output "
+                 "moves with its input, which is equivariance, not invariance",
+        ),
+        Question.value(
+            "q_equivariant_dof", points=1, reference=ref_q_equivariant_dof,
+            hint="a matrix that commutes with the cyclic shift is a circulant: how many numbers "
+                 "fix a circulant?",
         ),
     ),
 )

@@ -168,6 +168,29 @@ def rand_moving(rng: np.random.Generator):
     return rounded_normal(rng, n), int(rng.integers(1, n + 1))
 
 
+# --- conceptual questions: answers computed, not typed ------------------------------------------
+
+def ref_q_commutative() -> str:
+    """Which full operation keeps its result when x and h swap: 'a' true convolution only,
+    'b' cross-correlation only, 'c' both, 'd' neither (tested on random float64 signals)."""
+    gen = torch.Generator().manual_seed(2)
+    x = torch.randn(7, generator=gen, dtype=torch.float64)
+    h = torch.randn(4, generator=gen, dtype=torch.float64)
+
+    def full_corr(a, b):
+        return ref_conv1d_general(a, b, 1, len(b) - 1)
+
+    conv = torch.allclose(ref_true_convolution(x, h), ref_true_convolution(h, x))
+    corr = torch.allclose(full_corr(x, h), full_corr(h, x))
+    return {(True, False): "a", (False, True): "b", (True, True): "c"}.get((conv, corr), "d")
+
+
+def ref_q_two_averages_length() -> int:
+    """Length of the one kernel equal to two moving averages over 3 samples in a row."""
+    box = torch.full((3,), 1.0 / 3, dtype=torch.float64)
+    return len(ref_true_convolution(box, box))
+
+
 # --- the questions ----------------------------------------------------------------------------
 
 EXERCISE = Exercise(
@@ -245,6 +268,16 @@ EXERCISE = Exercise(
             "conv1d_params", points=1, reference=ref_conv1d_params,
             hint="each of the 8 filters has one weight per input channel and kernel tap, "
                  "plus one bias",
+        ),
+        Question.value(
+            "q_commutative", points=1, reference=ref_q_commutative,
+            hint="swap x and h in the sums that define each operation: a true convolution "
+                 "reads one of them backwards, a cross-correlation does not",
+        ),
+        Question.value(
+            "q_two_averages_length", points=1, reference=ref_q_two_averages_length,
+            hint="convolution is associative: two kernels applied one after the other are one "
+                 "kernel, their full convolution, whose length follows from theirs",
         ),
     ),
 )

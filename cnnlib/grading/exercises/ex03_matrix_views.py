@@ -179,6 +179,32 @@ def rand_impulse(rng: np.random.Generator):
     return (rounded_normal(rng, int(rng.integers(1, 11))),)
 
 
+# --- conceptual questions: answers computed, not typed ------------------------------------------
+
+def ref_q_circulant_eigenvectors() -> str:
+    """Which option holds the eigenvectors of every circulant, tested on random kernels:
+    'a', 'b' or 'd' when exactly that fixed set works for all of them, else 'c'."""
+    n = 8
+    j = torch.arange(n, dtype=torch.float64)
+    fourier = torch.exp(2j * torch.pi * torch.outer(j, j) / n)
+    holds = {"a": True, "b": True, "d": True}
+    for seed in range(3):
+        h = torch.randn(n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+        c = circulant_matrix(h, n).to(torch.complex128)
+        for letter, v in (("a", torch.eye(n, dtype=c.dtype)), ("b", fourier), ("d", c.T)):
+            cv = c @ v  # column k of v is an eigenvector iff c @ v_k = λ_k v_k
+            lam = (v.conj() * cv).sum(0) / (v.conj() * v).sum(0)
+            holds[letter] &= bool(torch.allclose(cv, v * lam))
+    fixed = [k for k, ok in holds.items() if ok]
+    return fixed[0] if len(fixed) == 1 else "c"
+
+
+def ref_q_difference_rank() -> int:
+    """Rank of the 8×8 circulant of the difference kernel [1, −1]."""
+    c = circulant_matrix(torch.tensor([1.0, -1.0], dtype=torch.float64), 8)
+    return int(torch.linalg.matrix_rank(c))
+
+
 # --- the questions ----------------------------------------------------------------------------
 
 EXERCISE = Exercise(
@@ -264,6 +290,16 @@ EXERCISE = Exercise(
             mistakes=RESPONSE_MISTAKES,
             hint="column k of A is r shifted down by k, so A[i, k] = r[(i − k) % n]; row 0 holds "
                  "the kernel: h[j] = A[0, j] = r[(−j) % n]",
+        ),
+        Question.value(
+            "q_circulant_eigenvectors", points=1, reference=ref_q_circulant_eigenvectors,
+            hint="a circulant commutes with the cyclic shift, so it keeps each eigenvector of "
+                 "the shift; which vectors does a cyclic shift only multiply by a number?",
+        ),
+        Question.value(
+            "q_difference_rank", points=1, reference=ref_q_difference_rank,
+            hint="the eigenvalues of a circulant are the DFT of its kernel; the rank counts the "
+                 "nonzero ones (what does the difference do to a constant signal?)",
         ),
     ),
 )

@@ -210,6 +210,45 @@ def rand_combine(rng: np.random.Generator):
             rounded_normal(rng, tuple(int(v) for v in rng.integers(1, 5, size=2))))
 
 
+# --- conceptual questions: answers computed, not typed ------------------------------------------
+
+EDGE_KERNELS = {
+    "a": [[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]],
+    "b": [[-1, -1, -1], [0, 0, 0], [1, 1, 1]],
+    "c": [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]],
+    "d": [[0, 1, 0], [1, -4, 1], [0, 1, 0]],
+}
+"""The options of ``q_vertical_edge``, as the notebook prints them."""
+
+
+def ref_q_params_growth() -> int:
+    """How many learnable parameters ``Conv2d(3, 16, 3, padding=1)`` gains when its input
+    grows from 32×32 to 64×64: the layer is run on both, its parameters counted after each."""
+    layer = torch.nn.Conv2d(3, 16, kernel_size=3, padding=1)
+    counts = []
+    for size in (32, 64):
+        layer(torch.zeros(1, 3, size, size))
+        counts.append(sum(p.numel() for p in layer.parameters()))
+    return counts[1] - counts[0]
+
+
+def ref_q_vertical_edge() -> str:
+    """The options (letters in alphabetical order) whose kernel responds to a vertical step
+    edge and gives exactly 0 on a horizontal step edge and on a flat image."""
+    vertical = torch.zeros(1, 1, 12, 12, dtype=torch.float64)
+    vertical[..., 6:] = 1.0  # dark on the left, bright on the right
+    horizontal = vertical.transpose(-1, -2)
+    flat = torch.ones_like(vertical)
+    found = ""
+    for letter, rows in EDGE_KERNELS.items():
+        w = torch.tensor(rows, dtype=torch.float64).view(1, 1, 3, 3)
+        responds = bool(F.conv2d(vertical, w).abs().max() > 0)
+        silent = all(bool(F.conv2d(img, w).abs().max() == 0) for img in (horizontal, flat))
+        if responds and silent:
+            found += letter
+    return found
+
+
 # --- the questions ----------------------------------------------------------------------------
 
 EXERCISE = Exercise(
@@ -305,6 +344,16 @@ EXERCISE = Exercise(
             "shift_right_kernel", points=1, reference=ref_shift_right_kernel,
             hint="with padding 1, y[a, b] = Σ w[i, j]·x[a + i − 1, b + j − 1]; which single "
                  "(i, j) reads x[a, b − 1]?",
+        ),
+        Question.value(
+            "q_params_growth", points=1, reference=ref_q_params_growth,
+            hint="weight sharing: the parameters are the kernels and the biases; ask what "
+                 "their shapes depend on",
+        ),
+        Question.value(
+            "q_vertical_edge", points=1, reference=ref_q_vertical_edge,
+            hint="a kernel detects a change of intensity along the direction in which its "
+                 "weights change; its weights must sum to 0 to stay silent on flat regions",
         ),
     ),
 )

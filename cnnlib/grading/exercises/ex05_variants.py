@@ -204,6 +204,38 @@ def rand_dilations(rng: np.random.Generator):
     return k, tuple(int(d) for d in rng.integers(1, 9, size=int(rng.integers(1, 7))))
 
 
+# --- conceptual questions: answers computed, not typed ------------------------------------------
+
+def ref_q_grouped_params() -> int:
+    """Learnable parameters of ``Conv2d(64, 128, 3, groups=4, bias=False)``."""
+    return count_parameters(torch.nn.Conv2d(64, 128, kernel_size=3, groups=4, bias=False))
+
+
+def ref_q_one_by_one() -> str:
+    """The one true statement about a 1×1 convolution among the notebook's options, each
+    tested on a random ``Conv2d(4, 4, 1)`` and a random 1×4×5×5 input."""
+    gen = torch.Generator().manual_seed(5)
+    layer = torch.nn.Conv2d(4, 4, kernel_size=1).double()
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64))
+    x = torch.randn(1, 4, 5, 5, generator=gen, dtype=torch.float64)
+    y = layer(x)
+    dense = torch.nn.functional.linear(x.permute(0, 2, 3, 1), layer.weight[:, :, 0, 0],
+                                       layer.bias).permute(0, 3, 1, 2)
+    bumped = x.clone()
+    bumped[..., 2, 2] += 1.0
+    changed = (layer(bumped) - y).abs().sum(dim=1)[0] > 0
+    truths = {
+        "a": torch.allclose(y, x),                                  # the identity
+        "b": torch.allclose(y, dense),                              # a dense layer per pixel
+        "c": int(changed.sum()) > 1,                                # mixes neighbouring pixels
+        "d": tuple(y.shape[-2:]) != tuple(x.shape[-2:]),            # shrinks the image
+    }
+    (answer,) = [k for k, v in truths.items() if v]
+    return answer
+
+
 # --- the questions ----------------------------------------------------------------------------
 
 EXERCISE = Exercise(
@@ -293,6 +325,16 @@ EXERCISE = Exercise(
             mistakes=DILATED_MISTAKES,
             hint="each stride-1 layer adds d·(k − 1) pixels to the receptive field, "
                  "starting from 1",
+        ),
+        Question.value(
+            "q_grouped_params", points=1, reference=ref_q_grouped_params,
+            hint="with groups = g, the channels are split into g groups and each filter sees "
+                 "only the C_in / g input channels of its group",
+        ),
+        Question.value(
+            "q_one_by_one", points=1, reference=ref_q_one_by_one,
+            hint="a 1×1 kernel sees one pixel: write the output at (i, j) as a sum over the "
+                 "input channels at that same pixel",
         ),
     ),
 )

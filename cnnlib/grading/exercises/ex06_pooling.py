@@ -193,6 +193,46 @@ def rand_lp_pool(rng: np.random.Generator):
     return rounded_normal(rng, n).abs(), p, k
 
 
+# --- conceptual questions: answers computed, not typed ------------------------------------------
+
+def _shift_layers(gen: torch.Generator) -> dict:
+    """The options of ``q_shift_equivariant``: layers on (1, 1, H, W) maps, circular borders."""
+    w = torch.randn(1, 1, 3, 3, generator=gen, dtype=torch.float64)
+
+    def circular(x, pad):
+        return F.pad(x, (pad, pad, pad, pad), mode="circular")
+
+    return {
+        "a": lambda x: F.conv2d(circular(x, 1), w),
+        "b": lambda x: F.max_pool2d(x, 2),
+        "c": lambda x: F.max_pool2d(circular(x, 1), 3, stride=1),
+        "d": lambda x: F.avg_pool2d(x, 2),
+    }
+
+
+def ref_q_shift_equivariant() -> str:
+    """The options (letters in alphabetical order) for which shifting a random input one pixel
+    to the right (circularly) shifts the output by some whole number of columns."""
+    gen = torch.Generator().manual_seed(6)
+    x = torch.randn(1, 1, 8, 8, generator=gen, dtype=torch.float64)
+    shifted = torch.roll(x, 1, dims=-1)
+    found = ""
+    for letter, layer in _shift_layers(gen).items():
+        y, y_shifted = layer(x), layer(shifted)
+        if any(torch.allclose(torch.roll(y, s, dims=-1), y_shifted)
+               for s in range(y.shape[-1])):
+            found += letter
+    return found
+
+
+def ref_q_maxpool_gradients() -> int:
+    """Nonzero entries of ∂L/∂x for L = max_pool2d(x, 2).sum(), x a random 1×4×8×8 map."""
+    gen = torch.Generator().manual_seed(6)
+    x = torch.randn(1, 4, 8, 8, generator=gen, dtype=torch.float64, requires_grad=True)
+    F.max_pool2d(x, 2).sum().backward()
+    return int((x.grad != 0).sum())
+
+
 # --- the questions ----------------------------------------------------------------------------
 
 EXAMPLE_6X6 = m([3, 5, 3, 17, 19, 15], [4, 5, 7, 18, 19, 14], [3, 7, 1, 16, 29, 1],
@@ -267,6 +307,16 @@ EXERCISE = Exercise(
             mistakes=LP_MISTAKES,
             hint="windows x[i·k : i·k + k] for i = 0 … n // k − 1; (Σ xᵖ)^(1/p) on each, "
                  "and the maximum when p is math.inf",
+        ),
+        Question.value(
+            "q_shift_equivariant", points=1, reference=ref_q_shift_equivariant,
+            hint="a stride larger than 1 keeps one position in s: ask whether a one-pixel shift "
+                 "of the input can be a whole-pixel shift of the subsampled output",
+        ),
+        Question.value(
+            "q_maxpool_gradients", points=1, reference=ref_q_maxpool_gradients,
+            hint="backpropagation through a maximum: on which entries of its window does a "
+                 "max depend, for a small change of the input?",
         ),
     ),
 )
