@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from cnnlib.grading import Exercise, FromScratch, Question, list_exercises, load_exercise
 from cnnlib.grading.codec import MAX_ELEMENTS, CodecError, Unsupported, decode, dumps, encode
-from cnnlib.grading.compare import compare, format_value
+from cnnlib.grading.compare import Outcome, compare, format_value
 from cnnlib.grading.question import Case
 
 EXERCISES = list_exercises()
@@ -243,3 +243,26 @@ def test_any_tensor_survives_the_channel(shape, dtype, seed):
     t = (torch.randn(shape, generator=g, dtype=torch.float64) * 100).to(dtype)
     back = decode(json.loads(dumps(encode(t))))
     assert back.dtype == t.dtype and back.shape == t.shape and torch.equal(back, t)
+
+
+def test_a_judge_replaces_the_comparison_and_never_raises():
+    def positive_sum(args, expected, got, reveal):
+        ok = float(got.sum()) > 0
+        return Outcome(ok, "" if ok else ("the sum is not positive" if not reveal
+                                          else f"the sum is {float(got.sum()):g}"))
+
+    q = Question.function("f", points=1, reference=lambda x: x, args=("x",),
+                          fixed=(Case((torch.ones(2),), torch.ones(2)),), judge=positive_sum)
+    assert q.assess((torch.ones(2),), torch.ones(2), torch.tensor([5.0, -1.0])).passed
+    assert not q.assess((), None, torch.tensor([-2.0])).passed  # not the reference's answer
+    assert q.assess((), None, torch.tensor([-2.0]), reveal=False).message == \
+        "the sum is not positive"
+    broken = q.assess((), None, "not a tensor")  # the judge raises: the check fails
+    assert not broken.passed and "could not be checked (AttributeError)" in broken.message
+    plain = Question.value("v", points=1, reference=lambda: 3)
+    assert plain.assess((), 3, 3).passed and not plain.assess((), 3, 4).passed
+    with pytest.raises(TypeError, match="judge of question 'g' must be callable"):
+        Question.value("g", points=1, reference=lambda: 1, judge=3)
+    liar = Question.value("h", points=1, reference=lambda: 1, judge=lambda *a: True)
+    with pytest.raises(TypeError, match="must return an Outcome"):
+        liar.assess((), 1, 1)

@@ -36,7 +36,7 @@ import sys
 import textwrap
 from dataclasses import dataclass
 
-from .compare import compare, describe_type, format_value
+from .compare import describe_type, format_value
 from .extract import extract_answer
 from .forbidden import runtime_rules, static_rules
 from .guard import ForbiddenAPIError, Guard, warm_up
@@ -263,7 +263,7 @@ class Checker:
             return CheckResult(**base, status="missing",
                                message=f"… {q.name} is still None: set it to your answer.")
         (case,) = self.exercise.public_cases(q)
-        outcome = compare(case.expected, value, q.tolerance, reveal=False)
+        outcome = q.assess((), case.expected, value, reveal=False)
         if outcome.passed:
             return CheckResult(**base, status="ok", n_passed=1,
                                message=f"✓ {q.name}: correct.")
@@ -330,7 +330,7 @@ def _run_cases(q: Question, fn, cases, guard, rules, violations) -> list[tuple]:
             if not out[:-1] and got.kind == "NotImplementedError":
                 break  # still the stub
         else:
-            o = compare(case.expected, got, q.tolerance)
+            o = q.assess(case.args, case.expected, got)
             out.append((case, got, o.passed, o.message))
     return out
 

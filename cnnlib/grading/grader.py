@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import codec
-from .compare import compare, format_value
+from .compare import format_value
 from .extract import Extraction, extract_answer
 from .forbidden import TAMPERING, runtime_rules, static_rules
 from .mistakes import matching_mistakes, mistake_text
@@ -572,7 +572,7 @@ class _SubmissionGrader:
                    "protocol": "not run: the grader's channel broke"}[end]
         for c in cases:
             if c.index in outputs:
-                o = compare(c.expected, outputs[c.index], q.tolerance, reveal=c.public)
+                o = q.assess(c.args, c.expected, outputs[c.index], reveal=c.public)
                 checks.append(CheckOutcome(c.index, c.label, c.public, o.passed, o.message))
             elif c.index in errors:
                 e = errors[c.index]

@@ -11,7 +11,12 @@ name. It carries, declared once:
 - ``from_scratch``: the APIs the answer may not call (a :class:`FromScratch`);
 - a ``hint`` shown when a check fails;
 - ``mistakes``: the known slips (:class:`~cnnlib.grading.mistakes.Mistake`), each with a hint
-  that names it, shown instead of a bare failure when the answer reproduces that slip.
+  that names it, shown instead of a bare failure when the answer reproduces that slip;
+- a ``judge`` (optional) for questions with many right answers (a filter designed for a
+  purpose, a downsampler that must lower an error): ``judge(args, expected, got, reveal)``
+  returns an :class:`~cnnlib.grading.compare.Outcome` in place of the comparison with the
+  reference's answer. It runs in the grader's process, never beside the student's code, and
+  with ``reveal=False`` its message names no value.
 
 An :class:`Exercise` is the list of questions of one notebook; ``load_exercise("02_conv1d")``
 imports ``cnnlib.grading.exercises.ex02_conv1d`` and returns its ``EXERCISE``.
@@ -31,7 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .compare import Tolerance
+from .compare import Outcome, Tolerance, compare
 from .mistakes import Mistake
 
 __all__ = [
@@ -158,6 +163,7 @@ class Question:
     hint: str = ""
     tolerance: Tolerance = field(default_factory=Tolerance)
     mistakes: tuple[Mistake, ...] = ()
+    judge: Callable[[tuple, Any, Any, bool], Outcome] | None = None
 
     def __post_init__(self):
         if not _NAME.fullmatch(self.name):
@@ -176,23 +182,44 @@ class Question:
         labels = [m.label for m in self.mistakes]
         if len(set(labels)) != len(labels):
             raise ValueError(f"mistake labels repeat in question {self.name!r}: {labels}")
+        if self.judge is not None and not callable(self.judge):
+            raise TypeError(f"judge of question {self.name!r} must be callable, "
+                            f"got {type(self.judge).__name__}")
+
+    def assess(self, args: tuple, expected, got, reveal: bool = True) -> Outcome:
+        """Whether ``got`` answers the case ``args``: the :attr:`judge` when the question has
+        one, else :func:`~cnnlib.grading.compare.compare` with the reference's ``expected``.
+        A judge that cannot read the answer (wrong type or shape) fails the check; it never
+        raises."""
+        if self.judge is None:
+            return compare(expected, got, self.tolerance, reveal=reveal)
+        try:
+            outcome = self.judge(args, expected, got, reveal)
+        except Exception as err:  # a malformed answer: a failed check, not a crash
+            return Outcome(False, f"the answer could not be checked ({type(err).__name__})")
+        if not isinstance(outcome, Outcome):
+            raise TypeError(f"judge of question {self.name!r} must return an Outcome, "
+                            f"got {type(outcome).__name__}")
+        return outcome
 
     @classmethod
     def function(cls, name: str, *, points: float, reference: Callable, args: Sequence[str],
                  fixed: Sequence[Case] = (), random_case=None, n_public: int = 0,
                  n_hidden: int = 0, from_scratch: FromScratch | None = None, hint: str = "",
                  tolerance: Tolerance | None = None,
-                 mistakes: Sequence[Mistake] = ()) -> Question:
-        """A function ``name(*args)`` checked case by case against ``reference``."""
+                 mistakes: Sequence[Mistake] = (), judge=None) -> Question:
+        """A function ``name(*args)`` checked case by case against ``reference`` (or by
+        ``judge``)."""
         return cls(name, "function", points, reference, tuple(args), tuple(fixed), random_case,
                    n_public, n_hidden, from_scratch, hint, tolerance or Tolerance(),
-                   tuple(mistakes))
+                   tuple(mistakes), judge)
 
     @classmethod
     def value(cls, name: str, *, points: float, reference: Callable[[], Any],
-              hint: str = "") -> Question:
-        """A value ``name`` (a number, a tensor…) equal to what ``reference()`` computes."""
-        return cls(name, "value", points, reference, hint=hint)
+              hint: str = "", judge=None) -> Question:
+        """A value ``name`` (a number, a tensor…) equal to what ``reference()`` computes (or
+        accepted by ``judge``, called with ``args=()``)."""
+        return cls(name, "value", points, reference, hint=hint, judge=judge)
 
     @property
     def n_checks(self) -> int:
