@@ -20,8 +20,8 @@ FIXTURES = ROOT / "tests" / "grading_fixtures"
 SEED = 987_654_321_987
 LIMITS = Limits(timeout=3, memory_mb=512)
 QUESTIONS = ("conv1d_valid", "output_length", "conv1d_general", "true_convolution",
-             "moving_average", "conv1d_params")
-POINTS = dict(zip(QUESTIONS, (3, 1, 3, 2, 1, 1), strict=True))
+             "moving_average", "conv1d_params", "q_commutative", "q_two_averages_length")
+POINTS = dict(zip(QUESTIONS, (3, 1, 3, 2, 1, 1, 1, 1), strict=True))
 SLEEP_MARK = "977.5"  # what tests/grading_fixtures/child_processes.cells runs `sleep` with
 
 
@@ -61,7 +61,8 @@ EXPECTED = {
     "syntax_error": full(),
     "not_json": every("crash"),
     "empty": every("crash"),
-    "renamed_cells": full(output_length="missing", conv1d_params="missing"),
+    "renamed_cells": full(output_length="missing", conv1d_params="missing",
+                          q_commutative="missing"),
     "kill_parent": full(),
     "kill_zygote": full(),
     # from-scratch answers are evaluated apart from the notebook: a thread it left running
@@ -167,16 +168,19 @@ def test_grades_csv(batch):
     results, out = batch
     rows = list(csv.reader((out / "grades.csv").open()))
     assert rows[0] == ["student", "file", *QUESTIONS, "total", "problems"]
-    assert rows[1] == [POINTS_ROW, "", "3", "1", "3", "2", "1", "1", "11", ""]
+    n, total = len(QUESTIONS), sum(POINTS.values())
+    points = [str(POINTS[q]) for q in QUESTIONS]
+    assert rows[1] == [POINTS_ROW, "", *points, str(total), ""]
     body = {row[0]: row for row in rows[2:]}
     assert set(body) == set(EXPECTED)
-    assert body["solution"][2:9] == ["3", "1", "3", "2", "1", "1", "11"]
-    assert body["solution"][9] == ""
-    assert body["infinite_loop"][8] == "7"
-    assert "conv1d_valid: timeout" in body["infinite_loop"][9]
+    assert body["solution"][2:] == [*points, str(total), ""]
+    # an endless loop in conv1d_valid and moving_average costs their points, no more
+    assert body["infinite_loop"][2 + n] == \
+        str(total - POINTS["conv1d_valid"] - POINTS["moving_average"])
+    assert "conv1d_valid: timeout" in body["infinite_loop"][3 + n]
     for name, row in body.items():
-        assert float(row[8]) == pytest.approx(sum(float(x) for x in row[2:8])), name
-        assert float(row[8]) == pytest.approx(results[name].total)
+        assert float(row[2 + n]) == pytest.approx(sum(float(x) for x in row[2:2 + n])), name
+        assert float(row[2 + n]) == pytest.approx(results[name].total)
 
 
 def test_gradescope_results_follow_the_specification(batch):
@@ -192,13 +196,14 @@ def test_gradescope_results_follow_the_specification(batch):
             assert 0 <= test["score"] <= test["max_score"]
         assert doc["score"] == pytest.approx(sum(t["score"] for t in doc["tests"]))
     solution = json.loads((out / "gradescope" / "solution" / "results.json").read_text())
-    assert solution["score"] == 11 and all(t["status"] == "passed" for t in solution["tests"])
+    assert solution["score"] == sum(POINTS.values())
+    assert all(t["status"] == "passed" for t in solution["tests"])
 
 
 def test_reports_give_per_check_feedback_without_hidden_values(batch):
     _, out = batch
     report = json.loads((out / "reports" / "monkeypatch.json").read_text())
-    assert report["score"] == 0 and report["max_score"] == 11
+    assert report["score"] == 0 and report["max_score"] == sum(POINTS.values())
     checks = report["questions"]["conv1d_valid"]["check_results"]
     assert len(checks) == 28 and not any(c["passed"] for c in checks)
     public = [c for c in checks if c["public"]]

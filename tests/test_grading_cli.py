@@ -5,11 +5,13 @@ import json
 import shutil
 from pathlib import Path
 
+from cnnlib.grading import load_exercise
 from cnnlib.grading.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "exercises" / "sources" / "02_conv1d.ipynb"
 STUDENT = ROOT / "exercises" / "02_conv1d.ipynb"
+EX02 = load_exercise("02_conv1d")
 
 
 def test_grade_a_folder_with_any_file_names(tmp_path, capsys):
@@ -22,10 +24,11 @@ def test_grade_a_folder_with_any_file_names(tmp_path, capsys):
     code = main(["02_conv1d", str(subs), "--out", str(out), "--timeout", "5", "--seed", "7",
                  "--no-progress", "--jobs", "2"])
     assert code == 0
-    assert "graded 2 notebooks; mean 5.50 / 11" in capsys.readouterr().out
+    assert f"graded 2 notebooks; mean {EX02.points / 2:.2f} / {EX02.points:g}" in \
+        capsys.readouterr().out
     rows = list(csv.reader((out / "grades.csv").open()))
     totals = {row[0]: row[-2] for row in rows[2:]}
-    assert totals == {"Alice_Smith_-_final_2": "11", "group_b__bob": "0"}
+    assert totals == {"Alice_Smith_-_final_2": f"{EX02.points:g}", "group_b__bob": "0"}
     files = {row[0]: row[1] for row in rows[2:]}
     assert files["group_b__bob"] == "group b/bob.IPYNB"
     summary = json.loads((out / "summary.json").read_text())
@@ -49,7 +52,8 @@ def test_usage_errors_exit_with_2(tmp_path, capsys):
 def test_list_shows_the_exercises(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "02_conv1d: 1D convolution — 6 questions, 11 points" in out
+    assert (f"02_conv1d: 1D convolution — {len(EX02.questions)} questions, "
+            f"{EX02.points:g} points") in out
     assert "conv1d_valid" in out and "(from scratch)" in out
 
 
@@ -60,7 +64,7 @@ def test_gradescope_mode_reads_the_submission_and_writes_results_json(tmp_path):
     shutil.copy(STUDENT, root / "submission" / "an old copy.ipynb")
     assert main(["gradescope", "02_conv1d", "--root", str(root), "--timeout", "5"]) == 0
     doc = json.loads((root / "results" / "results.json").read_text())
-    assert doc["score"] == 11
+    assert doc["score"] == EX02.points
     assert [t["name"] for t in doc["tests"]][:2] == ["conv1d_valid (from scratch)",
                                                     "output_length (from scratch)"]
     assert "other notebooks were ignored" in doc["output"]
