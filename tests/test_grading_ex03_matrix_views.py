@@ -1,7 +1,8 @@
 """Exercise 03 (matrix views): its references against independent oracles (PyTorch's conv1d,
-the definitions); the grader gives the source notebook full marks, the student notebook zero,
-answers that call what a question forbids 0, and a Toeplitz matrix that ignores the padding
-partial credit."""
+the definitions, the eigenvectors of the circulant); the grader gives the source notebook full
+marks, the student notebook zero, answers that call what a question forbids 0, and a Toeplitz
+matrix that ignores the padding, or eigenvalues taken from the wrong transform, partial
+credit."""
 
 import pytest
 import torch
@@ -16,10 +17,12 @@ from exercise_grading import (
 )
 
 from cnnlib.grading import load_exercise
+from cnnlib.grading.mistakes import mistake_text
 
 POINTS = {"toeplitz": 3.0, "circulant": 2.0, "toeplitz_nonzeros": 1.0,
           "is_shift_equivariant": 2.0, "kernel_from_response": 1.0,
-          "q_circulant_eigenvectors": 1.0, "q_difference_rank": 1.0}
+          "q_circulant_eigenvectors": 1.0, "q_difference_rank": 1.0,
+          "circulant_eigenvalues": 2.0, "circular_deconvolve": 2.0}
 EX = load_exercise("03_matrix_views")
 
 # Each replaces the body of one from-scratch solution with a call to what the question forbids.
@@ -33,9 +36,27 @@ CHEATS = {
         "    return int((toeplitz_matrix(torch.ones(m), n, padding=p) != 0).sum())"),
     "kernel_from_response": ("    from cnnlib.matrices import circular_flip\n"
                              "    return circular_flip(r)"),
+    # an eigen-decomposition of the circulant built by hand
+    "circulant_eigenvalues": (
+        "    A = torch.stack([torch.roll(c, k) for k in range(len(c))], dim=1)\n"
+        "    lam = torch.linalg.eigvals(A)\n"
+        "    return torch.stack([lam.real, lam.imag], dim=1)"),
+    # the circulant built by hand, then solved
+    "circular_deconvolve": (
+        "    h_pad = torch.zeros(len(y), dtype=h.dtype)\n"
+        "    h_pad[: len(h)] = h\n"
+        "    C = torch.stack([torch.roll(h_pad, i) for i in range(len(y))])\n"
+        "    return torch.linalg.solve(C, y)"),
 }
 # Forgetting that padding moves the taps: right without padding, wrong with it.
 SLIP = ("col = i * stride + j - padding", "col = i * stride + j")
+# The inverse DFT for the eigenvalues, and the kernel's own DFT (the eigenvalues of the true
+# convolution with h) for the deconvolution: right for n = 1 and one-tap kernels only.
+DFT_SLIPS = {"circulant_eigenvalues": ("lam = torch.fft.fft(c)", "lam = torch.fft.ifft(c)"),
+             "circular_deconvolve": ("lam = torch.fft.fft(first_column)",
+                                     "lam = torch.fft.fft(h_pad)")}
+DFT_SLIP_MISTAKES = {"circulant_eigenvalues": "inverse DFT instead of the DFT",
+                     "circular_deconvolve": "eigenvalues of the kernel read as the first column"}
 
 
 def _circulant_by_definition(h: torch.Tensor, n: int) -> torch.Tensor:
@@ -48,8 +69,8 @@ def _circulant_by_definition(h: torch.Tensor, n: int) -> torch.Tensor:
 
 # --- the declarations and the references ------------------------------------------------------
 
-def test_the_exercise_has_five_questions_worth_nine_points():
-    assert {q.name: q.points for q in EX.questions} == POINTS and EX.points == 11
+def test_the_exercise_has_nine_questions_worth_fifteen_points():
+    assert {q.name: q.points for q in EX.questions} == POINTS and EX.points == 15
     assert EX.question("is_shift_equivariant").from_scratch is None
     banned = EX.question("toeplitz").from_scratch
     for api in ("cnnlib.toeplitz.toeplitz_matrix", "cnnlib.matrices.circulant_matrix",
@@ -114,10 +135,87 @@ def test_kernel_from_response_rebuilds_the_operator():
         assert torch.equal(_circulant_by_definition(case.expected, n), a)
 
 
+def _fourier_modes(n: int) -> torch.Tensor:
+    """Column k is v_k, v_k[j] = e^{2πi jk/n} (complex128)."""
+    j = torch.arange(n, dtype=torch.float64)
+    return torch.exp(2j * torch.pi * torch.outer(j, j) / n)
+
+
+def test_eigenvalues_reference_gives_the_eigenvalue_of_each_fourier_mode():
+    """A v_k = λ_k v_k for the circulant A with first column c, by the definition
+    A[i, k] = c[(i − k) mod n], and the λ_k are all of A's eigenvalues (PyTorch's eigvals)."""
+    ns = set()
+    for case in checked_cases(EX, "circulant_eigenvalues"):
+        (c,) = case.args
+        n = len(c)
+        ns.add(n)
+        a = torch.tensor([[float(c[(i - k) % n]) for k in range(n)] for i in range(n)],
+                         dtype=torch.float64)
+        assert torch.equal(a[:, 0], c.double())
+        assert case.expected.shape == (n, 2) and case.expected.dtype == torch.float32
+        lam = torch.complex(case.expected[:, 0].double(), case.expected[:, 1].double())
+        v = _fourier_modes(n)
+        torch.testing.assert_close(a.to(torch.complex128) @ v, v * lam, atol=1e-5, rtol=1e-5)
+        eig = torch.linalg.eigvals(a)
+        # the same multiset: each eigenvalue of A is one of the λ_k, and the other way round
+        assert torch.cdist(torch.view_as_real(eig), torch.view_as_real(lam)).min(1).values.max() \
+            < 1e-4
+        assert torch.cdist(torch.view_as_real(lam), torch.view_as_real(eig)).min(1).values.max() \
+            < 1e-4
+    assert 1 in ns and max(ns) >= 8
+
+
+def test_deconvolve_reference_undoes_the_circular_convolution():
+    """C(h) x̂ = y for the reference's x̂, with C(h) from the definition and from PyTorch's
+    conv1d on the circularly padded signal; x̂ is what a linear solve gives; every random
+    kernel's eigenvalues are at least MIN_EIGENVALUE in size."""
+    from cnnlib.grading.exercises.ex03_matrix_views import MIN_EIGENVALUE
+
+    cases = checked_cases(EX, "circular_deconvolve")
+    for case in cases:
+        y, h = case.args
+        n, m = len(y), len(h)
+        x = case.expected
+        assert x.shape == y.shape and x.dtype == torch.float32 and 1 <= m <= n
+        c = _circulant_by_definition(h.double(), n)
+        torch.testing.assert_close(c @ x.double(), y.double(), atol=1e-4, rtol=1e-4)
+        wrapped = F.pad(x.double()[None, None], (0, m - 1), mode="circular")
+        torch.testing.assert_close(F.conv1d(wrapped, h.double()[None, None])[0, 0],
+                                   y.double(), atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(x.double(), torch.linalg.solve(c, y.double()),
+                                   atol=1e-4, rtol=1e-4)
+    for case in cases[len(EX.question("circular_deconvolve").fixed):]:
+        y, h = case.args
+        eig = torch.linalg.eigvals(_circulant_by_definition(h.double(), len(y)))
+        assert eig.abs().min() >= MIN_EIGENVALUE - 1e-9
+
+
+def test_the_new_lists_forbid_eigen_decompositions_and_solvers_not_the_fft():
+    eigen = EX.question("circulant_eigenvalues").from_scratch
+    solve = EX.question("circular_deconvolve").from_scratch
+    for api in ("torch.linalg.eig", "torch.linalg.eigvals", "torch.linalg.eigvalsh",
+                "numpy.linalg.eigvals"):
+        assert eigen.match(api) is not None and solve.match(api) is not None, api
+    for api in ("torch.linalg.solve", "torch.linalg.inv", "torch.linalg.lstsq",
+                "torch.linalg.pinv", "torch.inverse", "numpy.linalg.solve",
+                "cnnlib.matrices.circulant_matrix", "cnnlib.matrices.circular_flip"):
+        assert solve.match(api) is not None, api
+    assert eigen.aten_match("aten::linalg_eig") and solve.aten_match("aten::_linalg_solve_ex")
+    assert solve.aten_match("aten::linalg_inv_ex")
+    for api in ("torch.fft.fft", "torch.fft.ifft", "torch.roll", "torch.stack"):
+        assert eigen.match(api) is None and solve.match(api) is None, api
+
+
 # --- grading the notebooks --------------------------------------------------------------------
 
+def _dft_slips(nb: dict) -> None:
+    for name, (old, new) in DFT_SLIPS.items():
+        replace_text(nb, old, new, function=name)
+
+
 VARIANTS = {"cheat": lambda nb: replace_solutions(nb, CHEATS),
-            "slip": lambda nb: replace_text(nb, *SLIP)}
+            "slip": lambda nb: replace_text(nb, *SLIP),
+            "dft_slip": _dft_slips}
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +231,12 @@ def test_calling_what_a_question_forbids_scores_zero(graded):
 
 def test_a_toeplitz_matrix_that_ignores_the_padding_loses_points(graded):
     assert_partial_credit_only_on(graded["slip"], POINTS, VARIANTS["slip"], "toeplitz")
+
+
+def test_eigenvalues_from_the_wrong_transform_lose_points_with_their_hints(graded):
+    result = graded["dft_slip"]
+    assert_partial_credit_only_on(result, POINTS, VARIANTS["dft_slip"], *DFT_SLIPS)
+    for name, label in DFT_SLIP_MISTAKES.items():
+        mistake = next(m for m in EX.question(name).mistakes if m.label == label)
+        feedback = " ".join(result.questions[name].feedback.split())
+        assert " ".join(mistake_text(mistake).split()) in feedback, feedback

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from .question import FromScratch
 
-__all__ = ["CONV2D", "CONVOLUTION", "COST_COUNTING", "DENSE_COUNTING", "EQUIVARIANCE", "ESCAPES",
-           "GRADER", "LAYER_COUNTING", "MATRICES", "MODELS", "OUTPUT_SIZE", "POOLING",
-           "RECEPTIVE_FIELD", "SHAPES", "STACK", "TAMPERING", "TRANSLATION", "WINOGRAD",
-           "runtime_rules", "static_rules"]
+__all__ = ["ANTI_ALIASING", "CONV2D", "CONVOLUTION", "COST_COUNTING", "DENSE_COUNTING", "EIGEN",
+           "EQUIVARIANCE", "ESCAPES", "GRADER", "LAYER_COUNTING", "LINEAR_SOLVE", "MATRICES",
+           "MODELS", "OUTPUT_SIZE", "POOLING", "RECEPTIVE_FIELD", "SHAPES", "STACK", "TAMPERING",
+           "TRANSLATION", "WINOGRAD", "runtime_rules", "static_rules"]
 
 _TORCH_CONV = tuple(
     f"torch.nn.functional.{name}" for name in (
@@ -238,6 +238,46 @@ convolution (a convolution run on meta tensors would tell the output size; exerc
 
 WINOGRAD = FromScratch(apis=("cnnlib.winograd",), modules=("cnnlib.winograd",))
 """cnnlib's Winograd transforms (what exercise 09 asks the student to write)."""
+
+EIGEN = FromScratch(
+    apis=("torch.linalg.eig", "torch.linalg.eigvals", "torch.linalg.eigh",
+          "torch.linalg.eigvalsh", "torch.lobpcg", "numpy.linalg.eig", "numpy.linalg.eigvals",
+          "numpy.linalg.eigh", "numpy.linalg.eigvalsh", "scipy.linalg"),
+    modules=("scipy.linalg",),
+    aten=("linalg_eig*", "_linalg_eig*"),
+)
+"""Every eigen-decomposition (exercise 03 asks for the eigenvalues of a circulant from the DFT
+of its first column)."""
+
+LINEAR_SOLVE = FromScratch(
+    apis=(*(f"torch.linalg.{name}" for name in (
+              "solve", "solve_ex", "inv", "inv_ex", "lstsq", "pinv", "tensorsolve", "tensorinv",
+              "solve_triangular", "lu_solve")),
+          *(f"torch.{name}" for name in (
+              "inverse", "pinverse", "cholesky_solve", "cholesky_inverse", "triangular_solve",
+              "lu_solve")),
+          *(f"torch.Tensor.{name}" for name in (
+              "inverse", "pinverse", "cholesky_solve", "cholesky_inverse", "triangular_solve",
+              "lu_solve")),
+          *(f"numpy.linalg.{name}" for name in (
+              "solve", "inv", "lstsq", "pinv", "tensorsolve", "tensorinv")),
+          "scipy.linalg"),
+    modules=("scipy.linalg",),
+    aten=("linalg_solve*", "_linalg_solve*", "linalg_inv*", "inverse", "linalg_lstsq",
+          "linalg_pinv*", "pinverse", "linalg_lu_solve", "lu_solve", "cholesky_solve",
+          "_cholesky_solve*", "cholesky_inverse", "triangular_solve", "linalg_solve_triangular",
+          "linalg_tensorsolve", "linalg_tensorinv"),
+).union(EIGEN).union(MATRICES)
+"""Solving or inverting a matrix for you, every eigen-decomposition, and everything that builds
+a circulant (exercise 03 asks to undo a circular convolution by dividing its DFT)."""
+
+ANTI_ALIASING = FromScratch(
+    apis=("cnnlib.invariance_measures", "cnnlib.invariance_measures.blur_pool2d",
+          "cnnlib.invariance_measures.max_blur_pool2d"),
+    modules=("cnnlib.invariance_measures",),
+)
+"""The chapter's own anti-aliased pooling (exercise 06 asks for a blur-then-subsample
+downsampler)."""
 
 
 def static_rules(question) -> FromScratch:

@@ -156,4 +156,102 @@ def kernel_from_response(r):
     return torch.cat([r[1:].flip(0), r[:1]])
 '''),
     ],
+    "circulant_eigenvalues": [
+        ("conjugated eigenvalues", '''
+def circulant_eigenvalues(c):
+    n = len(c)
+    row = torch.stack([c[(-j) % n] for j in range(n)])  # read as row 0
+    lam = torch.fft.fft(row)
+    return torch.stack([lam.real, lam.imag], dim=1)
+'''),
+        ("conjugated eigenvalues", '''
+def circulant_eigenvalues(c):
+    n = len(c)
+    j = torch.arange(n, dtype=torch.float64)
+    angle = 2 * torch.pi * torch.outer(j, j) / n
+    re = (torch.cos(angle) * c.double()).sum(1)
+    im = (torch.sin(angle) * c.double()).sum(1)
+    return torch.stack([re, im], dim=1).to(c.dtype)
+'''),
+        ("inverse DFT instead of the DFT", '''
+def circulant_eigenvalues(c):
+    lam = torch.fft.ifft(c)
+    return torch.stack([lam.real, lam.imag], dim=1)
+'''),
+        ("divided by n", '''
+def circulant_eigenvalues(c):
+    lam = torch.fft.fft(c, norm="forward")
+    return torch.stack([lam.real, lam.imag], dim=1)
+'''),
+        ("column reversed with flip", '''
+def circulant_eigenvalues(c):
+    lam = torch.fft.fft(torch.flip(c, [0]))
+    return torch.stack([lam.real, lam.imag], dim=1)
+'''),
+        ("real and imaginary parts swapped", '''
+def circulant_eigenvalues(c):
+    lam = torch.fft.fft(c)
+    return torch.stack([lam.imag, lam.real], dim=1)
+'''),
+        ("magnitude and phase instead of real and imaginary parts", '''
+def circulant_eigenvalues(c):
+    lam = torch.fft.fft(c)
+    return torch.stack([lam.abs(), torch.angle(lam)], dim=1)
+'''),
+    ],
+    "circular_deconvolve": [
+        ("eigenvalues of the kernel read as the first column", '''
+def circular_deconvolve(y, h):
+    lam = torch.fft.fft(h, n=len(y))  # h zero-padded to n
+    return torch.fft.ifft(torch.fft.fft(y) / lam).real
+'''),
+        ("eigenvalues of the kernel read as the first column", '''
+def circular_deconvolve(y, h):
+    n = len(y)
+    h_pad = torch.zeros(n, dtype=h.dtype)
+    h_pad[: len(h)] = h
+    lam = torch.fft.fft(torch.roll(h_pad.flip(0), 1))
+    return torch.fft.fft(torch.fft.ifft(y) / lam).real  # transforms swapped
+'''),
+        ("divided the wrong way", '''
+def circular_deconvolve(y, h):
+    n = len(y)
+    h_pad = torch.zeros(n, dtype=h.dtype)
+    h_pad[: len(h)] = h
+    lam = torch.fft.fft(torch.roll(h_pad.flip(0), 1))
+    return torch.fft.ifft(lam / torch.fft.fft(y)).real
+'''),
+        ("multiplied instead of divided", '''
+def circular_deconvolve(y, h):
+    n = len(y)
+    h_pad = torch.zeros(n, dtype=h.dtype)
+    h_pad[: len(h)] = h
+    lam = torch.fft.fft(torch.roll(h_pad.flip(0), 1))
+    return torch.fft.ifft(torch.fft.fft(y) * lam).real
+'''),
+        ("magnitude instead of real part", '''
+def circular_deconvolve(y, h):
+    n = len(y)
+    h_pad = torch.zeros(n, dtype=h.dtype)
+    h_pad[: len(h)] = h
+    lam = torch.fft.fft(torch.roll(h_pad.flip(0), 1))
+    return torch.fft.ifft(torch.fft.fft(y) / lam).abs()
+'''),
+        ("divided by n", '''
+def circular_deconvolve(y, h):
+    n = len(y)
+    h_pad = torch.zeros(n, dtype=h.dtype)
+    h_pad[: len(h)] = h
+    lam = torch.fft.fft(torch.roll(h_pad.flip(0), 1))
+    return torch.fft.ifft(torch.fft.fft(y) / lam).real / n
+'''),
+        ("kernel reversed with flip instead of circular flip", '''
+def circular_deconvolve(y, h):
+    n = len(y)
+    h_pad = torch.zeros(n, dtype=h.dtype)
+    h_pad[: len(h)] = h
+    lam = torch.fft.fft(h_pad.flip(0))
+    return torch.fft.ifft(torch.fft.fft(y) / lam).real
+'''),
+    ],
 }

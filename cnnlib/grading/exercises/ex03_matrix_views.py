@@ -2,8 +2,9 @@
 ``exercises/03_matrix_views.ipynb``.
 
 Every expected answer comes from a reference (cnnlib's Toeplitz, circulant and shift matrices,
-counted on real matrices); the fixed cases' hand-written answers are tested against those
-references in ``tests/test_grading_questions.py`` and ``tests/test_grading_ex03_matrix_views.py``.
+counted on real matrices; PyTorch's FFT for the eigenvalues of a circulant and its inverse);
+the fixed cases' hand-written answers are tested against those references in
+``tests/test_grading_questions.py`` and ``tests/test_grading_ex03_matrix_views.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from cnnlib.matrices import circulant_matrix, circular_flip, shift_matrix
 from cnnlib.toeplitz import toeplitz_matrix
 
 from ..cases import m, rounded_normal, t
-from ..forbidden import MATRICES
+from ..compare import Tolerance
+from ..forbidden import EIGEN, LINEAR_SOLVE, MATRICES
 from ..mistakes import Mistake
 from ..question import Case, Exercise, Question
 
@@ -44,6 +46,31 @@ def ref_is_shift_equivariant(a: torch.Tensor) -> bool:
 
 def ref_kernel_from_response(r: torch.Tensor) -> torch.Tensor:
     return circular_flip(r)
+
+
+def _as_pairs(z: torch.Tensor) -> torch.Tensor:
+    """A complex (n,) tensor as the real (n, 2) tensor of its [real, imaginary] parts."""
+    return torch.stack([z.real, z.imag], dim=1)
+
+
+def ref_circulant_eigenvalues(c: torch.Tensor) -> torch.Tensor:
+    """λ_k, the eigenvalue of the Fourier mode v_k[j] = e^{2πi jk/n} for the circulant whose
+    first column is c: λ = F c (the DFT), as an (n, 2) tensor of [real, imaginary] parts."""
+    return _as_pairs(torch.fft.fft(c))
+
+
+def _padded(h: torch.Tensor, n: int) -> torch.Tensor:
+    return torch.cat([h, h.new_zeros(n - len(h))])
+
+
+def _deconvolve(y: torch.Tensor, lam: torch.Tensor) -> torch.Tensor:
+    return torch.fft.ifft(torch.fft.fft(y) / lam).real
+
+
+def ref_circular_deconvolve(y: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    """x with circulant_matrix(h, n) @ x == y: divide the DFT of y by the eigenvalues of
+    C(h), the DFT of its first column circular_flip(h padded to n)."""
+    return _deconvolve(y, torch.fft.fft(circular_flip(_padded(h, len(y)))))
 
 
 # --- known mistakes: what an answer with each slip returns -------------------------------------
@@ -140,6 +167,56 @@ RESPONSE_MISTAKES = (
 )
 
 
+EIGENVALUE_MISTAKES = (
+    Mistake("conjugated eigenvalues",
+            lambda c: _as_pairs(torch.fft.fft(circular_flip(c))),
+            "c is the first column of C and λ = F c with F[k, j] = e^{−2πi jk/n}: reading c as "
+            "row 0, or using the + sign in the exponent, conjugates every eigenvalue"),
+    Mistake("inverse DFT instead of the DFT", lambda c: _as_pairs(torch.fft.ifft(c)),
+            "λ = F c is the forward DFT, torch.fft.fft(c): no 1/n and the − sign in the "
+            "exponent"),
+    Mistake("divided by n", lambda c: _as_pairs(torch.fft.fft(c) / len(c)),
+            "the eigenvalues are the DFT itself, λ_k = Σ_j c_j e^{−2πi jk/n}, not divided by n"),
+    Mistake("column reversed with flip", lambda c: _as_pairs(torch.fft.fft(c.flip(0))),
+            "take the DFT of c as it is: c is already the first column of C"),
+    Mistake("real and imaginary parts swapped",
+            lambda c: _as_pairs(torch.fft.fft(c)).flip(1),
+            "column 0 holds the real parts, column 1 the imaginary parts"),
+    Mistake("magnitude and phase instead of real and imaginary parts",
+            lambda c: torch.stack([torch.fft.fft(c).abs(), torch.fft.fft(c).angle()], dim=1),
+            "return the eigenvalues' real and imaginary parts (λ.real, λ.imag), not |λ| and "
+            "its angle"),
+)
+
+DECONVOLVE_MISTAKES = (
+    Mistake("eigenvalues of the kernel read as the first column",
+            lambda y, h: _deconvolve(y, torch.fft.fft(_padded(h, len(y)))),
+            "y = C(h) x with row 0 of C holding h, so the eigenvalues are the DFT of C's first "
+            "column, h padded and flipped circularly (for a real h: the conjugate of the DFT of "
+            "h padded); transform y with fft, divide, and come back with ifft"),
+    Mistake("divided the wrong way",
+            lambda y, h: torch.fft.ifft(torch.fft.fft(circular_flip(_padded(h, len(y))))
+                                        / torch.fft.fft(y)).real,
+            "C multiplies each DFT coefficient of x by λ_k, so x̂_k = ŷ_k / λ_k: the DFT of y on "
+            "top"),
+    Mistake("multiplied instead of divided",
+            lambda y, h: torch.fft.ifft(torch.fft.fft(y)
+                                        * torch.fft.fft(circular_flip(_padded(h, len(y))))).real,
+            "multiplying by λ applies C once more; undoing it divides by λ"),
+    Mistake("magnitude instead of real part",
+            lambda y, h: torch.fft.ifft(torch.fft.fft(y) / torch.fft.fft(
+                circular_flip(_padded(h, len(y))))).abs(),
+            "the inverse DFT of a real signal's spectrum is real up to rounding: keep .real, "
+            "not the magnitude (which drops every sign)"),
+    Mistake("divided by n", lambda y, h: ref_circular_deconvolve(y, h) / len(y),
+            "torch.fft.ifft already divides by n: do not divide again"),
+    Mistake("kernel reversed with flip instead of circular flip",
+            lambda y, h: _deconvolve(y, torch.fft.fft(_padded(h, len(y)).flip(0))),
+            "the first column of C keeps h_0 at index 0: it is h̃_j = h_{(−j) mod n}, a "
+            "circular flip, not a plain reversal"),
+)
+
+
 # --- random cases -----------------------------------------------------------------------------
 
 def rand_toeplitz(rng: np.random.Generator):
@@ -177,6 +254,29 @@ def rand_equivariant(rng: np.random.Generator):
 
 def rand_impulse(rng: np.random.Generator):
     return (rounded_normal(rng, int(rng.integers(1, 11))),)
+
+
+def rand_first_column(rng: np.random.Generator):
+    return (rounded_normal(rng, int(rng.integers(1, 13))),)
+
+
+MIN_EIGENVALUE = 0.5
+"""Every random deconvolution's kernel has |λ_k| ≥ this for all k: C(h) is well invertible."""
+
+
+def rand_deconvolve(rng: np.random.Generator):
+    """(y, h) with y = C(h) x for random x and a kernel h whose eigenvalues all have
+    |λ_k| ≥ MIN_EIGENVALUE (drawn again until they do)."""
+    n = int(rng.integers(1, 13))
+    m_ = int(rng.integers(1, n + 1))
+    while True:
+        h = rounded_normal(rng, m_)
+        lam = torch.fft.fft(_padded(h.double(), n))
+        if bool((lam.abs() >= MIN_EIGENVALUE).all()):
+            break
+    x = rounded_normal(rng, n).double()
+    y = circulant_matrix(h.double(), n) @ x
+    return y.float(), h
 
 
 # --- conceptual questions: answers computed, not typed ------------------------------------------
@@ -300,6 +400,41 @@ EXERCISE = Exercise(
             "q_difference_rank", points=1, reference=ref_q_difference_rank,
             hint="the eigenvalues of a circulant are the DFT of its kernel; the rank counts the "
                  "nonzero ones (what does the difference do to a constant signal?)",
+        ),
+        Question.function(
+            "circulant_eigenvalues", points=2, reference=ref_circulant_eigenvalues,
+            args=("c",),
+            fixed=(
+                Case((t(1, 0, 0, 0),), m([1, 0], [1, 0], [1, 0], [1, 0]),
+                     "the identity: every eigenvalue is 1"),
+                Case((t(0, 1, 0, 0),), m([1, 0], [0, -1], [-1, 0], [0, 1]),
+                     "the shift S: λ_k = e^{−2πi k/n}, the roots of unity"),
+                Case((t(1, 1, 1, 1),), m([4, 0], [0, 0], [0, 0], [0, 0]),
+                     "all ones: only the constant mode survives"),
+                Case((t(2, 1, 0, 1),), m([4, 0], [2, 0], [0, 0], [2, 0]),
+                     "a symmetric column: real eigenvalues 2 + 2 cos(2πk/n)"),
+                Case((t(3),), m([3, 0]), "n = 1"),
+            ),
+            random_case=rand_first_column, n_public=6, n_hidden=20, from_scratch=EIGEN,
+            tolerance=Tolerance(atol32=1e-4), mistakes=EIGENVALUE_MISTAKES,
+            hint="λ = F c: the DFT of the first column, torch.fft.fft(c); return "
+                 "torch.stack([lam.real, lam.imag], dim=1)",
+        ),
+        Question.function(
+            "circular_deconvolve", points=2, reference=ref_circular_deconvolve,
+            args=("y", "h"),
+            fixed=(
+                Case((t(2, -4, 6), t(1)), t(2, -4, 6), "an impulse kernel: nothing to undo"),
+                Case((t(2, -4, 6), t(2)), t(1, -2, 3), "a gain of 2 is undone by halving"),
+                Case((t(1, 2, 3, 4), t(0, 1)), t(4, 1, 2, 3),
+                     "h = e₁ reads the next sample; undoing it moves every sample back"),
+                Case((t(3, 5, 4), t(1, 1)), t(1, 2, 3), "each output sums two neighbours"),
+                Case((t(2, 0, 0, -1), t(2, -1)), t(1, 0, 0, 0), "an impulse comes back"),
+            ),
+            random_case=rand_deconvolve, n_public=6, n_hidden=20, from_scratch=LINEAR_SOLVE,
+            tolerance=Tolerance(atol32=1e-4), mistakes=DECONVOLVE_MISTAKES,
+            hint="λ = torch.fft.fft of C(h)'s first column (h padded to n, then h̃_j = "
+                 "h_{(−j) mod n}); x = torch.fft.ifft(torch.fft.fft(y) / λ).real",
         ),
     ),
 )
