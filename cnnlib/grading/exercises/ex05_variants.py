@@ -16,12 +16,23 @@ from cnnlib.counting import count_parameters
 from cnnlib.receptive_field import receptive_field
 from cnnlib.separable import DepthwiseSeparableConv2d
 
-from ..cases import rounded_normal, t
+from ..cases import m, rounded_normal, t
+from ..compare import Tolerance
 from ..forbidden import CONVOLUTION, LAYER_COUNTING, OUTPUT_SIZE, RECEPTIVE_FIELD
 from ..mistakes import Mistake
 from ..question import Case, Exercise, Question
 
 __all__ = ["EXERCISE"]
+
+def _long(*values: int) -> torch.Tensor:
+    """An int64 1-D tensor, for the hand-checked counts."""
+    return torch.tensor(values, dtype=torch.long)
+
+
+def _f(values) -> torch.Tensor:
+    """A float32 tensor of any shape from nested lists, for the hand-checked cases."""
+    return torch.tensor(values, dtype=torch.float32)
+
 
 # --- references -------------------------------------------------------------------------------
 
@@ -57,6 +68,24 @@ def ref_separable_params(c_in: int, c_out: int, k: int) -> int:
 
 def ref_dilated_receptive_field(k: int, dilations: tuple) -> int:
     return receptive_field([dict(kernel_size=k, dilation=d) for d in dilations]).final.size
+
+
+def ref_transposed_overlaps(n: int, k: int, s: int) -> torch.Tensor:
+    """How many kernel copies write to each output of a transposed convolution (no padding):
+    the transposed convolution of n ones with a kernel of k ones, rounded to ints."""
+    ones = torch.ones(1, 1, n, dtype=torch.float64)
+    counts = F.conv_transpose1d(ones, torch.ones(1, 1, k, dtype=torch.float64), stride=s)
+    return counts[0, 0].round().to(torch.long)
+
+
+def ref_grouped_conv2d(x: torch.Tensor, w: torch.Tensor, groups: int) -> torch.Tensor:
+    return F.conv2d(x[None], w, groups=groups)[0]
+
+
+def ref_best_separable(k: torch.Tensor) -> torch.Tensor:
+    """σ₁ u₁ v₁ᵀ from the SVD of k, computed in float64 and returned in k's dtype."""
+    u, sigma, vt = torch.linalg.svd(k.to(torch.float64), full_matrices=False)
+    return (sigma[0] * torch.outer(u[:, 0], vt[0])).to(k.dtype)
 
 
 # --- known mistakes: what an answer with each slip returns -------------------------------------
@@ -170,6 +199,107 @@ DILATED_MISTAKES = (
 )
 
 
+def _overlaps(n, k, s, *, copies=None, span=None, extra=0):
+    """Counts of kernel copies per output, written out: ``copies`` copies of length ``span``
+    starting every ``s`` places, in a tensor ``extra`` places longer than needed."""
+    copies = n if copies is None else copies
+    span = k if span is None else span
+    counts = torch.zeros((n - 1) * s + k + extra, dtype=torch.long)
+    for i in range(copies):
+        counts[i * s:i * s + span] += 1
+    return counts
+
+
+OVERLAP_MISTAKES = (
+    Mistake("length n·s + k", lambda n, k, s: _overlaps(n, k, s, extra=s),
+            "the last copy starts at (n − 1)·s: the output has (n − 1)·s + k positions"),
+    Mistake("stride ignored", lambda n, k, s: _overlaps(n, k, 1),
+            "copy i starts at i·s: the stride spreads the copies apart"),
+    Mistake("copies written instead of counted",
+            lambda n, k, s: (_overlaps(n, k, s) > 0).long(),
+            "each copy adds one to every position it covers: count with +=, do not set to 1"),
+    Mistake("counts returned as floats", lambda n, k, s: _overlaps(n, k, s).float(),
+            "the counts are whole numbers: build them with torch.zeros(..., dtype=torch.long)"),
+    Mistake("each copy one position short", lambda n, k, s: _overlaps(n, k, s, span=k - 1),
+            "a copy of the kernel covers k positions, i·s to i·s + k − 1 included: a slice's "
+            "end is excluded, so it is [i·s : i·s + k]"),
+    Mistake("one copy missing", lambda n, k, s: _overlaps(n, k, s, copies=n - 1),
+            "each of the n inputs writes one copy of the kernel: loop over range(n)"),
+)
+
+
+def _grouped_reading(x, w, groups, channels):
+    """Filter o applied to the input channels ``channels(o)`` (a grouped convolution with the
+    wrong channels)."""
+    return torch.cat([F.conv2d(x[None, channels(o)], w[o:o + 1])[0] for o in range(len(w))])
+
+
+def _group_block(x, w, groups, group):
+    cg = w.shape[1]
+    return _grouped_reading(x, w, groups, lambda o: list(range(group(o) * cg, group(o) * cg + cg)))
+
+
+GROUPED_MISTAKES = (
+    Mistake("every filter reads the first group",
+            lambda x, w, g: _group_block(x, w, g, lambda o: 0),
+            "filter o belongs to group o // (C_out / groups) and reads that group's C_in / groups "
+            "channels, not always the first ones"),
+    Mistake("group index o % groups",
+            lambda x, w, g: _group_block(x, w, g, lambda o: o % g),
+            "the output channels are split into consecutive blocks: filter o is in group "
+            "o // (C_out / groups), not o % groups"),
+    Mistake("channels of a group interleaved",
+            lambda x, w, g: _grouped_reading(
+                x, w, g, lambda o: list(range(o // (len(w) // g), x.shape[0], g))),
+            "group g reads the consecutive channels g·(C_in / groups) to (g + 1)·(C_in / groups)"
+            " − 1, not every groups-th channel"),
+    Mistake("kernel flipped", lambda x, w, g: ref_grouped_conv2d(x, w.flip(-1, -2), g),
+            "that is a true convolution, not the cross-correlation asked for: read w in its own "
+            "order, without reversing it"),
+    Mistake("kernel rows and columns swapped",
+            lambda x, w, g: ref_grouped_conv2d(x, w.transpose(-1, -2), g),
+            "w[o, c, a, b] multiplies x[c, i + a, j + b]: its third index moves down the rows, "
+            "its fourth along the columns"),
+    Mistake("last window missing",
+            lambda x, w, g: ref_grouped_conv2d(x, w, g)[:, :-1, :-1],
+            "there are H − k + 1 windows down and W − k + 1 across: loop over range(H − k + 1)"),
+)
+
+
+def _svd(k, full=False):
+    return torch.linalg.svd(k.to(torch.float64), full_matrices=full)
+
+
+def _rank_one(sigma, u, v, like):
+    return (sigma * torch.outer(u, v)).to(like.dtype)
+
+
+SEPARABLE_APPROX_MISTAKES = (
+    Mistake("σ₁ forgotten", lambda k: _rank_one(1.0, _svd(k)[0][:, 0], _svd(k)[2][0], k),
+            "u₁ and v₁ have length 1: multiply their outer product by the largest singular "
+            "value σ₁"),
+    Mistake("σ₁ squared", lambda k: _rank_one(_svd(k)[1][0] ** 2, _svd(k)[0][:, 0],
+                                               _svd(k)[2][0], k),
+            "the singular values are the square roots of the eigenvalues of kᵀk: scale by σ₁, "
+            "not σ₁²"),
+    Mistake("column and row swapped",
+            lambda k: _rank_one(_svd(k)[1][0], _svd(k)[2][0], _svd(k)[0][:, 0], k),
+            "the approximation has the kernel's shape (k_h, k_w): u₁ (length k_h) runs down "
+            "the rows and v₁ (length k_w) along the columns, outer(u₁, v₁)"),
+    Mistake("√σ₁ in one factor only",
+            lambda k: _rank_one(_svd(k)[1][0].sqrt(), _svd(k)[0][:, 0], _svd(k)[2][0], k),
+            "splitting σ₁ as √σ₁ into each 1-D filter is fine, but then both factors get one: "
+            "the product must carry σ₁"),
+    Mistake("smallest singular value kept",
+            lambda k: _rank_one(_svd(k)[1][-1], _svd(k)[0][:, -1], _svd(k)[2][-1], k),
+            "the SVD sorts the singular values largest first: keep index 0"),
+    Mistake("first column times first row",
+            lambda k: torch.outer(k[:, 0], k[0]) / k[0, 0],
+            "the first column and row give back the kernel only when it is exactly separable; "
+            "the best approximation in general is σ₁ u₁ v₁ᵀ from the SVD"),
+)
+
+
 # --- random cases -----------------------------------------------------------------------------
 
 def rand_transposed(rng: np.random.Generator):
@@ -204,6 +334,29 @@ def rand_dilations(rng: np.random.Generator):
     return k, tuple(int(d) for d in rng.integers(1, 9, size=int(rng.integers(1, 7))))
 
 
+def rand_overlaps(rng: np.random.Generator):
+    return int(rng.integers(1, 9)), int(rng.integers(1, 7)), int(rng.integers(1, 5))
+
+
+def rand_grouped(rng: np.random.Generator):
+    groups = int(rng.choice([1, 2, 2, 3, 3]))
+    cin_g, cout_g = int(rng.integers(1, 4)), int(rng.integers(1, 3))
+    k = int(rng.integers(1, 4))
+    h, w = int(rng.integers(k, k + 3)), int(rng.integers(k, k + 3))
+    return (rounded_normal(rng, (groups * cin_g, h, w)),
+            rounded_normal(rng, (groups * cout_g, cin_g, k, k)), groups)
+
+
+def rand_separable_kernel(rng: np.random.Generator):
+    """A kernel whose two largest singular values differ by 10 % or more: its best rank-1
+    approximation is unique and well conditioned."""
+    while True:
+        k = rounded_normal(rng, (int(rng.integers(1, 6)), int(rng.integers(1, 6))))
+        sigma = torch.linalg.svdvals(k.double())
+        if sigma[0] > 0.5 and (len(sigma) == 1 or sigma[1] <= 0.9 * sigma[0]):
+            return (k,)
+
+
 # --- conceptual questions: answers computed, not typed ------------------------------------------
 
 def ref_q_grouped_params() -> int:
@@ -234,6 +387,21 @@ def ref_q_one_by_one() -> str:
     }
     (answer,) = [k for k, v in truths.items() if v]
     return answer
+
+
+#: The (k, s) pairs of ``q_even_overlap``, by letter.
+EVEN_OVERLAP_OPTIONS = {"a": (3, 2), "b": (4, 2), "c": (6, 3), "d": (5, 3), "e": (2, 4)}
+
+
+def ref_q_even_overlap() -> str:
+    """The options whose transposed convolution (n = 12 inputs) gives every output away from
+    the ends (positions k − 1 to (n − 1)·s) the same number of kernel copies."""
+    n, even = 12, ""
+    for letter, (k, s) in EVEN_OVERLAP_OPTIONS.items():
+        inside = ref_transposed_overlaps(n, k, s)[k - 1:(n - 1) * s + 1]
+        if bool((inside == inside[0]).all()):
+            even += letter
+    return even
 
 
 # --- the questions ----------------------------------------------------------------------------
@@ -335,6 +503,74 @@ EXERCISE = Exercise(
             "q_one_by_one", points=1, reference=ref_q_one_by_one,
             hint="a 1×1 kernel sees one pixel: write the output at (i, j) as a sum over the "
                  "input channels at that same pixel",
+        ),
+        Question.function(
+            "transposed_overlaps", points=2, reference=ref_transposed_overlaps,
+            args=("n", "k", "s"),
+            fixed=(
+                Case((4, 3, 2), _long(1, 1, 2, 1, 2, 1, 2, 1, 1),
+                     "k = 3, s = 2: 1 and 2 alternate, the checkerboard"),
+                Case((4, 4, 2), _long(1, 1, 2, 2, 2, 2, 2, 2, 1, 1),
+                     "k = 4, s = 2: even away from the ends"),
+                Case((3, 2, 3), _long(1, 1, 0, 1, 1, 0, 1, 1),
+                     "stride larger than the kernel: gaps"),
+                Case((3, 3, 1), _long(1, 2, 3, 2, 1), "stride 1"),
+                Case((1, 5, 4), _long(1, 1, 1, 1, 1), "one input: one copy"),
+            ),
+            random_case=rand_overlaps, n_public=6, n_hidden=24,
+            from_scratch=CONVOLUTION.union(OUTPUT_SIZE),
+            mistakes=OVERLAP_MISTAKES,
+            hint="copy i of the kernel covers the positions i·s to i·s + k − 1; the output has "
+                 "(n − 1)·s + k positions, each counting the copies that cover it",
+        ),
+        Question.value(
+            "q_even_overlap", points=1, reference=ref_q_even_overlap,
+            hint="count, for one output position away from the ends, the taps t of the kernel "
+                 "with t ≡ position (mod s): does that number depend on the position?",
+        ),
+        Question.function(
+            "grouped_conv2d", points=3, reference=ref_grouped_conv2d,
+            args=("x", "w", "groups"),
+            fixed=(
+                Case((_f([[[1, 2]], [[3, 4]]]), _f([[[[10]]], [[[100]]]]), 2),
+                     _f([[[10, 20]], [[300, 400]]]),
+                     "groups = C_in: each filter reads its own channel"),
+                Case((_f([[[1, 2]], [[3, 4]]]), _f([[[[1]], [[1]]]]), 1), _f([[[4, 6]]]),
+                     "groups = 1: an ordinary convolution, every filter reads every channel"),
+                Case((_f([[[1]], [[2]], [[3]], [[4]]]), _f([[[[1]], [[10]]], [[[1]], [[10]]]]),
+                      2), _f([[[21]], [[43]]]),
+                     "two channels per group: filter 0 reads channels 0, 1; filter 1 reads 2, 3"),
+                Case((_f([[[5]], [[7]]]), _f([[[[1]]], [[[2]]], [[[3]]], [[[4]]]]), 2),
+                     _f([[[5]], [[10]], [[21]], [[28]]]),
+                     "two filters per group: filters 0, 1 read channel 0; filters 2, 3 read "
+                     "channel 1"),
+                Case((_f([[[1, 2, 3], [4, 5, 6]]]), _f([[[[1, 0], [0, -1]]]]), 1),
+                     _f([[[-4, -4]]]), "a 2×2 kernel, not flipped"),
+            ),
+            random_case=rand_grouped, n_public=6, n_hidden=20, from_scratch=CONVOLUTION,
+            mistakes=GROUPED_MISTAKES,
+            hint="filter o is in group g = o // (C_out / groups) and reads the input channels "
+                 "g·(C_in / groups) to (g + 1)·(C_in / groups) − 1: y[o, i, j] = "
+                 "Σ_c Σ_a Σ_b w[o, c, a, b]·x[g·C_in/groups + c, i + a, j + b]",
+        ),
+        Question.function(
+            "best_separable", points=2, reference=ref_best_separable, args=("k",),
+            fixed=(
+                Case((m([1, 2], [2, 4]),), m([1, 2], [2, 4]),
+                     "a separable kernel is its own best approximation"),
+                Case((m([3, 0], [0, 1]),), m([3, 0], [0, 0]), "keep the larger singular value"),
+                Case((m([2, 1], [1, 2]),), m([1.5, 1.5], [1.5, 1.5]),
+                     "σ₁ = 3 with u₁ = v₁ = (1, 1)/√2"),
+                Case((m([1, 0, -1], [2, 0, -2], [1, 0, -1]),), m([1, 0, -1], [2, 0, -2],
+                                                                   [1, 0, -1]),
+                     "the Sobel kernel: (1, 2, 1)ᵀ (1, 0, −1)"),
+                Case((m([3, 4, 0]),), m([3, 4, 0]), "a single row is separable"),
+            ),
+            random_case=rand_separable_kernel, n_public=6, n_hidden=20, from_scratch=CONVOLUTION,
+            tolerance=Tolerance(rtol32=1e-3, atol32=1e-4),
+            mistakes=SEPARABLE_APPROX_MISTAKES,
+            hint="take the SVD k = U diag(σ) Vᵀ (torch.linalg.svd returns U, σ, Vᵀ): the best "
+                 "rank-1 approximation is σ₁ u₁ v₁ᵀ, with u₁ = U[:, 0] and v₁ = Vᵀ[0]",
         ),
     ),
 )
