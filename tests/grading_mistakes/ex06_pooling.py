@@ -190,4 +190,100 @@ def lp_pool(x, p, k):
     return torch.stack(out)
 '''),
     ],
+    "strided_equivariance_error": [
+        ("output shifted by t instead of t/s", """
+def strided_equivariance_error(x, stride, shift):
+    d = x[::stride, ::stride]
+    moved = torch.roll(x, shift, dims=-1)[::stride, ::stride]
+    return (moved - torch.roll(d, shift, dims=-1)).norm() / d.norm()
+"""),
+        ("absolute error", """
+def strided_equivariance_error(x, stride, shift):
+    d = x[::stride, ::stride]
+    moved = torch.roll(x, shift, dims=-1)[::stride, ::stride]
+    freq = torch.fft.fftfreq(d.shape[-1])
+    ramp = torch.exp(-2j * math.pi * freq * shift / stride)
+    target = torch.fft.ifft(torch.fft.fft(d) * ramp).real
+    return (moved - target).norm()
+"""),
+        ("divided by the input's norm", """
+def strided_equivariance_error(x, stride, shift):
+    d = x[::stride, ::stride]
+    moved = torch.roll(x, shift, dims=-1)[::stride, ::stride]
+    freq = torch.fft.fftfreq(d.shape[-1])
+    ramp = torch.exp(-2j * math.pi * freq * shift / stride)
+    target = torch.fft.ifft(torch.fft.fft(d) * ramp).real
+    return (moved - target).norm() / x.norm()
+"""),
+        ("shifted along the rows", """
+def strided_equivariance_error(x, stride, shift):
+    d = x[::stride, ::stride]
+    moved = torch.roll(x, shift, dims=0)[::stride, ::stride]
+    freq = torch.fft.fftfreq(d.shape[0])[:, None]
+    ramp = torch.exp(-2j * math.pi * freq * shift / stride)
+    target = torch.fft.ifft(torch.fft.fft(d, dim=0) * ramp, dim=0).real
+    return (moved - target).norm() / d.norm()
+"""),
+        ("t/s rounded to whole samples", """
+def strided_equivariance_error(x, stride, shift):
+    d = x[::stride, ::stride]
+    moved = torch.roll(x, shift, dims=-1)[::stride, ::stride]
+    return (moved - torch.roll(d, shift // stride, dims=-1)).norm() / d.norm()
+"""),
+        ("output shifted the wrong way", """
+def strided_equivariance_error(x, stride, shift):
+    d = x[::stride, ::stride]
+    moved = torch.roll(x, shift, dims=-1)[::stride, ::stride]
+    freq = torch.fft.fftfreq(d.shape[-1])
+    ramp = torch.exp(2j * math.pi * freq * shift / stride)
+    target = torch.fft.ifft(torch.fft.fft(d) * ramp).real
+    return (moved - target).norm() / d.norm()
+"""),
+        ("subsampled along the width only", """
+def strided_equivariance_error(x, stride, shift):
+    d = x[:, ::stride]
+    moved = torch.roll(x, shift, dims=-1)[:, ::stride]
+    freq = torch.fft.fftfreq(d.shape[-1])
+    ramp = torch.exp(-2j * math.pi * freq * shift / stride)
+    target = torch.fft.ifft(torch.fft.fft(d) * ramp).real
+    return (moved - target).norm() / d.norm()
+"""),
+    ],
+    "blur_downsample": [
+        ("no blur", """
+def blur_downsample(x, stride):
+    return x[..., ::stride, ::stride]
+"""),
+        ("blurred after subsampling", """
+def blur_downsample(x, stride):
+    import torch.nn.functional as F
+    b = torch.tensor([1.0, 2.0, 1.0]) / 4
+    c = x.shape[1]
+    kept = F.pad(x[..., ::stride, ::stride], (1, 1, 1, 1), mode="circular")
+    return F.conv2d(kept, torch.outer(b, b).expand(c, 1, 3, 3), groups=c)
+"""),
+        ("zero padding", """
+def blur_downsample(x, stride):
+    import torch.nn.functional as F
+    b = torch.tensor([1.0, 2.0, 1.0]) / 4
+    c = x.shape[1]
+    blurred = F.conv2d(x, torch.outer(b, b).expand(c, 1, 3, 3), padding=1, groups=c)
+    return blurred[..., ::stride, ::stride]
+"""),
+        ("blur that does not sum to 1", """
+def blur_downsample(x, stride):
+    import torch.nn.functional as F
+    b = torch.tensor([1.0, 2.0, 1.0])
+    c = x.shape[1]
+    padded = F.pad(x, (1, 1, 1, 1), mode="circular")
+    blurred = F.conv2d(padded, torch.outer(b, b).expand(c, 1, 3, 3), groups=c)
+    return blurred[..., ::stride, ::stride]
+"""),
+        ("box of width 2", """
+def blur_downsample(x, stride):
+    import torch.nn.functional as F
+    return F.avg_pool2d(F.pad(x, (0, 1, 0, 1), mode="circular"), 2, stride=1)[
+        ..., ::stride, ::stride]
+"""),
+    ],
 }

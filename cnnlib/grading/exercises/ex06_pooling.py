@@ -13,10 +13,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cnnlib.invariance_measures import blur_pool2d
 from cnnlib.receptive_field import Layer, receptive_field
 
 from ..cases import m, rounded_normal, t
-from ..forbidden import OUTPUT_SIZE, POOLING, RECEPTIVE_FIELD
+from ..compare import Outcome
+from ..forbidden import ANTI_ALIASING, EQUIVARIANCE, OUTPUT_SIZE, POOLING, RECEPTIVE_FIELD
 from ..mistakes import Mistake
 from ..question import Case, Exercise, Question
 
@@ -41,6 +43,45 @@ def ref_receptive_field_size(layers) -> int:
 
 def ref_lp_pool(x: torch.Tensor, p: float, k: int) -> torch.Tensor:
     return F.lp_pool1d(x[None, None], p, k)[0, 0]
+
+
+def _half_shift(y: torch.Tensor, shift: float, dim: int = -1) -> torch.Tensor:
+    """``y`` moved circularly by ``shift`` samples (any real number) along ``dim``: the phase
+    ramp ``e^{−2πi f t}`` on its DFT, the chapter's fractional shift (§5)."""
+    freq = torch.fft.fftfreq(y.shape[dim], dtype=torch.float64)
+    ramp = torch.polar(torch.ones_like(freq), -2 * math.pi * freq * shift)
+    view = [1] * y.dim()
+    view[dim] = -1
+    spectrum = torch.fft.fft(y, dim=dim) * ramp.view(view)
+    return torch.fft.ifft(spectrum, dim=dim).real.to(y.dtype)
+
+
+def _equivariance_error(x, stride, shift, *, sub=lambda x, s: x[::s, ::s], dim=-1,
+                        out_shift=None, norm_of=None, relative=True):
+    """‖D(S_t x) − S_{t/s} D(x)‖ / ‖D(x)‖, with each piece replaceable to build a slip."""
+    d_x = sub(x, stride)
+    moved = sub(torch.roll(x, shift, dims=dim), stride)
+    target = (_half_shift(d_x, shift / stride, dim) if out_shift is None
+              else out_shift(d_x, shift, stride))
+    error = (moved - target).norm()
+    if not relative:
+        return error
+    return error / (d_x if norm_of is None else norm_of(x, d_x)).norm()
+
+
+def ref_strided_equivariance_error(x: torch.Tensor, stride: int, shift: int) -> torch.Tensor:
+    """The relative equivariance error of subsampling by ``stride`` for a circular shift of
+    ``shift`` columns: a 0-dim tensor of ``x``'s dtype."""
+    return _equivariance_error(x, stride, shift)
+
+
+BLUR_FACTOR = 2.2
+"""``blur_downsample`` must bring plain subsampling's equivariance error down by this factor."""
+
+
+def ref_blur_downsample(x: torch.Tensor, stride: int) -> torch.Tensor:
+    """The chapter's anti-aliased downsampler: binomial 3×3 blur (circular), then subsample."""
+    return blur_pool2d(x, stride, filter_size=3, padding_mode="circular")
 
 
 # --- known mistakes: what an answer with each slip returns -------------------------------------
@@ -161,6 +202,67 @@ LP_MISTAKES = (
 )
 
 
+EQUIVARIANCE_ERROR_MISTAKES = (
+    Mistake("output shifted by t instead of t/s",
+            lambda x, s, t: _equivariance_error(
+                x, s, t, out_shift=lambda y, t, s: torch.roll(y, t, dims=-1)),
+            "the output has one sample for s input pixels: a shift of t input pixels is t/s "
+            "output samples"),
+    Mistake("absolute error", lambda x, s, t: _equivariance_error(x, s, t, relative=False),
+            "the error is relative: divide the norm of the difference by ‖D(x)‖"),
+    Mistake("divided by the input's norm",
+            lambda x, s, t: _equivariance_error(x, s, t, norm_of=lambda x, d_x: x),
+            "divide by the norm of the subsampled output ‖D(x)‖, not of the input x"),
+    Mistake("shifted along the rows", lambda x, s, t: _equivariance_error(x, s, t, dim=-2),
+            "shift the columns (the width, the last dimension): dims=-1"),
+    Mistake("t/s rounded to whole samples",
+            lambda x, s, t: _equivariance_error(
+                x, s, t, out_shift=lambda y, t, s: torch.roll(y, t // s, dims=-1)),
+            "when s does not divide t the output moves by a fraction of a sample: shift it "
+            "through its DFT, with the phase ramp e^(−2πi·f·t/s)"),
+    Mistake("output shifted the wrong way",
+            lambda x, s, t: _equivariance_error(
+                x, s, t, out_shift=lambda y, t, s: _half_shift(y, -t / s)),
+            "torch.roll(x, t) moves content towards larger indices; the output must move the "
+            "same way: the phase ramp is e^(−2πi·f·t/s), with a minus sign"),
+    Mistake("subsampled along the width only",
+            lambda x, s, t: _equivariance_error(x, s, t, sub=lambda x, s: x[:, ::s]),
+            "D keeps every s-th row and every s-th column: x[::s, ::s]"),
+)
+
+
+def _blurred_then_kept(x, s, taps, mode="circular"):
+    """Blur each channel by the separable filter ``taps ⊗ taps`` (padded by ``mode``), then
+    keep every ``s``-th row and column."""
+    b = torch.tensor(taps, dtype=torch.float64)
+    b = (b / b.sum()).to(x.dtype)
+    f = len(taps)
+    before = (f - 1) // 2
+    padded = F.pad(x, (before, f - 1 - before) * 2, mode=mode)
+    weight = torch.outer(b, b).expand(x.shape[1], 1, f, f)
+    return F.conv2d(padded, weight, groups=x.shape[1])[..., ::s, ::s]
+
+
+BLUR_MISTAKES = (
+    Mistake("no blur", lambda x, s: x[..., ::s, ::s],
+            "keeping every s-th value alone is what aliases: blur first, then subsample"),
+    Mistake("blurred after subsampling",
+            lambda x, s: _blurred_then_kept(x[..., ::s, ::s], 1, (1, 2, 1)),
+            "the blur must come before the subsampling: once values are dropped, the fine "
+            "detail has already been folded into the coarse grid"),
+    Mistake("zero padding", lambda x, s: _blurred_then_kept(x, s, (1, 2, 1), "constant"),
+            "the inputs are periodic (circular shifts): pad circularly, "
+            "F.pad(x, (1, 1, 1, 1), mode='circular'), so that borders are not darkened"),
+    Mistake("blur that does not sum to 1",
+            lambda x, s: _blurred_then_kept(x, s, (1, 2, 1)) * 16,
+            "divide the binomial filter by the sum of its entries (16 for the 3×3 one): a "
+            "constant image must keep its value"),
+    Mistake("box of width 2", lambda x, s: _blurred_then_kept(x, s, (1, 1)),
+            "a 2×2 box (average pooling) removes too little of the high frequencies: use the "
+            "binomial filter [1, 2, 1]/4 in each direction"),
+)
+
+
 # --- random cases -----------------------------------------------------------------------------
 
 def rand_max_pool(rng: np.random.Generator):
@@ -191,6 +293,71 @@ def rand_lp_pool(rng: np.random.Generator):
     k = int(rng.integers(1, n + 1))
     p = [1.0, 2.0, 3.0, 4.0, 1.5, math.inf][int(rng.integers(0, 6))]
     return rounded_normal(rng, n).abs(), p, k
+
+
+def rand_strided_equivariance_error(rng: np.random.Generator):
+    stride = int(rng.integers(2, 5))  # stride 1 is a fixed case
+    w = stride * int(rng.integers(2, 6))
+    h = int(rng.integers(1, 5))
+    while True:
+        x = rounded_normal(rng, (h, w))
+        if x[::stride, ::stride].abs().sum() > 0:
+            return x, stride, int(rng.integers(0, w))
+
+
+def probe_batch(image: torch.Tensor, stride: int, constant: torch.Tensor) -> torch.Tensor:
+    """What ``blur_downsample`` is called on: ``image`` (C, H, W), its circular shifts by
+    1 … s − 1 columns, then by 1 … s − 1 rows, and an image of one ``constant`` per channel:
+    ``(2s, C, H, W)``."""
+    shifted = [torch.roll(image, step, dims=dim) for dim in (-1, -2)
+               for step in range(1, stride)]
+    flat = constant.view(-1, 1, 1).expand_as(image)
+    return torch.stack([image, *shifted, flat])
+
+
+def rand_blur_downsample(rng: np.random.Generator):
+    stride, channels = 2, 3  # three channels of white noise, 48 to 64 pixels a side
+    h, w = (2 * int(rng.integers(24, 33)) for _ in range(2))
+    constant = rounded_normal(rng, channels) + 2
+    return probe_batch(rounded_normal(rng, (channels, h, w)), stride, constant), stride
+
+
+def _mean_equivariance_error(y: torch.Tensor, stride: int) -> float:
+    """The mean over the probe's shifts of ‖y_shifted − S_{t/s} y_image‖ / ‖y_image‖."""
+    y = y.double()
+    base, errors = y[0], []
+    shifts = [(dim, step) for dim in (-1, -2) for step in range(1, stride)]
+    for i, (dim, step) in enumerate(shifts):
+        target = _half_shift(base, step / stride, dim)
+        errors.append(float((y[1 + i] - target).norm() / base.norm()))
+    return sum(errors) / len(errors)
+
+
+def judge_blur_downsample(args, expected, got, reveal) -> Outcome:
+    """(a) the shape of plain subsampling, (b) the constant image kept, (c) the mean
+    equivariance error at most 1/BLUR_FACTOR of plain subsampling's."""
+    x, stride = args
+    plain = x[..., ::stride, ::stride]
+    if not isinstance(got, torch.Tensor) or not got.is_floating_point():
+        return Outcome(False, "blur_downsample must return a float torch.Tensor")
+    if tuple(got.shape) != tuple(plain.shape):
+        shapes = f": expected {tuple(plain.shape)}, got {tuple(got.shape)}" if reveal else ""
+        return Outcome(False, "(a) shape: the output must have the shape of plain subsampling, "
+                              f"x[..., ::stride, ::stride]{shapes}")
+    if not torch.isfinite(got).all():
+        return Outcome(False, "the output holds inf or NaN")
+    flat = x[-1, :, :1, :1].double()
+    if not torch.allclose(got[-1].double(), flat.expand_as(got[-1]), rtol=1e-4, atol=1e-5):
+        return Outcome(False, "(b) constants: a constant image (the probe's last one) must come "
+                              "out as the same constant, everywhere, borders included")
+    if got[0].abs().sum() == 0:
+        return Outcome(False, "(c) equivariance: the output of the image is all zeros")
+    mine, theirs = _mean_equivariance_error(got, stride), _mean_equivariance_error(plain, stride)
+    if mine <= theirs / BLUR_FACTOR + 1e-6:
+        return Outcome(True)
+    numbers = f" (yours {mine:.3f}, plain subsampling {theirs:.3f})" if reveal else ""
+    return Outcome(False, "(c) equivariance: averaged over the shifts, the equivariance error "
+                          f"is not at most 1/{BLUR_FACTOR} of plain subsampling's{numbers}")
 
 
 # --- conceptual questions: answers computed, not typed ------------------------------------------
@@ -237,6 +404,16 @@ def ref_q_maxpool_gradients() -> int:
 
 EXAMPLE_6X6 = m([3, 5, 3, 17, 19, 15], [4, 5, 7, 18, 19, 14], [3, 7, 1, 16, 29, 1],
           [1, 1, 2, 5, 3, 1], [2, 2, 3, 13, 5, 3], [2, 3, 2, 15, 4, 4])
+
+ZHANG = m([0, 0, 1, 1, 0, 0, 1, 1])
+"""The chapter's period-4 signal (§5), as a one-row image."""
+
+CHECKERBOARD = (1 + (-1) ** (torch.arange(4)[:, None] + torch.arange(4))).float()[None]
+"""2 where the row and column have the same parity, else 0: (1, 4, 4)."""
+
+STRIPES = (1 + (-1) ** torch.arange(4)).float()[:, None].expand(2, 4, 6).clone()
+"""Rows of 2s and 0s in turn, in two channels: (2, 4, 6)."""
+
 
 EXERCISE = Exercise(
     name="06_pooling",
@@ -317,6 +494,46 @@ EXERCISE = Exercise(
             "q_maxpool_gradients", points=1, reference=ref_q_maxpool_gradients,
             hint="backpropagation through a maximum: on which entries of its window does a "
                  "max depend, for a small change of the input?",
+        ),
+        Question.function(
+            "strided_equivariance_error", points=2, reference=ref_strided_equivariance_error,
+            args=("x", "stride", "shift"),
+            fixed=(
+                Case((ZHANG, 2, 1), torch.tensor(math.sqrt(0.5)),
+                     "the period-4 signal of the chapter, shifted by one sample"),
+                Case((ZHANG, 2, 2), torch.tensor(0.0),
+                     "a shift by the stride moves the output by exactly one sample"),
+                Case((m([3, 0, 0, 0, 0, 0]), 3, 1), torch.tensor(math.sqrt(5.625) / 3),
+                     "a third of an output sample: the Nyquist term is scaled by cos(π/3)"),
+                Case((m([1, 2, 3], [4, 5, 6]), 1, 2), torch.tensor(0.0),
+                     "stride 1 keeps everything: exactly equivariant"),
+                Case((torch.full((2, 4), 2.0), 2, 1), torch.tensor(0.0),
+                     "a constant image: nothing to alias"),
+            ),
+            random_case=rand_strided_equivariance_error, n_public=6, n_hidden=24,
+            from_scratch=POOLING.union(EQUIVARIANCE), mistakes=EQUIVARIANCE_ERROR_MISTAKES,
+            hint="d = x[::s, ::s]; moved = torch.roll(x, t, dims=-1)[::s, ::s]; shift d by t/s "
+                 "samples through its DFT along the last dimension (multiply by "
+                 "e^(−2πi·f·t/s) with f = torch.fft.fftfreq(n), take the real part of the "
+                 "inverse); return ‖moved − shifted d‖ / ‖d‖ as a 0-dim tensor",
+        ),
+        Question.function(
+            "blur_downsample", points=3, reference=ref_blur_downsample, args=("x", "stride"),
+            fixed=(
+                Case((probe_batch(CHECKERBOARD, 2, t(3)), 2),
+                     torch.cat([torch.ones(3, 1, 2, 2), torch.full((1, 1, 2, 2), 3.0)]),
+                     "a checkerboard: plain subsampling keeps all 2s or all 0s, "
+                     "the blur gives 1 at every phase"),
+                Case((probe_batch(STRIPES, 2, t(-1, 5)), 2),
+                     torch.cat([torch.ones(3, 2, 2, 3),
+                                t(-1, 5).view(1, 2, 1, 1).expand(1, 2, 2, 3)]),
+                     "stripes two pixels apart, in two channels"),
+            ),
+            random_case=rand_blur_downsample, n_public=3, n_hidden=8,
+            from_scratch=ANTI_ALIASING, mistakes=BLUR_MISTAKES, judge=judge_blur_downsample,
+            hint="blur each channel with [[1, 2, 1], [2, 4, 2], [1, 2, 1]]/16 (pad 1 on every "
+                 "side with mode='circular', conv2d with groups = channels), then keep "
+                 "[..., ::stride, ::stride]",
         ),
     ),
 )
