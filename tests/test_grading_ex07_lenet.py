@@ -1,7 +1,9 @@
 """Exercise 07 (LeNet): its references against independent oracles (the layer formulas,
-cnnlib.models' LeNet, LeNet-5 and MLP, a functional forward pass written out); the grader gives
-the source notebook full marks, the student notebook zero, answers that run or count a real
-network (or inherit cnnlib's LeNet-5) 0, and a LeNet-5 with max pooling partial credit."""
+cnnlib.models' LeNet, LeNet-5 and MLP, a functional forward pass written out, cnnlib.backprop
+and autograd); the grader gives the source notebook full marks, the student notebook zero,
+answers that run or count a real network (or inherit cnnlib's LeNet-5, or differentiate with
+autograd or cnnlib) 0, and a LeNet-5 with max pooling, or gradients with the stride forgotten,
+partial credit with the slip's hint."""
 
 import math
 
@@ -11,17 +13,18 @@ import torch
 import torch.nn.functional as F
 from exercise_grading import (
     assert_partial_credit_only_on,
-    assert_zero,
     checked_cases,
     code_cells,
     grade_notebooks,
     replace_solutions,
     replace_text,
     solution_namespace,
+    verdicts_of,
 )
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cnnlib.backprop import conv2d_backward as cnnlib_conv2d_backward
 from cnnlib.counting import count_parameters, layer_summary
 from cnnlib.grading import load_exercise
 from cnnlib.grading.compare import compare
@@ -31,13 +34,19 @@ from cnnlib.grading.exercises.ex07_lenet import (
     MLP,
     constant_params,
     lenet5_constant_logit,
+    rand_conv_backward,
     rand_lenet5,
     rand_network,
 )
 from cnnlib.models import MLP as MLPModel
 from cnnlib.models import LeNet, LeNet5
 
-POINTS = {"feature_shapes": 2.0, "network_cost": 2.0, "lenet5_logits": 3.0}
+POINTS = {"feature_shapes": 2.0, "network_cost": 2.0, "lenet5_logits": 3.0,
+          "conv2d_backward": 3.0, "q_params_at_56": 1.0, "q_conv1_weight_uses": 1.0,
+          "train_lenet5": 3.0}
+TRAINING = "train_lenet5"  # graded on the accuracy it reaches: tests/test_grading_training.py
+FUNCTIONS = {name: p for name, p in POINTS.items()
+             if not name.startswith("q_") and name != TRAINING}
 EX = load_exercise("07_lenet")
 
 # Each replaces the body of one solution with what the question forbids.
@@ -71,13 +80,28 @@ CHEATS = {
         "            params += sum(p.numel() for p in dense.parameters())\n"
         "            macs += before[0] * before[1] * layer[1]\n"
         "    return params, macs"),
+    # The forward pass written out, differentiated by autograd.
+    "conv2d_backward": (
+        "    x, w = x.clone().requires_grad_(), w.clone().requires_grad_()\n"
+        "    k = w.shape[-1]\n"
+        "    rows = [torch.stack([(w * x[None, :, i * stride:i * stride + k,\n"
+        "                                   j * stride:j * stride + k]).sum((1, 2, 3))\n"
+        "                         for j in range(grad_y.shape[2])], -1)\n"
+        "            for i in range(grad_y.shape[1])]\n"
+        "    return torch.autograd.grad(torch.stack(rows, -2), (x, w), grad_y)"),
 }
+# cnnlib's own backward pass.
+CNNLIB_BACKWARD = ("    import cnnlib\n"
+                   "    grads = cnnlib.conv2d_backward(x[None], w, grad_y[None], stride=stride)\n"
+                   "    return grads.grad_input[0], grads.grad_weight")
 # Inheriting the ready-made network instead of writing one.
 READY_MADE = ("from cnnlib.models import LeNet5 as ReadyMade\n\n\n"
               "class LeNet5(ReadyMade):\n"
               "    pass\n")
 # Max pooling where LeNet-5 averages: constant maps cannot tell them apart, random ones can.
 SLIP = ("nn.AvgPool2d(2)", "nn.MaxPool2d(2)")
+# Windows one pixel apart whatever the stride: right on the stride-1 checks only.
+BACKWARD_SLIP = ("r, c = i * stride, j * stride", "r, c = i, j")
 
 
 def _cheat(nb):
@@ -86,7 +110,10 @@ def _cheat(nb):
     cell["source"] = READY_MADE
 
 
-VARIANTS = {"cheat": _cheat, "slip": lambda nb: replace_text(nb, *SLIP)}
+VARIANTS = {"cheat": _cheat, "slip": lambda nb: replace_text(nb, *SLIP),
+            "cnnlib_backward": lambda nb: replace_solutions(
+                nb, {"conv2d_backward": CNNLIB_BACKWARD}),
+            "backward_slip": lambda nb: replace_text(nb, *BACKWARD_SLIP)}
 
 
 @pytest.fixture(scope="module")
@@ -96,10 +123,11 @@ def graded(tmp_path_factory):
 
 # --- the grader ----------------------------------------------------------------------------
 
-def test_the_exercise_has_three_questions_worth_seven_points():
+def test_the_exercise_has_its_questions_and_points():
     assert [q.name for q in EX.questions] == list(POINTS)
-    assert {q.name: q.points for q in EX.questions} == POINTS and EX.points == 7
-    assert all(q.from_scratch is not None for q in EX.questions)
+    assert {q.name: q.points for q in EX.questions} == POINTS and EX.points == 15
+    assert all((q.from_scratch is not None) == (q.name in FUNCTIONS or q.name == TRAINING)
+               for q in EX.questions)
     shapes = EX.question("feature_shapes").from_scratch
     for api in ("torch.nn.Conv2d", "torch.nn.MaxPool2d", "torch.nn.AvgPool2d",
                 "torch.nn.functional.conv2d", "torch.nn.functional.max_pool2d", "torch.nn.Linear",
@@ -109,10 +137,33 @@ def test_the_exercise_has_three_questions_worth_seven_points():
     models = EX.question("lenet5_logits").from_scratch
     assert models.match("cnnlib.models.LeNet5") and models.match("torchvision.models.vgg16")
     assert not models.match("torch.nn.Conv2d")  # building it from torch.nn layers is the task
+    backward = EX.question("conv2d_backward").from_scratch
+    for api in ("torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward",
+                "torch.func.vjp", "torch.autograd.functional.vjp", "cnnlib.conv2d_backward",
+                "cnnlib.backprop.conv2d_backward", "torch.nn.functional.conv2d",
+                "torch.nn.functional.conv_transpose2d", "torch.Tensor.unfold",
+                "cnnlib.conv_transpose2d"):
+        assert backward.match(api), api
+    assert not backward.match("torch.einsum") and not backward.match("torch.zeros_like")
 
 
 def test_running_counting_or_inheriting_a_real_network_scores_zero(graded):
-    assert_zero(graded["cheat"], POINTS, "forbidden")
+    verdicts = verdicts_of(graded["cheat"])
+    assert {q: verdicts[q] for q in FUNCTIONS} == {q: ("forbidden", 0.0) for q in FUNCTIONS}
+    assert all(verdicts[q] == ("ok", p) for q, p in POINTS.items() if q not in FUNCTIONS)
+
+
+def test_cnnlibs_backward_pass_scores_zero(graded):
+    verdicts = verdicts_of(graded["cnnlib_backward"])
+    assert verdicts.pop("conv2d_backward") == ("forbidden", 0.0)
+    assert verdicts == {q: ("ok", p) for q, p in POINTS.items() if q != "conv2d_backward"}
+
+
+def test_forgetting_the_stride_loses_points_with_its_hint(graded):
+    result = graded["backward_slip"]
+    assert_partial_credit_only_on(result, POINTS, VARIANTS["backward_slip"], "conv2d_backward")
+    assert "looks like stride forgotten" in " ".join(
+        result.questions["conv2d_backward"].feedback.split())
 
 
 def test_max_pooling_in_lenet5_loses_points_but_not_all(graded):
@@ -222,3 +273,37 @@ def test_the_model_lenet5_passes_and_its_loader_explains_a_wrong_order():
         SOLUTIONS["lenet5_logits"](x, swapped)
     with pytest.raises(ValueError, match="10 parameter tensors, the check brings 9"):
         SOLUTIONS["lenet5_logits"](x, params[:9])
+
+
+# --- backpropagation through a convolution -------------------------------------------------
+
+def test_the_hand_computed_gradients_are_the_references():
+    q = EX.question("conv2d_backward")
+    for case in q.fixed:
+        got = q.reference(*case.args)
+        assert len(got) == len(case.expected) == 2
+        for value, by_hand in zip(got, case.expected, strict=True):
+            assert value.dtype == by_hand.dtype and value.shape == by_hand.shape
+            torch.testing.assert_close(value, by_hand, rtol=0, atol=0)
+
+
+def test_the_backprop_reference_is_cnnlibs_backward_pass():
+    """Autograd's gradients (the reference) equal cnnlib.backprop's, which computes them with
+    a transposed convolution and a correlation, on every check; the input's gradient has the
+    input's shape, rows no window read included."""
+    for case in checked_cases(EX, "conv2d_backward"):
+        x, w, grad_y, stride = case.args
+        ours = cnnlib_conv2d_backward(x[None], w, grad_y[None], stride=stride)
+        grad_x, grad_w = case.expected
+        assert grad_x.shape == x.shape and grad_w.shape == w.shape
+        torch.testing.assert_close(grad_x, ours.grad_input[0])
+        torch.testing.assert_close(grad_w, ours.grad_weight)
+
+
+@given(seed=st.integers(0, 2**32 - 1))
+def test_the_model_backward_pass_agrees_with_autograd(seed):
+    x, w, grad_y, stride = rand_conv_backward(np.random.default_rng(seed))
+    assert grad_y.shape[1:] == F.conv2d(x[None], w, stride=stride).shape[2:]
+    got = SOLUTIONS["conv2d_backward"](x, w, grad_y, stride)
+    want = EX.question("conv2d_backward").reference(x, w, grad_y, stride)
+    assert compare(want, got).passed

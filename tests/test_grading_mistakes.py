@@ -9,6 +9,7 @@ name none; and a mistake's hint never shows a hidden check's value.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import re
@@ -51,7 +52,10 @@ def entries(exercise: str) -> list[tuple[str, int, str, str]]:
 
 
 def from_scratch(exercise: str) -> list[Question]:
-    return [q for q in load_exercise(exercise).questions if q.from_scratch is not None]
+    """The questions with a bank: from scratch, and judged on a value (a training question is
+    judged on the accuracy it reaches; its feedback comes by accuracy band)."""
+    return [q for q in load_exercise(exercise).questions
+            if q.from_scratch is not None and not q.open_ended]
 
 
 # --- the banks ----------------------------------------------------------------------------------
@@ -211,7 +215,10 @@ def graded():
     """Every exercise's notebooks, graded by the grader in one batch: one zygote forks every
     sandbox, 2 jobs (as ``grade_files`` does for one exercise; one batch for all saves a
     zygote's start per exercise). ``{exercise: {student: result}}``."""
-    exercises = {exercise: load_exercise(exercise) for exercise in EXERCISES}
+    # a training question is left out: it has no bank, and would train once per notebook
+    exercises = {exercise: dataclasses.replace(ex, questions=tuple(
+        q for q in ex.questions if not q.open_ended))
+        for exercise, ex in ((e, load_exercise(e)) for e in EXERCISES)}
     limits = Limits(timeout=20, memory_mb=1024)
     with Zygote() as zygote, ThreadPoolExecutor(max_workers=2) as pool:
         futures = {(exercise, student): pool.submit(

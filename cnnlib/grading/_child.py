@@ -21,7 +21,8 @@ Protocol (one JSON object per line). Grader → sandbox, on the control pipe::
     {"op": "setup", "mode": "notebook", "cells": [[number, source], ...], "skip": [...],
      "questions": [...], "nonce": ...}
     {"op": "setup", "mode": "answer", "question": q, "pieces": [[cell, source, [[line, col],
-     ...]], ...], "guard": {"apis": [...], "modules": [...], "aten": [...]}, "nonce": ...}
+     ...]], ...], "guard": {"apis": [...], "modules": [...], "aten": [...]}, "nonce": ...,
+     "train": true | false}   (a training question: see _warm_up_training)
     {"op": "evaluate", "question": q, "kind": "function"|"value", "cases": [[arg, ...], ...],
      "nonce": ...}
     {"op": "exit"}
@@ -286,6 +287,9 @@ def serve_answer(setup: dict, control: Control, channel: Channel, report, uid) -
     question = setup["question"]
     spec = FromScratch.from_dict(setup["guard"])
     codes = _compile_pieces(setup["pieces"])
+    if setup.get("train") is True:
+        _warm_up_training()
+        _seed_generators()  # the warm-up drew numbers: start the answer from the usual state
     guard = Guard(spec, report).install()
     guard.mode, guard.question, guard.active = WATCH, question, spec
     _strict.arm(spec.aten, {code for _, code in codes}, report)
@@ -347,6 +351,31 @@ def serve_notebook(setup: dict, control: Control, channel: Channel, uid) -> None
             evaluate(request, namespace, channel)
         else:
             _evaluate_cases(request, namespace, channel)
+
+
+def _warm_up_training() -> None:
+    """Before the locks of a training question's answer are armed (:func:`_strict.arm`), run
+    once what a first training step imports: an optimiser's first ``step()`` imports
+    ``torch._dynamo``, whose modules build code at import time (``typing``, ``namedtuple``),
+    which the locks would take for the answer's own. A tiny network is trained one step with
+    each common optimiser, through a ``DataLoader``."""
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3), torch.nn.Tanh(), torch.nn.AvgPool2d(2),
+                              torch.nn.Flatten(), torch.nn.Linear(1, 2))
+    data = DataLoader(TensorDataset(torch.zeros(2, 1, 4, 4), torch.zeros(2, dtype=torch.long)),
+                      batch_size=2, shuffle=True)
+    for make in (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW, torch.optim.RMSprop):
+        optimizer = make(net.parameters(), lr=0.0)
+        net.train()
+        for x, y in data:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(net(x), y).backward()
+            optimizer.step()
+        net.eval()
+        with torch.no_grad():
+            net(x).argmax(1)
 
 
 def _seed_generators() -> None:

@@ -293,6 +293,9 @@ class Checker:
             return CheckResult(**base, status="missing", message=(
                 f"… {q.name} is not written yet (it still raises NotImplementedError): "
                 "replace the stub with your code."))
+        if q.check_judge is not None and outcomes and \
+                not any(isinstance(got, _Raised) for _, got, _, _ in outcomes):
+            return _judged_message(q, outcomes, base)
         passed = sum(ok for _, _, ok, _ in outcomes)
         first = next(((case, got, why) for case, got, ok, why in outcomes if not ok), None)
         n = len(cases)
@@ -330,9 +333,20 @@ def _run_cases(q: Question, fn, cases, guard, rules, violations) -> list[tuple]:
             if not out[:-1] and got.kind == "NotImplementedError":
                 break  # still the stub
         else:
-            o = q.assess(case.args, case.expected, got)
+            o = q.assess(case.args, case.expected, got, checker=True)
             out.append((case, got, o.passed, o.message))
     return out
+
+
+def _judged_message(q: Question, outcomes: list, base: dict) -> CheckResult:
+    """A question with its own ``check_judge`` (the training question): the judge's words for
+    each public check, and the hint when one falls short."""
+    passed = sum(ok for _, _, ok, _ in outcomes)
+    lines = [f"{'✓' if ok else '✗'} {q.name}: {why}" for _, _, ok, why in outcomes]
+    if passed < len(outcomes) and q.hint:
+        lines.append(f"    hint:     {q.hint}")
+    return CheckResult(**base, status="ok" if passed == len(outcomes) else "fail",
+                       n_passed=passed, message="\n".join(lines))
 
 
 def _failure_message(q: Question, passed: int, n: int, case, got, why, mistakes=()) -> str:

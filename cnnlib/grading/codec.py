@@ -17,6 +17,7 @@ cannot change what is sent, and a tensor subclass (which could run code through
 
 from __future__ import annotations
 
+import collections
 import json
 import math
 
@@ -94,7 +95,7 @@ def encode(value, _depth: int = 0):
         items = [encode(v, _depth + 1) for v in list.__iter__(value)] if cls is list else \
             [encode(v, _depth + 1) for v in tuple.__iter__(value)]
         return items if cls is list else {"$tuple": items}
-    if cls is dict:
+    if cls is dict or cls is collections.OrderedDict:  # a state_dict is an OrderedDict
         if len(value) > 10_000 or not all(type(k) is str for k in dict.keys(value)):
             return _unsupported(value, "a dict needs string keys")
         return {"$dict": {k: encode(v, _depth + 1) for k, v in dict.items(value)}}

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from .question import FromScratch
 
-__all__ = ["ANTI_ALIASING", "CONV2D", "CONVOLUTION", "COST_COUNTING", "DENSE_COUNTING", "EIGEN",
-           "EQUIVARIANCE", "ESCAPES", "GRADER", "LAYER_COUNTING", "LINEAR_SOLVE", "MATRICES",
-           "MODELS", "OUTPUT_SIZE", "POOLING", "RECEPTIVE_FIELD", "SHAPES", "STACK", "TAMPERING",
-           "TRANSLATION", "WINOGRAD", "runtime_rules", "static_rules"]
+__all__ = ["ANTI_ALIASING", "AUTOGRAD", "CONV2D", "CONVOLUTION", "COST_COUNTING",
+           "DENSE_COUNTING", "EIGEN", "EQUIVARIANCE", "ESCAPES", "GRADER", "LAYER_COUNTING",
+           "LINEAR_SOLVE", "MATRICES", "MODELS", "OUTPUT_SIZE", "POOLING", "RECEPTIVE_FIELD",
+           "SHAPES", "STACK", "TAMPERING", "TRAINING", "TRANSLATION", "WINOGRAD", "runtime_rules",
+           "static_rules"]
 
 _TORCH_CONV = tuple(
     f"torch.nn.functional.{name}" for name in (
@@ -278,6 +279,28 @@ ANTI_ALIASING = FromScratch(
 )
 """The chapter's own anti-aliased pooling (exercise 06 asks for a blur-then-subsample
 downsampler)."""
+
+AUTOGRAD = FromScratch(
+    apis=("torch.autograd.grad", "torch.autograd.backward", "torch.autograd.functional",
+          "torch.autograd.forward_ad", "torch.autograd.Function", "torch.autograd.function",
+          "torch.Tensor.backward", "torch.func", "functorch", "cnnlib.backprop",
+          "cnnlib.conv2d_backward", "cnnlib.conv1d_backward",
+          "cnnlib.backprop.conv2d_backward", "cnnlib.backprop.conv1d_backward"),
+    modules=("cnnlib.backprop",),
+)
+"""Autograd (``torch.autograd.grad``, ``Tensor.backward``, ``torch.func``…) and cnnlib's own
+``conv2d_backward``: what computes the gradients for you."""
+
+TRAINING = FromScratch(
+    apis=("cnnlib.training", "cnnlib.fit", "cnnlib.checkpoint", "cnnlib.checkpoint.fit_or_load",
+          "cnnlib.datasets", "cnnlib.load_mnist", "cnnlib.mnist_tensors",
+          "cnnlib.datasets.mnist_split", "torch.load", "torch.hub"),
+    modules=("cnnlib.training", "cnnlib.checkpoint", "cnnlib.datasets", "torchvision.datasets"),
+)
+"""What the training question forbids: cnnlib's ready-made trainer and its cache of trained
+models (``fit``, ``fit_or_load``), loading weights or data from files or the network
+(``torch.load``, ``torch.hub``, cnnlib's and torchvision's data sets). The loop, the loss and
+the optimiser (``torch.nn``, ``torch.optim``) are the student's to write."""
 
 
 def static_rules(question) -> FromScratch:

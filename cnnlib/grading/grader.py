@@ -27,6 +27,11 @@ missing       no code cell defines the name, or it is still the stub
 ============  =========================================================================
 
 Score: ``points × passed checks / all checks`` (public and hidden); 0 for forbidden/missing.
+A judged check may earn part of its share (a :class:`~cnnlib.grading.question.Graded`
+outcome: the training question's credit grows with the accuracy reached). A question with its
+own ``timeout`` (the training question) gets that many seconds for its checks instead of the
+grader's per-question limit; past it, it is stopped and scores ``timeout`` (0 unless a check
+had already come back).
 A cell that hangs, eats memory or kills the process is skipped and the notebook run again
 without it, so one broken scratch cell never zeroes a notebook.
 """
@@ -48,7 +53,7 @@ from .extract import Extraction, extract_answer
 from .forbidden import TAMPERING, runtime_rules, static_rules
 from .mistakes import matching_mistakes, mistake_text
 from .notebook import mentioned_outside_code, read_notebook, runnable_cells
-from .question import CheckCase, Exercise, Question
+from .question import CheckCase, Exercise, Graded, Question, credit_of
 from .sandbox import Limits, SandboxError, Session, Zygote
 from .scan import Code, NotebookModel, scan
 
@@ -73,6 +78,12 @@ class CheckOutcome:
     public: bool
     passed: bool
     message: str = ""
+    credit: float | None = None  # the share of the check's points earned (None: passed or not)
+    graded: bool = False  # the judge gave partial credit (a Graded outcome)
+
+    @property
+    def earned(self) -> float:
+        return float(self.passed) if self.credit is None else self.credit
 
     def as_dict(self) -> dict:
         return {"check": self.label, "public": self.public, "passed": self.passed,
@@ -128,6 +139,12 @@ class SubmissionResult:
                 "notes": self.notes, "output": self.output, "seconds": round(self.seconds, 2)}
 
 
+_OPEN_ENDED: dict = {}
+"""An open-ended question's cases (the training question's 1,200 digits) and their encoding,
+drawn and encoded once per process: they are fixed (no hidden cases) and take a second to
+encode."""
+
+
 class GradingPlan:
     """Every check's inputs and expected answer for one submission, drawn before it runs
     (hidden ones from ``seed``)."""
@@ -138,9 +155,15 @@ class GradingPlan:
         self.cases: dict[str, list[CheckCase]] = {}
         self.encoded: dict[str, list] = {}
         for q in exercise.questions:
+            key = (exercise.name, q.name) if q.open_ended and not q.n_hidden else None
+            if key in _OPEN_ENDED:  # the same fixed digits for everyone
+                self.cases[q.name], self.encoded[q.name] = _OPEN_ENDED[key]
+                continue
             cases = exercise.public_cases(q) + exercise.hidden_cases(q, seed)
             self.cases[q.name] = cases
             self.encoded[q.name] = [codec.encode(list(c.args)) for c in cases]
+            if key is not None:
+                _OPEN_ENDED[key] = cases, self.encoded[q.name]
 
 
 def submission_seed(batch_seed: int, student: str) -> int:
@@ -278,8 +301,12 @@ class _SubmissionGrader:
         self.losses[phase] = self.losses.get(phase, 0) + 1
         return self.losses[phase] <= times
 
-    def _deadline(self) -> float:
-        return min(time.monotonic() + self.limits.timeout, self.budget_end)
+    def _seconds(self, q: Question | None = None) -> float:
+        """The time limit of ``q``'s checks: its own ``timeout`` when it has one."""
+        return q.timeout if q is not None and q.timeout is not None else self.limits.timeout
+
+    def _deadline(self, q: Question | None = None) -> float:
+        return min(time.monotonic() + self._seconds(q), self.budget_end)
 
     def _open(self, setup: dict) -> Session | None:
         """A fresh sandbox that has received ``setup``; None when none could be started."""
@@ -418,7 +445,7 @@ class _SubmissionGrader:
                       "cases": self.plan.encoded[q.name]})
         outputs, errors, found = {}, {}, list(violations or [])
         end, detail = "done", None
-        deadline = self._deadline()
+        deadline = self._deadline(q)
         while True:
             kind, event = session.next_event(deadline)
             if kind != "event":
@@ -510,7 +537,8 @@ class _SubmissionGrader:
         self.nonce = secrets.token_hex(16)
         session = self._open({"op": "setup", "mode": "answer", "question": q.name,
                               "pieces": extraction.pieces(),
-                              "guard": runtime_rules(q).as_dict(), "nonce": self.nonce})
+                              "guard": runtime_rules(q).as_dict(), "nonce": self.nonce,
+                              "train": q.open_ended})
         if session is None:
             return False
         try:
@@ -573,7 +601,8 @@ class _SubmissionGrader:
         for c in cases:
             if c.index in outputs:
                 o = q.assess(c.args, c.expected, outputs[c.index], reveal=c.public)
-                checks.append(CheckOutcome(c.index, c.label, c.public, o.passed, o.message))
+                checks.append(CheckOutcome(c.index, c.label, c.public, o.passed, o.message,
+                                           credit_of(o), isinstance(o, Graded)))
             elif c.index in errors:
                 e = errors[c.index]
                 text = f"raised {e['type']}" + (f": {e['message']}" if e["message"] else "")
@@ -582,7 +611,8 @@ class _SubmissionGrader:
                 checks.append(CheckOutcome(c.index, c.label, c.public, False, not_run))
         qr.checks = checks
         n_passed = sum(c.passed for c in checks)
-        score = round(q.points * n_passed / len(checks), 4) if checks else 0.0
+        score = round(q.points * sum(c.earned for c in checks) / len(checks), 4) \
+            if checks else 0.0
         kinds = [e["type"] for e in errors.values()]
         if violations:
             qr.violations = violations
@@ -593,7 +623,7 @@ class _SubmissionGrader:
             self._set(q, "missing", f"{q.name} is still the stub (it raises "
                                     "NotImplementedError).")
         elif end == "timeout":
-            self._set(q, "timeout", f"Stopped after {self.limits.timeout:g} s: the checks did "
+            self._set(q, "timeout", f"Stopped after {self._seconds(q):g} s: the checks did "
                                     f"not finish (an endless loop?). {n_passed} of {len(checks)} "
                                     "checks had passed.", score)
         elif end == "memory" or any(e["memory"] for e in errors.values()):
@@ -610,9 +640,10 @@ class _SubmissionGrader:
                                   f"{n_passed} of {len(checks)} checks had passed.", score)
         elif n_passed == len(checks):
             public = sum(c.public for c in checks)
+            said = " ".join(c.message for c in checks if c.graded and c.public)
             self._set(q, "ok", "Correct." if q.kind == "value" else
                       f"All {len(checks)} checks passed ({public} public, "
-                      f"{len(checks) - public} hidden).", score)
+                      f"{len(checks) - public} hidden)." + (f" {said}" if said else ""), score)
         else:
             self._set(q, "fail", self._fail_text(q, cases, checks, outputs, set(errors)), score)
 
@@ -623,7 +654,9 @@ class _SubmissionGrader:
                  f"({sum(c.passed for c in public)}/{len(public)} public, "
                  f"{sum(c.passed for c in hidden)}/{len(hidden)} hidden)."]
         first = next((c for c in public if not c.passed), None)
-        if first is not None:
+        if first is not None and first.graded:  # the judge's own words: no expected value
+            lines.append(f"{first.label.capitalize()}: {first.message}")
+        elif first is not None:
             case = cases[first.index]
             args = ", ".join(f"{n} = {format_value(a)}" for n, a in
                              zip(q.arg_names or [f"arg{i + 1}" for i in range(len(case.args))],

@@ -16,7 +16,14 @@ name. It carries, declared once:
   purpose, a downsampler that must lower an error): ``judge(args, expected, got, reveal)``
   returns an :class:`~cnnlib.grading.compare.Outcome` in place of the comparison with the
   reference's answer. It runs in the grader's process, never beside the student's code, and
-  with ``reveal=False`` its message names no value.
+  with ``reveal=False`` its message names no value. A judge may return a :class:`Graded`
+  outcome: a check worth part of its share (``credit`` between 0 and 1), as a training
+  question grades the accuracy a network reached;
+- ``check_judge`` (optional): the judge the student's ``check()`` uses in their own kernel
+  instead of ``judge`` (a training question measures there on held-out training digits, never
+  on the test digits the grader keeps);
+- ``timeout`` (optional): wall seconds for this question's checks in the sandbox, in place of
+  the grader's per-question limit (a training question gets its own, stated in its notebook).
 
 An :class:`Exercise` is the list of questions of one notebook; ``load_exercise("02_conv1d")``
 imports ``cnnlib.grading.exercises.ex02_conv1d`` and returns its ``EXERCISE``.
@@ -44,6 +51,7 @@ __all__ = [
     "CheckCase",
     "Exercise",
     "FromScratch",
+    "Graded",
     "Question",
     "list_exercises",
     "load_exercise",
@@ -147,6 +155,31 @@ class CheckCase:
 
 
 @dataclass(frozen=True)
+class Graded(Outcome):
+    """A judge's outcome worth part of a check: ``credit`` in [0, 1] (``passed`` is
+    ``credit == 1``). The check scores ``credit`` of its share of the points."""
+
+    credit: float = 0.0
+
+    def __post_init__(self):
+        if not 0.0 <= self.credit <= 1.0:
+            raise ValueError(f"credit must be between 0 and 1, got {self.credit!r}")
+        if self.passed != (self.credit == 1.0):
+            raise ValueError("a Graded outcome passes exactly when its credit is 1")
+
+    @classmethod
+    def of(cls, credit: float, message: str = "") -> Graded:
+        credit = min(1.0, max(0.0, float(credit)))
+        return cls(credit == 1.0, message, credit)
+
+
+def credit_of(outcome: Outcome) -> float:
+    """The share of a check's points an outcome earns: its ``credit`` when it is
+    :class:`Graded`, else 1 when it passed and 0 when not."""
+    return outcome.credit if isinstance(outcome, Graded) else float(outcome.passed)
+
+
+@dataclass(frozen=True)
 class Question:
     """A function or value the student defines; see the module docstring."""
 
@@ -164,6 +197,8 @@ class Question:
     tolerance: Tolerance = field(default_factory=Tolerance)
     mistakes: tuple[Mistake, ...] = ()
     judge: Callable[[tuple, Any, Any, bool], Outcome] | None = None
+    check_judge: Callable[[tuple, Any, Any, bool], Outcome] | None = None
+    timeout: float | None = None
 
     def __post_init__(self):
         if not _NAME.fullmatch(self.name):
@@ -185,16 +220,27 @@ class Question:
         if self.judge is not None and not callable(self.judge):
             raise TypeError(f"judge of question {self.name!r} must be callable, "
                             f"got {type(self.judge).__name__}")
+        if self.check_judge is not None and not callable(self.check_judge):
+            raise TypeError(f"check_judge of question {self.name!r} must be callable, "
+                            f"got {type(self.check_judge).__name__}")
+        if self.timeout is not None and not (
+                isinstance(self.timeout, int | float) and not isinstance(self.timeout, bool)
+                and 0 < self.timeout <= 600):
+            raise ValueError(f"timeout of question {self.name!r} must be seconds in (0, 600], "
+                             f"got {self.timeout!r}")
 
-    def assess(self, args: tuple, expected, got, reveal: bool = True) -> Outcome:
+    def assess(self, args: tuple, expected, got, reveal: bool = True,
+               checker: bool = False) -> Outcome:
         """Whether ``got`` answers the case ``args``: the :attr:`judge` when the question has
-        one, else :func:`~cnnlib.grading.compare.compare` with the reference's ``expected``.
-        A judge that cannot read the answer (wrong type or shape) fails the check; it never
-        raises."""
-        if self.judge is None:
+        one (its :attr:`check_judge`, when it has one, for the student's ``check()``:
+        ``checker=True``), else :func:`~cnnlib.grading.compare.compare` with the reference's
+        ``expected``. A judge that cannot read the answer (wrong type or shape) fails the
+        check; it never raises."""
+        judge = (self.check_judge or self.judge) if checker else self.judge
+        if judge is None:
             return compare(expected, got, self.tolerance, reveal=reveal)
         try:
-            outcome = self.judge(args, expected, got, reveal)
+            outcome = judge(args, expected, got, reveal)
         except Exception as err:  # a malformed answer: a failed check, not a crash
             return Outcome(False, f"the answer could not be checked ({type(err).__name__})")
         if not isinstance(outcome, Outcome):
@@ -207,12 +253,13 @@ class Question:
                  fixed: Sequence[Case] = (), random_case=None, n_public: int = 0,
                  n_hidden: int = 0, from_scratch: FromScratch | None = None, hint: str = "",
                  tolerance: Tolerance | None = None,
-                 mistakes: Sequence[Mistake] = (), judge=None) -> Question:
+                 mistakes: Sequence[Mistake] = (), judge=None, check_judge=None,
+                 timeout: float | None = None) -> Question:
         """A function ``name(*args)`` checked case by case against ``reference`` (or by
         ``judge``)."""
         return cls(name, "function", points, reference, tuple(args), tuple(fixed), random_case,
                    n_public, n_hidden, from_scratch, hint, tolerance or Tolerance(),
-                   tuple(mistakes), judge)
+                   tuple(mistakes), judge, check_judge, timeout)
 
     @classmethod
     def value(cls, name: str, *, points: float, reference: Callable[[], Any],
@@ -220,6 +267,14 @@ class Question:
         """A value ``name`` (a number, a tensor…) equal to what ``reference()`` computes (or
         accepted by ``judge``, called with ``args=()``)."""
         return cls(name, "value", points, reference, hint=hint, judge=judge)
+
+    @property
+    def open_ended(self) -> bool:
+        """Judged on what the answer achieves on data the grader holds, measured by
+        ``check()`` on other data (a training question): it has no hand-checked cases, no
+        hidden random cases and no bank of known mistakes (a wrong answer is a weak network,
+        not a wrong value)."""
+        return self.check_judge is not None
 
     @property
     def n_checks(self) -> int:

@@ -26,6 +26,7 @@ protection                                  bubblewrap  user namespaces  namespa
 ==========================================  ==========  ===============  ==========  =========
 read-only view of an allow-list only        yes         no               no          no
 submissions, output, references invisible   yes         no               no          no
+course data (MNIST's test labels) invisible yes         no               no          no
 private /tmp and /dev/shm, counted, erased  yes         yes              no          no
 own /proc: sees only its own processes      yes         yes              yes         no
 no network                                  yes         yes              yes         no
@@ -72,7 +73,8 @@ _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
 class Limits:
     """Resource limits of one sandbox run.
 
-    ``timeout``: wall seconds for each cell and for each question's checks.
+    ``timeout``: wall seconds for each cell and for each question's checks (a question with
+    its own ``timeout``, the training question, gets that instead).
     ``memory_mb``: resident memory the submission's process tree may add to what the sandbox
     holds when it starts (PyTorch, about 0.6 GB, is not counted).
     ``submission_timeout``: wall seconds for a whole submission, restarts included (default
@@ -115,8 +117,8 @@ def _child_env(home: str) -> dict:
            "CUDA_VISIBLE_DEVICES": "", "CNNLIB_GRADING_CHILD": "1", "CNNLIB_STATIC": "1",
            "XDG_CACHE_HOME": home, "MPLCONFIGDIR": home, "TORCH_HOME": home,
            "PYTHONDONTWRITEBYTECODE": "1"}
-    if os.environ.get("CNNLIB_DATA"):
-        env["CNNLIB_DATA"] = os.environ["CNNLIB_DATA"]
+    # No CNNLIB_DATA: the course data (MNIST's test digits and labels among them) stays out
+    # of every sandbox; a question that needs data receives it as its inputs.
     return env
 
 
@@ -191,8 +193,6 @@ def _allowed_folders() -> list[str]:
     """The folders bound read-only into the bubblewrap view (none inside another)."""
     wanted = ["/usr", sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
               *_python_paths(), _CNNLIB_DIR]
-    if os.environ.get("CNNLIB_DATA"):
-        wanted.append(os.environ["CNNLIB_DATA"])
     folders: list[str] = []
     for path in wanted:
         for p in {os.path.abspath(path), os.path.realpath(path)}:
@@ -204,10 +204,11 @@ def _allowed_folders() -> list[str]:
 
 def sandbox_view(hide: tuple[str, ...] = ()) -> list[str]:
     """bubblewrap's arguments for the zygote's view of the filesystem: an allow-list of
-    read-only folders at their own paths (the system, Python, its packages, cnnlib, the
-    course data), an empty tmpfs over cnnlib's exercise references and over ``hide``, fresh
+    read-only folders at their own paths (the system, Python, its packages, cnnlib), an
+    empty tmpfs over cnnlib's exercise references and over ``hide``, fresh
     /dev and /tmp, the host's /proc (each sandbox mounts its own over it), and the root itself
-    read-only. The repository, the submissions and the output folders are not in it."""
+    read-only. The repository, the submissions, the output folders and the course data
+    (``$CNNLIB_DATA``, the per-user caches: MNIST's test labels) are not in it."""
     binds = _allowed_folders()
     args: list[str] = ["--perms", "1777", "--tmpfs", "/tmp"]  # first: binds may lie in /tmp
     made: set[str] = {"/tmp"}
@@ -446,8 +447,9 @@ class Zygote:
             out.append(f"Sandboxes see the whole filesystem as {user}: a submission can "
                        f"read, and change, every file {user} can.")
         if not p["hidden_submissions"]:
-            out.append(f"Sandboxes can read the submissions folder, the output folder and "
-                       f"the grader's references wherever {user} can.")
+            out.append(f"Sandboxes can read the submissions folder, the output folder, "
+                       f"the grader's references and the course data (MNIST's test labels, "
+                       f"which a training question grades with) wherever {user} can.")
         if not p["private_tmp"]:
             out.append("Sandboxes share /tmp and /dev/shm with each other and the host: "
                        "submissions graded together can exchange files, and files there "

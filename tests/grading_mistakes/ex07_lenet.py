@@ -371,4 +371,100 @@ class LeNet5(nn.Module):
         return self.classifier(self.features(x))
 '''),
     ],
+    "conv2d_backward": [
+        ("kernel not rotated in ∂L/∂x", '''
+def conv2d_backward(x, w, grad_y, stride):
+    # ∂L/∂x as the full correlation of the spread ∂L/∂y with w, forgetting the 180° turn
+    c_out, c_in, k, _ = w.shape
+    _, h_out, w_out = grad_y.shape
+    spread = torch.zeros(c_out, (h_out - 1) * stride + 1, (w_out - 1) * stride + 1)
+    spread[:, ::stride, ::stride] = grad_y
+    padded = torch.zeros(c_out, spread.shape[1] + 2 * (k - 1), spread.shape[2] + 2 * (k - 1))
+    padded[:, k - 1:k - 1 + spread.shape[1], k - 1:k - 1 + spread.shape[2]] = spread
+    grad_x = torch.zeros_like(x)
+    rows = min(x.shape[1], padded.shape[1] - k + 1)
+    cols = min(x.shape[2], padded.shape[2] - k + 1)
+    for a in range(rows):
+        for b in range(cols):
+            grad_x[:, a, b] = torch.einsum("ouv,ocuv->c", padded[:, a:a + k, b:b + k], w)
+    grad_w = torch.zeros_like(w)
+    for i in range(h_out):
+        for j in range(w_out):
+            window = x[:, i * stride:i * stride + k, j * stride:j * stride + k]
+            grad_w += grad_y[:, i, j, None, None, None] * window[None]
+    return grad_x, grad_w
+'''),
+        ("valid instead of full correlation in ∂L/∂x", '''
+def conv2d_backward(x, w, grad_y, stride):
+    # the spread ∂L/∂y correlated with the rotated kernel, but without padding it first
+    c_out, c_in, k, _ = w.shape
+    _, h_out, w_out = grad_y.shape
+    spread = torch.zeros(c_out, (h_out - 1) * stride + 1, (w_out - 1) * stride + 1)
+    spread[:, ::stride, ::stride] = grad_y
+    rotated = w.flip(-2, -1)
+    grad_x = torch.zeros(c_in, spread.shape[1] - k + 1, spread.shape[2] - k + 1)
+    for a in range(grad_x.shape[1]):
+        for b in range(grad_x.shape[2]):
+            grad_x[:, a, b] = torch.einsum("ouv,ocuv->c", spread[:, a:a + k, b:b + k], rotated)
+    grad_w = torch.zeros_like(w)
+    for i in range(h_out):
+        for j in range(w_out):
+            window = x[:, i * stride:i * stride + k, j * stride:j * stride + k]
+            grad_w += grad_y[:, i, j, None, None, None] * window[None]
+    return grad_x, grad_w
+'''),
+        ("∂L/∂w rotated", '''
+def conv2d_backward(x, w, grad_y, stride):
+    k = w.shape[-1]
+    _, h_out, w_out = grad_y.shape
+    grad_x = torch.zeros_like(x)
+    grad_w = torch.zeros_like(w)
+    for i in range(h_out):
+        for j in range(w_out):
+            r, c = i * stride, j * stride
+            grad_x[:, r:r + k, c:c + k] += torch.einsum("o,ocuv->cuv", grad_y[:, i, j], w)
+            window = x[:, r:r + k, c:c + k].flip(-2, -1)  # a convolution, not a correlation
+            grad_w += grad_y[:, i, j, None, None, None] * window[None]
+    return grad_x, grad_w
+'''),
+        ("∂L/∂w with its channel axes swapped", '''
+def conv2d_backward(x, w, grad_y, stride):
+    c_out, c_in, k, _ = w.shape
+    _, h_out, w_out = grad_y.shape
+    grad_x = torch.zeros_like(x)
+    grad_w = torch.zeros(c_in, c_out, k, k)  # the batch-as-channels trick, not turned back
+    for i in range(h_out):
+        for j in range(w_out):
+            r, c = i * stride, j * stride
+            grad_x[:, r:r + k, c:c + k] += torch.einsum("o,ocuv->cuv", grad_y[:, i, j], w)
+            grad_w += torch.einsum("cuv,o->couv", x[:, r:r + k, c:c + k], grad_y[:, i, j])
+    return grad_x, grad_w
+'''),
+        ("stride forgotten", '''
+def conv2d_backward(x, w, grad_y, stride):
+    k = w.shape[-1]
+    _, h_out, w_out = grad_y.shape
+    grad_x = torch.zeros_like(x)
+    grad_w = torch.zeros_like(w)
+    for i in range(h_out):
+        for j in range(w_out):
+            grad_x[:, i:i + k, j:j + k] += torch.einsum("o,ocuv->cuv", grad_y[:, i, j], w)
+            grad_w += grad_y[:, i, j, None, None, None] * x[None, :, i:i + k, j:j + k]
+    return grad_x, grad_w
+'''),
+        ("input rows the stride skipped dropped", '''
+def conv2d_backward(x, w, grad_y, stride):
+    c_out, c_in, k, _ = w.shape
+    _, h_out, w_out = grad_y.shape
+    # the size the transposed convolution reaches, without the output_padding remainder
+    grad_x = torch.zeros(c_in, (h_out - 1) * stride + k, (w_out - 1) * stride + k)
+    grad_w = torch.zeros_like(w)
+    for i in range(h_out):
+        for j in range(w_out):
+            r, c = i * stride, j * stride
+            grad_x[:, r:r + k, c:c + k] += torch.einsum("o,ocuv->cuv", grad_y[:, i, j], w)
+            grad_w += grad_y[:, i, j, None, None, None] * x[None, :, r:r + k, c:c + k]
+    return grad_x, grad_w
+'''),
+    ],
 }

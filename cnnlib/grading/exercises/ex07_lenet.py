@@ -27,8 +27,9 @@ from torch import nn
 from cnnlib.counting import count_parameters, layer_summary
 from cnnlib.models import LeNet5
 
-from ..cases import random_parameters
-from ..forbidden import MODELS, SHAPES
+from .. import training_data as training
+from ..cases import m, random_parameters, rounded_normal
+from ..forbidden import AUTOGRAD, CONVOLUTION, MODELS, SHAPES, TRAINING
 from ..mistakes import Mistake
 from ..question import Case, Exercise, Question
 
@@ -301,6 +302,117 @@ def rand_lenet5(rng: np.random.Generator):
     return x, random_parameters(rng, LeNet5())
 
 
+# --- backpropagation through a convolution (chapter 5) ----------------------------------------
+# Shapes: x (C_in, H, W), w (C_out, C_in, k, k), grad_y (C_out, H_out, W_out), stride s, no
+# padding. Every output y[o, i, j] reads the window x[:, s·i : s·i + k, s·j : s·j + k], so
+#   ∂L/∂x[c, s·i + u, s·j + v] += Σ_o ∂L/∂y[o, i, j] · w[o, c, u, v]   (scatter: Cᵀ ∂L/∂y)
+#   ∂L/∂w[o, c, u, v] = Σ_{i,j} ∂L/∂y[o, i, j] · x[c, s·i + u, s·j + v]
+
+def ref_conv2d_backward(x: torch.Tensor, w: torch.Tensor, grad_y: torch.Tensor,
+                        stride: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(∂L/∂x, ∂L/∂w) by PyTorch's autograd through ``F.conv2d``."""
+    x, w = x.detach().clone().requires_grad_(), w.detach().clone().requires_grad_()
+    with torch.enable_grad():
+        y = F.conv2d(x[None], w, stride=stride)[0]
+        grad_x, grad_w = torch.autograd.grad(y, (x, w), grad_y)
+    return grad_x.detach(), grad_w.detach()
+
+
+def _reach(w, g, s) -> tuple[int, int]:
+    """How far the copies of the kernel reach in ∂L/∂x: (H_out − 1)·s + k (likewise W)."""
+    k = w.shape[-1]
+    return (g.shape[1] - 1) * s + k, (g.shape[2] - 1) * s + k
+
+
+def _kernel_not_rotated(x, w, g, s):
+    """Each output scatters the kernel turned by a half turn (a correlation's kernel,
+    upright)."""
+    return ref_conv2d_backward(x, w.flip(-2, -1), g, s)[0], ref_conv2d_backward(x, w, g, s)[1]
+
+
+def _valid(x, w, g, s):
+    """∂L/∂x as the *valid* correlation of the spread ∂L/∂y with the rotated kernel: the full
+    one without its k − 1 border rows and columns."""
+    grad_x, grad_w = ref_conv2d_backward(x, w, g, s)
+    k, (rows, cols) = w.shape[-1], _reach(w, g, s)
+    if rows - 2 * (k - 1) < 1 or cols - 2 * (k - 1) < 1:
+        raise ValueError("nothing left")
+    return grad_x[:, k - 1:rows - k + 1, k - 1:cols - k + 1], grad_w
+
+
+def _stride_forgotten(x, w, g, s):
+    """Windows one pixel apart: the stride-1 gradients of the input's top-left corner that
+    H_out × W_out outputs read, in ∂L/∂x of the input's shape."""
+    k = w.shape[-1]
+    rows, cols = g.shape[1] + k - 1, g.shape[2] + k - 1
+    grad_x, grad_w = ref_conv2d_backward(x[:, :rows, :cols].contiguous(), w, g, 1)
+    return F.pad(grad_x, (0, x.shape[2] - cols, 0, x.shape[1] - rows)), grad_w
+
+
+def _rows_dropped(x, w, g, s):
+    grad_x, grad_w = ref_conv2d_backward(x, w, g, s)
+    rows, cols = _reach(w, g, s)
+    return grad_x[:, :rows, :cols], grad_w
+
+
+def _weight_slip(change):
+    def slip(x, w, g, s):
+        grad_x, grad_w = ref_conv2d_backward(x, w, g, s)
+        return grad_x, change(grad_w)
+    return slip
+
+
+CONV_BACKWARD_MISTAKES = (
+    Mistake("kernel not rotated in ∂L/∂x",
+            _kernel_not_rotated,
+            "as a correlation, ∂L/∂x correlates the zero-padded ∂L/∂y with the kernel turned "
+            "by a half turn; equivalently, each ∂L/∂y[o, i, j] adds ∂L/∂y[o, i, j]·w[o, c], "
+            "upright, onto the window that output read"),
+    Mistake("valid instead of full correlation in ∂L/∂x", _valid,
+            "∂L/∂x has the input's size: pad ∂L/∂y with k − 1 zeros on each side before "
+            "correlating (a full correlation), or scatter a copy of the kernel per output"),
+    Mistake("∂L/∂w rotated",
+            _weight_slip(lambda grad_w: grad_w.flip(-2, -1)),
+            "∂L/∂w[o, c, u, v] pairs ∂L/∂y[o, i, j] with x[c, s·i + u, s·j + v]: a correlation "
+            "of x with ∂L/∂y, tap (u, v) at offset (u, v), not rotated"),
+    Mistake("∂L/∂w with its channel axes swapped",
+            _weight_slip(lambda grad_w: grad_w.transpose(0, 1)),
+            "∂L/∂w has the weight's layout (C_out, C_in, k, k): output channel first"),
+    Mistake("stride forgotten", _stride_forgotten,
+            "output (i, j) read the window that starts at (s·i, s·j): with a stride, the "
+            "windows (and the copies of the kernel in ∂L/∂x) are s pixels apart"),
+    Mistake("input rows the stride skipped dropped",
+            _rows_dropped,
+            "∂L/∂x has the input's shape (C_in, H, W): the last rows and columns that no "
+            "window read get a zero gradient, they are not left out"),
+)
+
+
+def rand_conv_backward(rng: np.random.Generator):
+    c_in, c_out = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    k, s = int(rng.integers(1, 5)), int(rng.integers(1, 4))
+    h, w = int(rng.integers(k, k + 8)), int(rng.integers(k, k + 8))
+    h_out, w_out = (h - k) // s + 1, (w - k) // s + 1
+    return (rounded_normal(rng, (c_in, h, w)), rounded_normal(rng, (c_out, c_in, k, k)),
+            rounded_normal(rng, (c_out, h_out, w_out)), s)
+
+
+# --- conceptual questions: answers computed, not typed ------------------------------------------
+
+def ref_q_params_at_56() -> int:
+    """How many more parameters the 20-50-500 LeNet has for 56×56 inputs than for 28×28."""
+    return (count_parameters(build((1, 1, 56, 56), LENET))
+            - count_parameters(build((1, 1, 28, 28), LENET)))
+
+
+def ref_q_conv1_weight_uses() -> int:
+    """How many multiplications each weight of LeNet-5's first convolution takes part in for
+    one 28×28 digit: the layer's MACs divided by its weights."""
+    conv1 = LeNet5().features[0]
+    row = layer_summary(nn.Sequential(conv1), (1, 1, 28, 28))[0]
+    return row.macs // conv1.weight.numel()
+
+
 # --- the questions ----------------------------------------------------------------------------
 
 BLANK1, BLANK2 = torch.zeros(1, 1, 28, 28), torch.zeros(2, 1, 28, 28)
@@ -368,6 +480,63 @@ EXERCISE = Exercise(
             hint="conv 1→6 (5×5, padding 2), tanh, 2×2 average pool, conv 6→16 (5×5), tanh, "
                  "2×2 average pool, flatten (400), linear 120, tanh, linear 84, tanh, "
                  "linear 10 — in that order, each layer with its bias",
+        ),
+        Question.function(
+            "conv2d_backward", points=3, reference=ref_conv2d_backward,
+            args=("x", "w", "grad_y", "stride"),
+            fixed=(
+                Case((m([1, 2, 3], [4, 5, 6], [7, 8, 9])[None], m([1, 0], [0, -1])[None, None],
+                      m([1, 0], [0, 0])[None], 1),
+                     (m([1, 0, 0], [0, -1, 0], [0, 0, 0])[None], m([1, 2], [4, 5])[None, None]),
+                     "one output's gradient: ∂L/∂x is the kernel, upright, on the window it "
+                     "read; ∂L/∂w is that window"),
+                Case((m([1, 2, 3], [4, 5, 6], [7, 8, 9])[None], m([1, 0], [0, -1])[None, None],
+                      m([1, 1], [1, 1])[None], 1),
+                     (m([1, 1, 0], [1, 0, -1], [0, -1, -1])[None],
+                      m([12, 16], [24, 28])[None, None]),
+                     "every output's gradient 1: the copies of the kernel add up; ∂L/∂w sums "
+                     "the four windows"),
+                Case((torch.arange(25.0).view(1, 5, 5), m([1, -1], [0, 2])[None, None],
+                      m([1, 2], [3, 4])[None], 2),
+                     (m([1, -1, 2, -2, 0], [0, 2, 0, 4, 0], [3, -3, 4, -4, 0],
+                        [0, 6, 0, 8, 0], [0, 0, 0, 0, 0])[None],
+                      m([82, 92], [132, 142])[None, None]),
+                     "stride 2: copies 2 pixels apart; the last row and column, read by no "
+                     "window, get 0"),
+                Case((torch.tensor([[[1.0, 2.0]], [[3.0, 4.0]]]),
+                      m([1, 2], [3, 4]).view(2, 2, 1, 1),
+                      torch.tensor([[[1.0, 0.0]], [[0.0, 1.0]]]), 1),
+                     (torch.tensor([[[1.0, 3.0]], [[2.0, 4.0]]]),
+                      m([1, 3], [2, 4]).view(2, 2, 1, 1)),
+                     "1×1 kernels, 2 channels: ∂L/∂x = Wᵀ ∂L/∂y at each pixel"),
+            ),
+            random_case=rand_conv_backward, n_public=6, n_hidden=24,
+            from_scratch=CONVOLUTION.union(AUTOGRAD),
+            mistakes=CONV_BACKWARD_MISTAKES,
+            hint="each output y[o, i, j] read x[:, s·i : s·i + k, s·j : s·j + k]: add "
+                 "∂L/∂y[o, i, j]·w[o] onto that window of ∂L/∂x (zeros of the input's shape "
+                 "to start), and ∂L/∂y[o, i, j] times that window onto ∂L/∂w[o]",
+        ),
+        Question.value(
+            "q_params_at_56", points=1, reference=ref_q_params_at_56,
+            hint="the convolutions' weights do not depend on the image size, but flatten "
+                 "hands the first linear layer C·H·W values: follow the feature map's size "
+                 "down to the flatten, for both inputs",
+        ),
+        Question.value(
+            "q_conv1_weight_uses", points=1, reference=ref_q_conv1_weight_uses,
+            hint="a convolution uses each of its weights once at every output position: count "
+                 "the positions of conv 1's output (mind its padding)",
+        ),
+        Question.function(  # the training question: see cnnlib.grading.training_data
+            "train_lenet5", points=3, reference=training.ref_train_lenet5,
+            args=("images", "labels"), random_case=training.training_case, n_public=1,
+            from_scratch=TRAINING, judge=training.judge_training,
+            check_judge=training.check_training, timeout=training.TIMEOUT,
+            hint="build LeNet5(), then for a few epochs: shuffle, and for each batch of "
+                 "images.float() / 255 with its labels: optimizer.zero_grad(), "
+                 "loss = F.cross_entropy(model(x), y), loss.backward(), optimizer.step(); "
+                 "return model.state_dict()",
         ),
     ),
 )
