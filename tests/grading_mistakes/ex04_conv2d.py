@@ -242,4 +242,176 @@ def combine_kernels(g, h):
     return K
 '''),
     ],
+    "ncc_map": [
+        ("no mean subtraction", '''
+def ncc_map(image, template):
+    H, W = image.shape
+    h, w = template.shape
+    t = template
+    tn = torch.sqrt((t * t).sum())
+    out = torch.zeros(H - h + 1, W - w + 1, dtype=image.dtype)
+    for i in range(H - h + 1):
+        for j in range(W - w + 1):
+            x = image[i:i + h, j:j + w]
+            xn = torch.sqrt((x * x).sum())
+            if xn > 0:
+                out[i, j] = (x * t).sum() / (xn * tn)
+    return out
+'''),
+        ("template not normalised", '''
+def ncc_map(image, template):
+    H, W = image.shape
+    h, w = template.shape
+    t = template
+    t = t - t.mean()
+    out = torch.zeros(H - h + 1, W - w + 1, dtype=image.dtype)
+    for i in range(H - h + 1):
+        for j in range(W - w + 1):
+            x = image[i:i + h, j:j + w]
+            x = x - x.mean()
+            xn = torch.sqrt((x * x).sum())
+            if xn > 0:
+                out[i, j] = (x * t).sum() / xn
+    return out
+'''),
+        ("window norm taken before removing its mean", '''
+def ncc_map(image, template):
+    H, W = image.shape
+    h, w = template.shape
+    t = template
+    t = t - t.mean()
+    tn = torch.sqrt((t * t).sum())
+    out = torch.zeros(H - h + 1, W - w + 1, dtype=image.dtype)
+    for i in range(H - h + 1):
+        for j in range(W - w + 1):
+            x = image[i:i + h, j:j + w]
+            xn = x.norm()
+            x = x - x.mean()
+            if xn > 0:
+                out[i, j] = (x * t).sum() / (xn * tn)
+    return out
+'''),
+        ("standard deviations instead of norms", '''
+def ncc_map(image, template):
+    H, W = image.shape
+    h, w = template.shape
+    t = template
+    t = t - t.mean()
+    ts = template.std()
+    out = torch.zeros(H - h + 1, W - w + 1, dtype=image.dtype)
+    for i in range(H - h + 1):
+        for j in range(W - w + 1):
+            x = image[i:i + h, j:j + w]
+            xs = x.std()
+            x = x - x.mean()
+            if xs > 0:
+                out[i, j] = (x * t).sum() / (xs * ts)
+    return out
+'''),
+        ("template rotated by 180°", '''
+def ncc_map(image, template):
+    H, W = image.shape
+    h, w = template.shape
+    t = torch.flip(template, dims=[0, 1])
+    t = t - t.mean()
+    tn = torch.sqrt((t * t).sum())
+    out = torch.zeros(H - h + 1, W - w + 1, dtype=image.dtype)
+    for i in range(H - h + 1):
+        for j in range(W - w + 1):
+            x = image[i:i + h, j:j + w]
+            x = x - x.mean()
+            xn = torch.sqrt((x * x).sum())
+            if xn > 0:
+                out[i, j] = (x * t).sum() / (xn * tn)
+    return out
+'''),
+        ("last row and column of windows missing", '''
+def ncc_map(image, template):
+    H, W = image.shape
+    h, w = template.shape
+    t = template
+    t = t - t.mean()
+    tn = torch.sqrt((t * t).sum())
+    out = torch.zeros(H - h, W - w, dtype=image.dtype)
+    for i in range(H - h):
+        for j in range(W - w):
+            x = image[i:i + h, j:j + w]
+            x = x - x.mean()
+            xn = torch.sqrt((x * x).sum())
+            if xn > 0:
+                out[i, j] = (x * t).sum() / (xn * tn)
+    return out
+'''),
+    ],
+    "find_template": [
+        ("plain correlation instead of NCC", '''
+def find_template(image, template):
+    H, W = image.shape
+    h, w = template.shape
+    best, where = None, (0, 0)
+    for i in range(H - h + 1):
+        for j in range(W - w + 1):
+            score = (image[i:i + h, j:j + w] * template).sum()
+            if best is None or score > best:
+                best, where = score, (i, j)
+    return where
+'''),
+        ("(col, row) instead of (row, col)", '''
+def find_template(image, template):
+    H, W = image.shape
+    h, w = template.shape
+    t = template - template.mean()
+    scores = torch.zeros(H - h + 1, W - w + 1)
+    for i in range(H - h + 1):
+        for j in range(W - w + 1):
+            x = image[i:i + h, j:j + w] - image[i:i + h, j:j + w].mean()
+            if x.norm() > 0:
+                scores[i, j] = (x * t).sum() / (x.norm() * t.norm())
+    k = int(torch.argmax(scores))
+    return k % scores.shape[1], k // scores.shape[1]
+'''),
+        ("centre of the window instead of its corner", '''
+def find_template(image, template):
+    H, W = image.shape
+    h, w = template.shape
+    t = template - template.mean()
+    scores = torch.zeros(H - h + 1, W - w + 1)
+    for i in range(H - h + 1):
+        for j in range(W - w + 1):
+            x = image[i:i + h, j:j + w] - image[i:i + h, j:j + w].mean()
+            if x.norm() > 0:
+                scores[i, j] = (x * t).sum() / (x.norm() * t.norm())
+    k = int(torch.argmax(scores))
+    return k // scores.shape[1] + h // 2, k % scores.shape[1] + w // 2
+'''),
+        ("smallest score instead of the largest", '''
+def find_template(image, template):
+    H, W = image.shape
+    h, w = template.shape
+    t = template - template.mean()
+    scores = torch.zeros(H - h + 1, W - w + 1)
+    for i in range(H - h + 1):
+        for j in range(W - w + 1):
+            x = image[i:i + h, j:j + w] - image[i:i + h, j:j + w].mean()
+            if x.norm() > 0:
+                scores[i, j] = (x * t).sum() / (x.norm() * t.norm())
+    k = int(torch.argmin(scores))
+    return k // scores.shape[1], k % scores.shape[1]
+'''),
+        ("flat index split by the number of rows", '''
+def find_template(image, template):
+    H, W = image.shape
+    h, w = template.shape
+    t = template - template.mean()
+    scores = torch.zeros(H - h + 1, W - w + 1)
+    for i in range(H - h + 1):
+        for j in range(W - w + 1):
+            x = image[i:i + h, j:j + w] - image[i:i + h, j:j + w].mean()
+            if x.norm() > 0:
+                scores[i, j] = (x * t).sum() / (x.norm() * t.norm())
+    k = int(torch.argmax(scores))
+    rows = scores.shape[0]
+    return k // rows, k % rows
+'''),
+    ],
 }
