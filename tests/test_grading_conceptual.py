@@ -10,12 +10,16 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+import torchvision
 from exercise_grading import grade_notebooks, source_notebook, student_notebook
 from numpy.lib.stride_tricks import sliding_window_view
 from torch import nn
 
 from cnnlib.grading import Checker, load_exercise
 from cnnlib.matrices import circulant_matrix
+from cnnlib.models import VGG_CONFIGS, LeNet, LeNet5, vgg_layers
+from cnnlib.receptive_field import empirical_receptive_field
+from cnnlib.winograd import f23_matrices
 
 # exercise → {question: typical wrong answers (each a misconception)}
 WRONG = {
@@ -26,6 +30,10 @@ WRONG = {
     "05_variants": {"q_grouped_params": [64 * 128 * 9, 64 * 128 * 9 // 16],
                     "q_one_by_one": ["a", "c"]},
     "06_pooling": {"q_shift_equivariant": ["abcd", "a"], "q_maxpool_gradients": [256, 16]},
+    "07_lenet": {"q_params_at_56": [0, 1_200_000], "q_conv1_weight_uses": [576, 1]},
+    "08_vgg": {"q_vgg11_receptive_field": [212, 17],
+               "q_vgg11_gap_params": [15_227_688, 9_220_480]},
+    "09_computing": {"q_im2col_ratio": [25.0, 12.5], "q_winograd_tile_products": [36, 4]},
 }
 QUESTIONS = [(ex, q) for ex, qs in WRONG.items() for q in qs]
 
@@ -254,3 +262,57 @@ def test_q_maxpool_gradients_one_winner_per_window():
     y.sum().backward()
     assert int((x.grad != 0).sum()) == winners.numel() == 4 * (8 // 2) ** 2
     assert _reference("06_pooling", "q_maxpool_gradients") == winners.numel()
+
+
+def test_q_params_at_56_only_the_first_dense_layer_grows():
+    """The convolutions keep their weights; the first linear layer reads what the
+    convolutional part hands it, which grows from 50·4·4 to 50·11·11 values."""
+    lenet = LeNet()
+    flat = {n: lenet.features(torch.zeros(1, 1, n, n)).numel() for n in (28, 56)}
+    dense = lenet.classifier[1]
+    assert flat[28] == dense.in_features and dense.out_features == 500
+    assert _reference("07_lenet", "q_params_at_56") == (flat[56] - flat[28]) * 500
+
+
+def test_q_conv1_weight_uses_one_use_per_output_position():
+    conv1 = LeNet5().features[0]
+    y = conv1(torch.zeros(1, 1, 28, 28))
+    # each weight w[o, 0, u, v] multiplies exactly one input value per output y[., o, i, j]
+    assert _reference("07_lenet", "q_conv1_weight_uses") == y.shape[-2] * y.shape[-1]
+
+
+def test_q_vgg11_receptive_field_is_what_autograd_measures():
+    """The receptive field measured on a one-channel VGG-11 (the channel count changes
+    nothing), with cnnlib's positive-weight gradient probe."""
+    slim = vgg_layers([1 if entry != "M" else "M" for entry in VGG_CONFIGS["vgg11"]],
+                      in_channels=1)
+    measured = empirical_receptive_field(slim, (1, 1, 224, 224))
+    assert not measured.touches_border
+    assert measured.size == (_reference("08_vgg", "q_vgg11_receptive_field"),) * 2
+
+
+def test_q_vgg11_gap_params_torchvisions_features_and_a_1x1_head():
+    with torch.device("meta"):
+        features = torchvision.models.vgg11().features
+        head = nn.Conv2d(512, 1000, kernel_size=1)
+    count = sum(p.numel() for p in [*features.parameters(), *head.parameters()])
+    assert _reference("08_vgg", "q_vgg11_gap_params") == count
+
+
+def test_q_im2col_ratio_counts_pytorchs_unfold():
+    x = torch.zeros(1, 3, 64, 64)
+    columns = F.unfold(x, kernel_size=5, padding=2, stride=2)  # (1, C·k², H_out·W_out)
+    assert columns.shape == (1, 3 * 25, 32 * 32)
+    assert _reference("09_computing", "q_im2col_ratio") == columns.numel() / x.numel()
+
+
+def test_q_winograd_tile_products_the_2d_transform_computes_the_tile():
+    """F(2×2, 3×3) with cnnlib's matrices gives the 2×2 tile of a 3×3 correlation, from one
+    elementwise product of 4×4 transformed tiles: fewer products than the direct 36."""
+    bt, g_matrix, at = (m.double() for m in f23_matrices())
+    torch.manual_seed(9)
+    d, g = torch.randn(4, 4, dtype=torch.float64), torch.randn(3, 3, dtype=torch.float64)
+    product = (g_matrix @ g @ g_matrix.T) * (bt @ d @ bt.T)
+    torch.testing.assert_close(at @ product @ at.T, F.conv2d(d[None, None], g[None, None])[0, 0])
+    count = _reference("09_computing", "q_winograd_tile_products")
+    assert count == product.numel() < 2 * 2 * 9

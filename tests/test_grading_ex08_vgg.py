@@ -13,12 +13,12 @@ import torch.nn.functional as F
 import torchvision
 from exercise_grading import (
     assert_partial_credit_only_on,
-    assert_zero,
     checked_cases,
     grade_notebooks,
     replace_solutions,
     replace_text,
     solution_namespace,
+    verdicts_of,
 )
 from hypothesis import given
 from hypothesis import strategies as st
@@ -36,7 +36,8 @@ from cnnlib.models import VGG_CONFIGS
 from cnnlib.receptive_field import empirical_receptive_field
 
 POINTS = {"stack_versus_single": 2.0, "vgg_features": 3.0, "vgg_parameters": 2.0,
-          "vgg_layer_costs": 2.0}
+          "vgg_layer_costs": 2.0, "q_vgg11_receptive_field": 1.0, "q_vgg11_gap_params": 1.0}
+FUNCTIONS = {name: p for name, p in POINTS.items() if not name.startswith("q_")}
 EX = load_exercise("08_vgg")
 
 # Each replaces the body of one solution with what the question forbids.
@@ -80,10 +81,10 @@ def graded(tmp_path_factory):
 
 # --- the grader ----------------------------------------------------------------------------
 
-def test_the_exercise_has_four_questions_worth_nine_points():
+def test_the_exercise_has_six_questions_worth_eleven_points():
     assert [q.name for q in EX.questions] == list(POINTS)
-    assert {q.name: q.points for q in EX.questions} == POINTS and EX.points == 9
-    assert all(q.from_scratch is not None for q in EX.questions)
+    assert {q.name: q.points for q in EX.questions} == POINTS and EX.points == 11
+    assert all((q.from_scratch is not None) == (q.name in FUNCTIONS) for q in EX.questions)
     stack = EX.question("stack_versus_single").from_scratch
     for api in ("cnnlib.receptive_field.receptive_field", "cnnlib.counting.count_parameters",
                 "torch.nn.Conv2d"):
@@ -96,7 +97,8 @@ def test_the_exercise_has_four_questions_worth_nine_points():
 
 def test_measuring_building_or_counting_a_real_network_scores_zero(graded):
     verdicts = graded["cheat"].questions
-    assert_zero(graded["cheat"], POINTS, "forbidden")
+    assert verdicts_of(graded["cheat"]) == {
+        q: ("forbidden", 0.0) if q in FUNCTIONS else ("ok", p) for q, p in POINTS.items()}
     assert "torchvision.models" in verdicts["vgg_features"].feedback
     assert "torch.nn.Conv2d" in verdicts["vgg_parameters"].feedback
 

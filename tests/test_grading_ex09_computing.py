@@ -7,17 +7,18 @@ import torch
 import torch.nn.functional as F
 from exercise_grading import (
     assert_partial_credit_only_on,
-    assert_zero,
     checked_cases,
     grade_notebooks,
     replace_solutions,
     replace_text,
+    verdicts_of,
 )
 
 from cnnlib.grading import load_exercise
 
 POINTS = {"im2col_matrix": 3.0, "conv_flops": 1.0, "im2col_bytes": 2.0,
-          "winograd_products": 2.0}
+          "winograd_products": 2.0, "q_im2col_ratio": 1.0, "q_winograd_tile_products": 1.0}
+FUNCTIONS = {name: p for name, p in POINTS.items() if not name.startswith("q_")}
 
 # Each replaces the body of one solution with a call to what the question forbids.
 CHEATS = {
@@ -53,14 +54,16 @@ def graded(tmp_path_factory):
     return grade_notebooks("09_computing", tmp_path_factory.mktemp("ex09"), VARIANTS)
 
 
-def test_the_exercise_has_four_questions_worth_eight_points():
+def test_the_exercise_has_six_questions_worth_ten_points():
     ex = load_exercise("09_computing")
-    assert {q.name: q.points for q in ex.questions} == POINTS and ex.points == 8
-    assert all(q.from_scratch is not None for q in ex.questions)
+    assert [q.name for q in ex.questions] == list(POINTS)
+    assert {q.name: q.points for q in ex.questions} == POINTS and ex.points == 10
+    assert all((q.from_scratch is not None) == (q.name in FUNCTIONS) for q in ex.questions)
 
 
 def test_calling_what_a_question_forbids_scores_zero(graded):
-    assert_zero(graded["cheat"], POINTS, "forbidden")
+    assert verdicts_of(graded["cheat"]) == {
+        q: ("forbidden", 0.0) if q in FUNCTIONS else ("ok", p) for q, p in POINTS.items()}
 
 
 def test_forgetting_the_stride_loses_points(graded):

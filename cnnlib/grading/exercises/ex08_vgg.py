@@ -239,6 +239,21 @@ def rand_vgg_layer_costs(rng: np.random.Generator):
     return config, int(rng.integers(1, 5)), int(rng.integers(2 ** config.count("M"), 97))
 
 
+# --- conceptual questions: answers computed, not typed ------------------------------------------
+
+def ref_q_vgg11_receptive_field() -> int:
+    """The receptive field (pixels across) of a unit of VGG-11's last pooling layer, from the
+    geometry of ``vgg_layers``' real layers."""
+    return int(receptive_field(vgg_layers(VGG_CONFIGS["vgg11"])).final.size[0])
+
+
+def ref_q_vgg11_gap_params() -> int:
+    """Parameters of VGG-11 (3 input channels, 1000 classes) with the global-average-pooling
+    head (a 1×1 convolution to the classes, then global average pooling)."""
+    with torch.device("meta"):
+        return count_parameters(VGG(VGG_CONFIGS["vgg11"], num_classes=1000, head="gap"))
+
+
 # --- the questions ----------------------------------------------------------------------------
 
 TENT = torch.outer(torch.tensor([1.0, 2, 3, 2, 1]), torch.tensor([1.0, 2, 3, 2, 1]))
@@ -326,6 +341,17 @@ EXERCISE = Exercise(
             mistakes=LAYER_COST_MISTAKES,
             hint="a 3×3 conv with padding 1 keeps H × W: H·W·c_out·c_in·9 MACs and "
                  "c_out·H·W output values; each 'M' halves H and W (rounding down)",
+        ),
+        Question.value(
+            "q_vgg11_receptive_field", points=1, reference=ref_q_vgg11_receptive_field,
+            hint="r grows by (k − 1)·j at each layer, j being the product of the strides "
+                 "before it: every 3×3 conv adds 2·j, every 2×2 pool adds j and then doubles j",
+        ),
+        Question.value(
+            "q_vgg11_gap_params", points=1, reference=ref_q_vgg11_gap_params,
+            hint="the convolutional part keeps its parameters (c_in·c_out·9 + c_out per "
+                 "layer); the new head is one 1×1 convolution from the last 512 channels to "
+                 "the classes, with a bias per class, and pooling has no parameters",
         ),
     ),
 )

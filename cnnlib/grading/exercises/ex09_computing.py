@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnlib.counting import count_flops
+from cnnlib.im2col import im2col
 from cnnlib.winograd import f23_matrices
 
 from ..cases import m, rounded_normal, t
@@ -186,6 +187,23 @@ def rand_winograd_products(rng: np.random.Generator):
     return rounded_normal(rng, 4), rounded_normal(rng, 3)
 
 
+# --- conceptual questions: answers computed, not typed ------------------------------------------
+
+def ref_q_im2col_ratio() -> float:
+    """How many times more values the im2col matrix of a 5×5, stride-2, padding-2 layer holds
+    than its 3×64×64 input: built with ``cnnlib.im2col`` and counted."""
+    x = torch.zeros(1, 3, 64, 64)
+    return im2col(x, 5, stride=2, padding=2).numel() / x.numel()
+
+
+def ref_q_winograd_tile_products() -> int:
+    """Multiplications of Winograd F(2×2, 3×3) per 2×2 output tile: the entries of the
+    elementwise product (G g Gᵀ) ⊙ (Bᵀ d B), with the transforms of ``f23_matrices``."""
+    bt, gm, _ = f23_matrices()
+    g, d = torch.ones(3, 3), torch.ones(4, 4)
+    return (gm @ g @ gm.T * (bt @ d @ bt.T)).numel()
+
+
 # --- the questions ----------------------------------------------------------------------------
 
 EXERCISE = Exercise(
@@ -256,6 +274,16 @@ EXERCISE = Exercise(
             hint="m1 = (d0 − d2)·g0, m2 = (d1 + d2)·(g0 + g1 + g2)/2, "
                  "m3 = (d2 − d1)·(g0 − g1 + g2)/2, m4 = (d1 − d3)·g2; "
                  "return torch.stack([m1, m2, m3, m4])",
+        ),
+        Question.value(
+            "q_im2col_ratio", points=1, reference=ref_q_im2col_ratio,
+            hint="the matrix has C·k² rows and one column per output pixel: divide "
+                 "C·k²·H_out·W_out by C·H·W, with H_out = ⌊(H + 2p − k)/s⌋ + 1",
+        ),
+        Question.value(
+            "q_winograd_tile_products", points=1, reference=ref_q_winograd_tile_products,
+            hint="in 2D the filter and the input tile are both transformed to the size of the "
+                 "input tile, and multiplied entry by entry: one multiplication per entry",
         ),
     ),
 )
