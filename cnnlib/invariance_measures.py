@@ -254,9 +254,13 @@ def shift_sensitivity(features_fn: Callable[[torch.Tensor], torch.Tensor],
         if not candidates:
             raise ValueError("each entry of out_shifts must be None, a shift or a non-empty "
                              "list of shifts, got an empty list")
+        # ‖φ(T x) − T′φ(x)‖ / ‖φ(x)‖, written as the relative change of φ(T x) − T′φ(x) + φ(x)
+        # from φ(x): divided by ‖φ(x)‖, not by ‖T′φ(x)‖, which is smaller when a fractional
+        # T′ drops what it cannot move (the highest frequency of a real output)
         changes = torch.stack([
-            relative_change(moved, reference if c is None else _translate_output(reference, c,
-                                                                                 mode))
+            relative_change(moved if c is None else
+                            moved - _translate_output(reference, c, mode) + reference,
+                            reference)
             for c in candidates
         ])
         values.append(changes.min(dim=0).values.mean())

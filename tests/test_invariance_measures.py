@@ -271,7 +271,9 @@ def test_fractional_out_shift_uses_the_dft_shift():
 
     got = shift_sensitivity(pool, x, [(0, 1), (0, 2)], out_shifts=[(0, 0.5), (0, 1.0)],
                             mode="circular")
-    expected = relative_change(pool(torch.roll(x, 1, -1)), fractional_shift(pool(x), (0, 0.5)))
+    y = pool(x)
+    expected = ((pool(torch.roll(x, 1, -1)) - fractional_shift(y, (0, 0.5))).flatten(1).norm(dim=1)
+                / y.flatten(1).norm(dim=1))  # divided by ‖φ(x)‖, as the docstring says
     torch.testing.assert_close(got[0], expected.mean())
     assert got[1].abs() < 1e-12
     with pytest.raises(ValueError, match="needs mode='circular'"):
@@ -368,3 +370,19 @@ def test_deformation_sensitivity_errors():
         deformation_sensitivity(torch.relu, x, [tau, torch.zeros(2, 4, 4, dtype=torch.int64)])
     with pytest.raises(ValueError, match=r"displacement must have shape \(2, 4, 4\)"):
         deformation_sensitivity(torch.relu, x, [torch.zeros(2, 4, 5)])
+
+
+def test_a_fractional_out_shift_divides_by_the_unshifted_output():
+    """Subsampling by 2 of the period-4 signal (1, 2, 0, 2, …): φ(x) = (1, 0, 1, 0), and after
+    a 1-sample shift φ(T x) = (2, 2, 2, 2). The half-sample translate of φ(x) keeps its mean
+    and drops its fastest pattern: (½, ½, ½, ½). So the error is ‖(1.5, 1.5, 1.5, 1.5)‖ / ‖φ(x)‖
+    = 3/√2 — not 3, which dividing by the translate's norm (1) would give."""
+    x = torch.tensor([1.0, 2.0, 0.0, 2.0] * 2, dtype=torch.float64).view(1, 1, 1, 8)
+
+    def subsample(t):
+        return t[..., ::2]
+
+    got = shift_sensitivity(subsample, x, [(0, 1)], out_shifts=[(0, 0.5)], mode="circular")
+    torch.testing.assert_close(fractional_shift(subsample(x), (0, 0.5)),
+                               torch.full((1, 1, 1, 4), 0.5, dtype=torch.float64))
+    torch.testing.assert_close(got[0], torch.tensor(3 / math.sqrt(2), dtype=torch.float64))
