@@ -255,8 +255,8 @@ BLUR_MISTAKES = (
             "F.pad(x, (1, 1, 1, 1), mode='circular'), so that borders are not darkened"),
     Mistake("blur that does not sum to 1",
             lambda x, s: _blurred_then_kept(x, s, (1, 2, 1)) * 16,
-            "divide the binomial filter by the sum of its entries (16 for the 3×3 one): a "
-            "constant image must keep its value"),
+            "divide the binomial filter by the sum of its entries: a constant image must keep "
+            "its value"),
     Mistake("box of width 2", lambda x, s: _blurred_then_kept(x, s, (1, 1)),
             "a 2×2 box (average pooling) removes too little of the high frequencies: use the "
             "binomial filter [1, 2, 1]/4 in each direction"),
