@@ -247,6 +247,22 @@ def test_the_sandbox_gets_neither_the_data_folder_nor_its_variable(monkeypatch):
     assert not any(isinstance(a, str) and a.startswith(root) for a in view)
 
 
+def test_a_data_folder_inside_an_allowed_folder_is_covered(monkeypatch, tmp_path):
+    """Data kept, say, under the Python prefix would be in the view: an empty tmpfs hides it."""
+    import cnnlib.grading.sandbox as sandbox
+
+    data = tmp_path / "prefix" / "share" / "cnnlib-data"
+    data.mkdir(parents=True)
+    monkeypatch.setattr(sandbox, "_allowed_folders", lambda: [str(tmp_path / "prefix")])
+    monkeypatch.setenv("CNNLIB_DATA", str(data))
+    view = sandbox.sandbox_view()
+    at = view.index(os.path.realpath(data))
+    assert view[at - 1] == "--tmpfs" and view[at + 1:at + 3] == ["--remount-ro", str(data)]
+    monkeypatch.setenv("CNNLIB_DATA", str(tmp_path / "elsewhere"))  # outside: not mentioned
+    (tmp_path / "elsewhere").mkdir()
+    assert str(tmp_path / "elsewhere") not in sandbox.sandbox_view()
+
+
 def test_check_measures_on_held_out_training_digits_never_the_test_digits(monkeypatch, capsys):
     def no_test_digits():
         raise AssertionError("check() read the test digits")

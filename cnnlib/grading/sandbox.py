@@ -208,7 +208,8 @@ def sandbox_view(hide: tuple[str, ...] = ()) -> list[str]:
     empty tmpfs over cnnlib's exercise references and over ``hide``, fresh
     /dev and /tmp, the host's /proc (each sandbox mounts its own over it), and the root itself
     read-only. The repository, the submissions, the output folders and the course data
-    (``$CNNLIB_DATA``, the per-user caches: MNIST's test labels) are not in it."""
+    (``$CNNLIB_DATA``, the per-user caches: MNIST's test labels) are not in it; the data
+    folder is covered by an empty tmpfs too, should it lie inside an allowed folder."""
     binds = _allowed_folders()
     args: list[str] = ["--perms", "1777", "--tmpfs", "/tmp"]  # first: binds may lie in /tmp
     made: set[str] = {"/tmp"}
@@ -230,7 +231,11 @@ def sandbox_view(hide: tuple[str, ...] = ()) -> list[str]:
         args += ["--ro-bind-try", path, path]
     args += ["--bind", "/proc", "/proc", "--dev", "/dev", "--dir", "/dev/shm",
              "--remount-ro", "/dev"]
-    for path in (_EXERCISES_DIR, *hide):
+    from ..datasets import data_root
+
+    # the course data stays out even when it lies inside an allowed folder (say, under the
+    # Python prefix): an empty tmpfs covers it, as it covers the references
+    for path in (_EXERCISES_DIR, str(data_root()), *hide):
         path = os.path.realpath(path)
         if os.path.isdir(path) and any(_inside(path, b) for b in binds):
             args += ["--tmpfs", path, "--remount-ro", path]
